@@ -1,0 +1,15 @@
+// kiln's DSL: networks as C++ expression types, with compile-time shapes and gradients.
+#pragma once
+#include "kiln/dsl/evaluate.hpp"
+#include "kiln/dsl/grad.hpp"
+#include "kiln/dsl/graph.hpp"
+#include "kiln/dsl/layers.hpp"
+#include "kiln/dsl/leaves.hpp"
+#include "kiln/dsl/network.hpp"
+#include "kiln/dsl/ops/arithmetic.hpp"
+#include "kiln/dsl/ops/loss.hpp"
+#include "kiln/dsl/ops/matmul.hpp"
+#include "kiln/dsl/ops/reduce.hpp"
+#include "kiln/dsl/ops/unary.hpp"
+#include "kiln/dsl/print.hpp"
+#include "kiln/dsl/simplify.hpp"

@@ -1,0 +1,46 @@
+// Shape checks with messages in the user's terms. Each check is a class template whose arguments
+// are the sizes involved, so the compiler's note shows them ("… <784, 512>"); the static_assert
+// text says what was expected.
+#pragma once
+#include "kiln/dsl/shape.hpp"
+
+namespace kiln::dsl::check {
+
+template <int InputFeatures, int WeightRows>
+struct dense_input_features {
+    static_assert(InputFeatures == WeightRows, "dense: the input's feature count must equal the weight's rows");
+    static constexpr bool ok = true;
+};
+
+template <int LeftCols, int RightRows>
+struct matmul_inner_sizes {
+    static_assert(LeftCols == RightRows, "matmul: the left operand's column count must equal the right operand's row count");
+    static constexpr bool ok = true;
+};
+
+template <int LeftRows, int LeftCols, int RightRows, int RightCols>
+struct elementwise_shapes {
+    static_assert(shapes_broadcast({LeftRows, LeftCols}, {RightRows, RightCols}),
+                  "elementwise op: operand shapes must match, or broadcast along an axis of size 1");
+    static constexpr bool ok = true;
+};
+
+template <int LogitColumns, int LabelClasses>
+struct logits_match_classes {
+    static_assert(LogitColumns == LabelClasses, "softmax_cross_entropy: logits must have one column per label class");
+    static constexpr bool ok = true;
+};
+
+template <int PredRows, int PredCols, int TargetRows, int TargetCols>
+struct loss_shapes {
+    static_assert(PredRows == TargetRows && PredCols == TargetCols, "loss: prediction and target shapes must be equal");
+    static constexpr bool ok = true;
+};
+
+template <bool Condition>
+struct loss_is_scalar {
+    static_assert(Condition, "grad: the loss must be a scalar [1×1] (use a loss op, or sum/mean down to one value)");
+    static constexpr bool ok = true;
+};
+
+}  // namespace kiln::dsl::check

@@ -1,0 +1,65 @@
+// Reference semantics in double precision: the meaning of every op, independent of Halide.
+// Gradient checks (finite differences) and the codegen tests compare against this.
+#pragma once
+#include <cmath>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kiln/dsl/shape.hpp"
+
+namespace kiln::dsl::reference {
+
+struct Matrix {
+    int rows = 0;
+    int cols = 0;
+    std::vector<double> values;
+
+    Matrix() = default;
+    Matrix(int r, int c, double fill = 0.0) : rows(r), cols(c), values(std::size_t(r) * c, fill) {}
+
+    double& operator()(int r, int c) { return values[std::size_t(r) * cols + c]; }
+    double operator()(int r, int c) const { return values[std::size_t(r) * cols + c]; }
+    // Reads as if broadcast to a larger shape: a size-1 axis repeats.
+    double broadcast_at(int r, int c) const {
+        return values[std::size_t(rows == 1 ? 0 : r) * cols + (cols == 1 ? 0 : c)];
+    }
+};
+
+// What a reference evaluation reads: leaf values by name, and the batch size N.
+struct Context {
+    std::map<std::string, Matrix, std::less<>> bindings;
+    int batch = 0;
+
+    const Matrix& lookup(std::string_view name, Shape expected) const {
+        auto found = bindings.find(name);
+        if (found == bindings.end()) throw std::invalid_argument("reference: no value bound to '" + std::string(name) + "'");
+        const Matrix& m = found->second;
+        int rows = expected.batched() ? batch : expected.rows;
+        if (m.rows != rows || m.cols != expected.cols)
+            throw std::invalid_argument("reference: '" + std::string(name) + "' is " + std::to_string(m.rows) + "×" +
+                                        std::to_string(m.cols) + ", expected " + shape_text(expected));
+        return m;
+    }
+};
+
+template <class F>
+Matrix map_elements(const Matrix& a, F f) {
+    Matrix out(a.rows, a.cols);
+    for (std::size_t i = 0; i < a.values.size(); ++i) out.values[i] = f(a.values[i]);
+    return out;
+}
+
+template <class F>
+Matrix zip_broadcast(const Matrix& a, const Matrix& b, F f) {
+    Matrix out(broadcast_dim(a.rows, b.rows), broadcast_dim(a.cols, b.cols));
+    for (int r = 0; r < out.rows; ++r)
+        for (int c = 0; c < out.cols; ++c) out(r, c) = f(a.broadcast_at(r, c), b.broadcast_at(r, c));
+    return out;
+}
+
+inline double sigmoid(double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v)); }
+
+}  // namespace kiln::dsl::reference
