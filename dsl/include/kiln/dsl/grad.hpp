@@ -32,12 +32,11 @@ constexpr auto accumulate(Map adjoint, Child, Contribution contribution) {
         return hana::insert(hana::erase_key(adjoint, key), hana::make_pair(key, add(adjoint[key], contribution)));
     else return hana::insert(adjoint, hana::make_pair(key, contribution));
 }
-}  // namespace detail
 
-// Map hana::type<Node> → adjoint expression (unsimplified), for every node the loss depends on.
+// The four steps of backprop: order the DAG, seed dloss/dloss = 1, walk it in reverse, and add
+// each node's vector-Jacobian products into its children's adjoints.
 template <Expression L>
-constexpr auto adjoints(L loss) {
-    static_assert(check::loss_is_scalar<L::shape == Shape{1, 1}>::ok);
+constexpr auto backpropagate(L loss) {
     auto seed = hana::make_map(hana::make_pair(hana::type_c<L>, constant<1.0>));
     return hana::fold_left(hana::reverse(topological_order(loss)), seed, [](auto adjoint, auto t) {
         using Node = node_of<decltype(t)>;
@@ -45,10 +44,19 @@ constexpr auto adjoints(L loss) {
         else {
             auto contributions = Node::op::vjp(Node{}, adjoint[t]);
             return hana::fold_left(hana::zip(children(Node{}), contributions), adjoint, [](auto a, auto pair) {
-                return detail::accumulate(a, hana::at_c<0>(pair), hana::at_c<1>(pair));
+                return accumulate(a, hana::at_c<0>(pair), hana::at_c<1>(pair));
             });
         }
     });
+}
+}  // namespace detail
+
+// Map hana::type<Node> → adjoint expression (unsimplified), for every node the loss depends on.
+template <Expression L>
+constexpr auto adjoints(L loss) {
+    static_assert(check::loss_is_scalar<L::shape == Shape{1, 1}>::ok);
+    if constexpr (L::shape == Shape{1, 1}) return detail::backpropagate(loss);
+    else return hana::make_map();  // only the error above, no cascade
 }
 
 // ∂loss/∂node for one node (a parameter, or an input when checking derivatives), simplified.
@@ -63,7 +71,8 @@ constexpr auto gradient_of(L loss, N) {
 template <Expression L>
 constexpr auto grad(L loss) {
     auto all = adjoints(loss);
-    return hana::unpack(parameters(loss), [&](auto... p) {
+    if constexpr (L::shape != Shape{1, 1}) return all;
+    else return hana::unpack(parameters(loss), [&](auto... p) {
         static_assert((decltype(hana::contains(all, p))::value && ...), "grad: a parameter does not influence the loss");
         return hana::make_map(hana::make_pair(name<node_of<decltype(p)>::op::fixed_name>, simplify(all[p]))...);
     });

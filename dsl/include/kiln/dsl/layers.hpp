@@ -14,7 +14,7 @@ constexpr auto dense(X x, W w, B b) {
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
     static_assert(check::dense_input_features<X::shape.cols, W::shape.rows>::ok);
     static_assert(B::shape.rows == 1 && B::shape.cols == W::shape.cols, "dense: the bias must be [1 × units]");
-    return add(matmul(x, w), b);
+    if constexpr (X::shape.cols == W::shape.rows) return add(matmul(x, w), b);  // else: only the error above
 }
 
 template <fixed_string Name, int Units, Initializer WeightInit = init::xavier_uniform, Initializer BiasInit = init::zeros,

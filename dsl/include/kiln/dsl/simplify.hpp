@@ -74,6 +74,8 @@ constexpr auto rewrite(ReduceOp<Axis, Mean>, A a) {
 template <Shape To, class A>
 constexpr auto rewrite(BroadcastOp<To>, A a) {
     if constexpr (A::shape == To) return a;
+    else if constexpr (requires { typename A::op::is_broadcast; })  // broadcast(broadcast(x)) → broadcast(x)
+        return broadcast<To>(boost::hana::front(children(a)));
     else return Expr<BroadcastOp<To>, A>{};
 }
 

@@ -54,6 +54,7 @@ struct ReduceOp {
 
 template <Shape To>
 struct BroadcastOp {
+    using is_broadcast = void;
     static constexpr BroadcastInfo lowering{To};
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape) { return To; }

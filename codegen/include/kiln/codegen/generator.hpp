@@ -1,0 +1,145 @@
+// The model generator: from a dsl::Network type, build the infer / forward / backward stages,
+// AOT-compile each to <model>_<stage>.a + .h, and write the runtime's descriptor <model>.kiln.h.
+// kiln_add_model() compiles a tiny main that calls generator_main(network, argc, argv).
+#pragma once
+#include <boost/hana.hpp>
+#include <iostream>
+#include <stdexcept>
+
+#include <kiln/dsl.hpp>
+#include <kiln/model_descriptor.hpp>
+
+#include "kiln/codegen/lower_expr.hpp"
+#include "kiln/codegen/stage.hpp"
+
+namespace kiln::codegen {
+
+namespace hana = boost::hana;
+
+struct GeneratorOptions {
+    std::string model_name, output_directory, target;
+};
+GeneratorOptions parse_generator_options(int argc, char** argv);
+void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages, const GeneratorOptions& options);
+int report_generator_failure(const std::string& model, const std::exception& error);
+
+constexpr std::string_view leaf_role(dsl::LeafKind kind) {
+    switch (kind) {
+        case dsl::LeafKind::input: return "input";
+        case dsl::LeafKind::labels: return "labels";
+        case dsl::LeafKind::target: return "target";
+        case dsl::LeafKind::param: return "parameter";
+        case dsl::LeafKind::constant: return "constant";
+        case dsl::LeafKind::batch_size: return "batch size";
+    }
+    return "?";
+}
+
+// One line per node of the graph, in topological order: "%4 = σ(%3)  [N×256]".
+template <class Order>
+std::vector<std::string> graph_listing(Order order) {
+    std::vector<std::string> lines;
+    std::unordered_map<std::type_index, std::string> ids;
+    hana::for_each(order, [&](auto t) {
+        using Node = dsl::node_of<decltype(t)>;
+        dsl::Texts parts;
+        hana::for_each(dsl::children(Node{}), [&](auto child) { parts.push_back(ids.at(typeid(child))); });
+        std::string text = Node::op::format(parts);
+        if constexpr (dsl::is_leaf<Node>) ids[typeid(Node)] = text;
+        else {
+            ids[typeid(Node)] = "%" + std::to_string(lines.size());
+            lines.push_back(ids[typeid(Node)] + " = " + text + "  " + dsl::shape_text(Node::shape));
+        }
+        if constexpr (dsl::is_leaf<Node>) lines.push_back(text + "  " + dsl::shape_text(Node::shape) + " (" + std::string(leaf_role(Node::op::leaf_kind)) + ")");
+    });
+    return lines;
+}
+
+template <class P, class L>
+ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
+    ModelDescriptor model;
+    model.name = name;
+    auto gradients = dsl::grad(L{});
+    hana::for_each(dsl::parameters(L{}), [&](auto t) {
+        using Op = typename dsl::node_of<decltype(t)>::op;
+        constexpr dsl::Initializer init = Op::initializer;
+        model.params.push_back({std::string(Op::name), Op::shape().rows, Op::shape().cols,
+                                {std::string(dsl::init_kind_name(init.kind)), init.a, init.b},
+                                dsl::to_string(gradients[dsl::name<Op::fixed_name>])});
+    });
+    int inputs = 0, supervisions = 0;
+    hana::for_each(dsl::topological_order(L{}), [&](auto t) {
+        using Node = dsl::node_of<decltype(t)>;
+        if constexpr (dsl::is_leaf<Node>) {
+            using Op = typename Node::op;
+            if constexpr (Op::leaf_kind == dsl::LeafKind::input) {
+                model.input = {std::string(Op::name), Node::shape.cols};
+                ++inputs;
+            } else if constexpr (Op::leaf_kind == dsl::LeafKind::labels) {
+                model.supervision = {std::string(Op::name), 1, true, Op::classes};
+                ++supervisions;
+            } else if constexpr (Op::leaf_kind == dsl::LeafKind::target) {
+                model.supervision = {std::string(Op::name), Node::shape.cols};
+                ++supervisions;
+            }
+        }
+    });
+    if (inputs != 1 || supervisions != 1)
+        throw std::invalid_argument("the runtime feeds exactly one input leaf and one labels/target leaf; the loss reads " +
+                                    std::to_string(inputs) + " inputs and " + std::to_string(supervisions) + " labels/targets");
+    if constexpr (requires { L::op::lowering.kind; }) model.loss_kind = std::string(dsl::loss_name(L::op::lowering.kind));
+    else model.loss_kind = "custom";
+    model.prediction_cols = P::shape.cols;
+    model.prediction_formula = dsl::to_string(P{});
+    model.loss_formula = dsl::to_string(L{});
+    model.graph = graph_listing(dsl::topological_order(L{}));
+    return model;
+}
+
+template <class P, class L>
+int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
+    GeneratorOptions options = parse_generator_options(argc, argv);
+    try {
+        ModelDescriptor model = describe(network, options.model_name);
+        ParamIndex param_index = [&](std::string_view name) {
+            for (std::size_t i = 0; i < model.params.size(); ++i)
+                if (model.params[i].name == name) return int(i);
+            throw std::logic_error("unknown parameter " + std::string(name));
+        };
+        auto saved = dsl::saved_set(network);
+        auto gradients = dsl::grad(L{});
+
+        Stage infer("infer");
+        infer.add_output(lower_node(infer, P{}, param_index), Role::prediction, 0, "prediction");
+
+        Stage forward("forward");
+        forward.add_output(lower_node(forward, L{}, param_index), Role::loss, 0, "loss");
+        Stage backward("backward");
+        int index = 0;
+        hana::for_each(saved, [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            const std::string name = "saved_" + std::to_string(index);
+            forward.add_output(lower_node(forward, Node{}, param_index), Role::saved, index, name);
+            backward.remember(typeid(Node), backward.buffer_argument(Role::saved, index, name, Node::shape, Halide::Float(32)));
+            model.saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
+            ++index;
+        });
+        hana::for_each(dsl::parameters(L{}), [&](auto t) {
+            using Op = typename dsl::node_of<decltype(t)>::op;
+            const int i = param_index(Op::name);
+            backward.add_output(lower_node(backward, gradients[dsl::name<Op::fixed_name>], param_index), Role::gradient, i,
+                                "gradient_" + c_identifier(Op::name));
+        });
+
+        Halide::Target target(options.target);
+        target = target.with_feature(Halide::Target::NoRuntime);
+        for (Stage* stage : {&infer, &forward, &backward})
+            stage->compile(options.output_directory, options.model_name + "_" + stage->name(), target);
+        write_descriptor(model, {&infer, &forward, &backward}, options);
+        return 0;
+    } catch (const std::exception& error) {
+        return report_generator_failure(options.model_name, error);
+    }
+}
+
+}  // namespace kiln::codegen

@@ -1,0 +1,34 @@
+// One lowering per op family (codegen/lower/<family>.cpp), selected by the op's `lowering`
+// info type. Each builds the algorithm and attaches its default schedule to the Value.
+#pragma once
+#include <vector>
+
+#include <kiln/dsl/ops/arithmetic.hpp>
+#include <kiln/dsl/ops/loss.hpp>
+#include <kiln/dsl/ops/matmul.hpp>
+#include <kiln/dsl/ops/reduce.hpp>
+#include <kiln/dsl/ops/unary.hpp>
+
+#include "kiln/codegen/value.hpp"
+
+namespace kiln::codegen {
+
+using Operands = std::vector<Value>;
+
+Value lower(const dsl::BinaryInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::UnaryInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::SelectInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::BroadcastInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::LossInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::SoftmaxInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::OneHotInfo&, LoweringContext&, const Operands&, dsl::Shape);
+
+// Sources: a buffer argument of the stage, or a constant.
+Value source(LoweringContext&, const Halide::ImageParam&, dsl::Shape);
+Value constant_value(LoweringContext&, double value);
+Value batch_size_value(LoweringContext&);
+
+}  // namespace kiln::codegen

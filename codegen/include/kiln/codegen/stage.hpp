@@ -1,0 +1,51 @@
+// One pipeline stage (infer, forward or backward): its buffer arguments with their roles, the
+// lowered values memoized by node type, its outputs, and compilation to a static library.
+#pragma once
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+#include "kiln/codegen/lower.hpp"
+
+namespace kiln::codegen {
+
+// What a stage argument is to the runtime; mirrored by kiln::BufferRole in the descriptor.
+enum class Role { batch, input, supervision, param, saved, prediction, loss, gradient };
+std::string_view role_name(Role);
+
+struct StageArgument {
+    Role role;
+    int index;  // which param / saved value / gradient; 0 otherwise
+    std::string name;
+};
+
+class Stage {
+public:
+    explicit Stage(std::string name) : name_(std::move(name)) {}
+
+    LoweringContext& context() { return context_; }
+    const std::string& name() const { return name_; }
+
+    // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
+    Value buffer_argument(Role role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
+    void add_output(const Value& value, Role role, int index, const std::string& name);
+
+    const Value* find(std::type_index node);
+    const Value& remember(std::type_index node, Value value);
+
+    const std::vector<StageArgument>& arguments() const { return arguments_; }  // inputs, then outputs
+    // Applies the schedules, then writes <directory>/<function>.a and .h (no Halide runtime inside).
+    void compile(const std::string& directory, const std::string& function, const Halide::Target& target);
+
+private:
+    std::string name_;
+    LoweringContext context_;
+    std::unordered_map<std::type_index, Value> values_;
+    std::unordered_map<std::type_index, int> uses_;
+    std::vector<std::type_index> order_;
+    std::vector<Halide::ImageParam> buffers_;
+    std::vector<Halide::Func> outputs_;
+    std::vector<StageArgument> arguments_{{Role::batch, 0, "batch"}};
+};
+
+}  // namespace kiln::codegen

@@ -1,0 +1,44 @@
+// Matrix product as a register-blocked GEMM, and transpose as an index swap.
+//
+// C(j, i) = Σ_k A(k, i) · B(j, k)   (Halide dims are innermost-first: column j, row i)
+// The accumulator is a 32×8 tile kept in registers; B is copied once into a zero-padded buffer
+// (columns rounded up to the tile) so whole tiles may be computed without reading out of bounds,
+// and A's row index is clamped for the same reason. Only the output store is guarded.
+#include "kiln/codegen/lower.hpp"
+#include "kiln/codegen/schedule.hpp"
+
+namespace kiln::codegen {
+
+using namespace Halide;
+
+Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+    const Value& a = operands[0];
+    const Value& b = operands[1];
+    const Var& j = context.col;
+    const Var& i = context.row;
+    const int right_cols = b.shape.cols;
+    RDom k(0, context.extent(a.shape.cols), "k");
+
+    Func padded_right(context.fresh_name("matmul_right"));
+    padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
+
+    Expr last_row = context.rows(a.shape) - 1;
+    Func accumulator(context.fresh_name("matmul_accumulator"));
+    accumulator(j, i) = 0.0f;
+    accumulator(j, i) += a.func(k, clamp(i, 0, last_row)) * padded_right(j, k);
+
+    Func output(context.fresh_name("matmul"));
+    output(j, i) = accumulator(j, i);
+
+    if (a.kind != ValueKind::source) context.materialize_requests.push_back(a.func.name());
+    schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k)};
+    return {output, shape, ValueKind::matmul, [parts, &context] { schedule::gemm(parts, context); }};
+}
+
+Value lower(const dsl::TransposeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+    Func f(context.fresh_name("transpose"));
+    f(context.col, context.row) = operands[0].func(context.row, context.col);
+    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+}
+
+}  // namespace kiln::codegen

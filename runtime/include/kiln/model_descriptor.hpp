@@ -1,0 +1,68 @@
+// What the generator tells the runtime about one model: parameters, data leaves, the loss, the
+// stages' entry points and argument lists. Plain data; written by codegen into <model>.kiln.h.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+struct InitializerSpec {
+    std::string kind;  // zeros, constant, uniform, normal, xavier_uniform, xavier_normal, he_uniform, he_normal
+    double a = 0, b = 0;
+};
+
+struct ParamSpec {
+    std::string name;
+    int rows = 0, cols = 0;
+    InitializerSpec init;
+    std::string gradient_formula;
+    std::size_t size() const { return std::size_t(rows) * cols; }
+};
+
+// A leaf the data feeds: the input features, or the labels / regression targets.
+struct DataLeafSpec {
+    std::string name;
+    int cols = 0;
+    bool integer_labels = false;
+    int classes = 0;  // for labels
+};
+
+inline constexpr int batch_rows = -1;
+
+struct SavedSpec {
+    int rows = batch_rows, cols = 0;
+    std::string formula;
+};
+
+// Matches kiln::codegen::Role.
+enum class BufferRole { batch, input, supervision, param, saved, prediction, loss, gradient };
+
+struct StageArgumentSpec {
+    BufferRole role;
+    int index = 0;
+};
+
+struct StageSpec {
+    int (*entry)(void** arguments) = nullptr;
+    std::vector<StageArgumentSpec> arguments;  // in call order: inputs, then outputs
+};
+
+struct ModelDescriptor {
+    std::string name;
+    std::vector<ParamSpec> params;
+    DataLeafSpec input, supervision;
+    std::string loss_kind;  // softmax_cross_entropy, bce_with_logits, mse, or custom
+    int prediction_cols = 0;
+    std::vector<SavedSpec> saved;
+    StageSpec infer, forward, backward;
+    std::string prediction_formula, loss_formula;
+    std::vector<std::string> graph;  // one line per node: "%3 = σ(%2)  [N×256]"
+
+    std::size_t parameter_count() const {
+        std::size_t total = 0;
+        for (const ParamSpec& p : params) total += p.size();
+        return total;
+    }
+};
+
+}  // namespace kiln

@@ -1,0 +1,5 @@
+#include <kiln/dsl.hpp>
+using namespace kiln::dsl;
+constexpr auto x = input<"x", 8>;
+constexpr auto b = param<"b", 1, 6>;
+constexpr auto y = x + b;

@@ -1,0 +1,4 @@
+#include <kiln/dsl.hpp>
+using namespace kiln::dsl;
+constexpr auto x = input<"x", 4>;
+auto g = grad(dense<"fc", 3>(x));

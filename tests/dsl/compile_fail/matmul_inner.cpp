@@ -1,0 +1,5 @@
+#include <kiln/dsl.hpp>
+using namespace kiln::dsl;
+constexpr auto x = input<"x", 20>;
+constexpr auto w = param<"w", 30, 5>;
+constexpr auto y = matmul(x, w);
