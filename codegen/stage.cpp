@@ -1,6 +1,7 @@
 #include "kiln/codegen/stage.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "kiln/codegen/schedule.hpp"
 
@@ -77,7 +78,9 @@ void Stage::compile(const std::string& directory, const std::string& function, c
     }
     std::vector<Argument> arguments{context_.batch};
     for (const ImageParam& buffer : buffers_) arguments.push_back(buffer);
-    Pipeline(outputs_).compile_to_static_library(directory + "/" + function, arguments, function, target);
+    Pipeline pipeline(outputs_);
+    if (std::getenv("KILN_EMIT_STMT")) pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
+    pipeline.compile_to_static_library(directory + "/" + function, arguments, function, target);
 }
 
 }  // namespace kiln::codegen

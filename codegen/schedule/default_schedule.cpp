@@ -33,7 +33,7 @@ void gemm(GemmFuncs parts, const LoweringContext& context) {
         .split(j, jo, ji, tile_cols, TailStrategy::GuardWithIf)
         .split(i, io, ii, tile_rows, TailStrategy::GuardWithIf)
         .reorder(ji, ii, jo, io)
-        .vectorize(ji, vector_width)
+        .vectorize(ji, vector_width, TailStrategy::GuardWithIf)  // ShiftInwards would read before column 0
         .parallel(io);
     parts.accumulator.compute_at(parts.output, jo)
         .bound_extent(j, tile_cols)
@@ -42,7 +42,8 @@ void gemm(GemmFuncs parts, const LoweringContext& context) {
         .unroll(j)
         .unroll(i);
     parts.accumulator.update(0).reorder(j, i, parts.k).vectorize(j, vector_width).unroll(j).unroll(i);
-    parts.padded_right.compute_root().vectorize(j, vector_width).parallel(i);
+    // RoundUp (never ShiftInwards): the padded copy may extend past the last column, never before 0.
+    parts.padded_right.compute_root().vectorize(j, vector_width, TailStrategy::RoundUp).parallel(i);
 }
 
 }  // namespace kiln::codegen::schedule

@@ -1,0 +1,27 @@
+// A labelled data set in memory, and the loaders' common entry point.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kiln/tensor.hpp"
+
+namespace kiln {
+
+struct Dataset {
+    std::string source;           // file(s) it came from, for messages
+    Tensor features;              // [samples × features]
+    std::vector<float> labels;    // one per sample: a class id, or a regression target
+    std::vector<std::string> class_names;
+    int size() const { return features.rows; }
+};
+
+struct DataSplit {
+    Dataset train, test;
+};
+
+// A Fashion-MNIST-style directory of IDX files (train-*, t10k-*), or a CSV file (optionally
+// gzip-compressed) split deterministically into 80% train / 20% test.
+DataSplit load_data(const std::string& path);
+
+}  // namespace kiln

@@ -1,0 +1,35 @@
+// Calling generated Halide code without libHalide: buffer descriptors over our own memory, and
+// errors from generated code routed back as kiln::Error (Halide's default handler would abort).
+#pragma once
+#include <HalideRuntime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace kiln {
+
+// A halide_buffer_t over row-major memory [rows × cols] (Halide dims innermost first).
+class BufferView {
+public:
+    BufferView(void* data, halide_type_t type, int rows, int cols);
+    BufferView(float* data, int rows, int cols) : BufferView(data, halide_type_of<float>(), rows, cols) {}
+    BufferView(int32_t* data, int rows, int cols) : BufferView(data, halide_type_of<int32_t>(), rows, cols) {}
+    // A flat 1-D buffer of n floats (the optimizers' view of an arena).
+    BufferView(float* data, std::size_t n);
+    BufferView(const BufferView&) = delete;
+    BufferView& operator=(const BufferView&) = delete;
+
+    halide_buffer_t* get() { return &buffer_; }
+
+private:
+    halide_dimension_t dims_[2];
+    halide_buffer_t buffer_{};
+};
+
+// Installs kiln's error handler once (idempotent); sets the Halide thread pool size if > 0.
+void initialize_halide_runtime(int threads = 0);
+// Throws kiln::Error with what the generated code reported, if status is non-zero.
+void check_halide_status(int status, const std::string& what);
+
+}  // namespace kiln

@@ -1,0 +1,32 @@
+// The training loop: seeded shuffled batches, one generated forward+backward and one optimizer
+// kernel per step, evaluation and metrics per epoch, checkpoints written atomically.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "kiln/data/dataset.hpp"
+#include "kiln/data/standardize.hpp"
+#include "kiln/metrics.hpp"
+#include "kiln/model.hpp"
+#include "kiln/optim/optimizer.hpp"
+
+namespace kiln {
+
+struct TrainSettings {
+    int epochs = 10;
+    int batch = 128;
+    uint64_t seed = 0;
+    OptimizerSettings optimizer;
+    std::string metrics_path, checkpoint_path;
+    bool progress = true;
+};
+
+struct TrainResult {
+    double final_train_loss = 0;
+    Evaluation final_validation;
+    double seconds = 0;
+};
+
+TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings);
+
+}  // namespace kiln

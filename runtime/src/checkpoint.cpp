@@ -1,0 +1,176 @@
+#include "kiln/checkpoint.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "kiln/error.hpp"
+
+namespace kiln {
+
+namespace {
+constexpr const char* format_tag = "kiln";
+
+template <class T>
+void convert(const char* bytes, std::size_t count, std::vector<float>& out) {
+    for (std::size_t i = 0; i < count; ++i) {
+        T value;
+        std::memcpy(&value, bytes + i * sizeof(T), sizeof(T));
+        out.push_back(float(value));
+    }
+}
+
+std::size_t element_size(const std::string& dtype) {
+    if (dtype == "F32" || dtype == "I32") return 4;
+    if (dtype == "F64" || dtype == "I64") return 8;
+    return 0;
+}
+
+void write_all(int fd, const void* data, std::size_t size, const std::string& path) {
+    const char* bytes = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t written = ::write(fd, bytes, size);
+        if (written < 0) fail("{}: write failed: {}", path, std::strerror(errno));
+        bytes += written;
+        size -= std::size_t(written);
+    }
+}
+}  // namespace
+
+SafetensorsFile read_safetensors(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail("{}: cannot open safetensors file: {}", path, std::filesystem::exists(path) ? "permission denied" : "file not found");
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() < 8) fail("{}: not a safetensors file (shorter than its 8-byte header length)", path);
+    uint64_t header_size;
+    std::memcpy(&header_size, bytes.data(), 8);
+    if (header_size > bytes.size() - 8) fail("{}: not a safetensors file (header length {} exceeds the file)", path, header_size);
+    nlohmann::json header;
+    try {
+        header = nlohmann::json::parse(bytes.substr(8, header_size));
+    } catch (const nlohmann::json::exception& e) {
+        fail("{}: corrupt safetensors header: {}", path, e.what());
+    }
+    if (!header.is_object()) fail("{}: corrupt safetensors header: not a JSON object", path);
+    const std::size_t data_start = 8 + header_size;
+    SafetensorsFile file;
+    for (auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            for (auto& [key, value] : entry.items())
+                if (value.is_string()) file.metadata[key] = value.get<std::string>();
+            continue;
+        }
+        try {
+            const std::string dtype = entry.at("dtype").get<std::string>();
+            const auto shape = entry.at("shape").get<std::vector<int64_t>>();
+            const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
+            const std::size_t size = element_size(dtype);
+            if (size == 0) fail("{}: tensor '{}': dtype {} is not supported (expected F32, F64, I32 or I64)", path, name, dtype);
+            uint64_t count = 1;
+            for (int64_t d : shape) {
+                if (d < 0) fail("{}: tensor '{}': negative dimension", path, name);
+                count *= uint64_t(d);
+            }
+            if (offsets.size() != 2 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != count * size ||
+                data_start + offsets[1] > bytes.size())
+                fail("{}: tensor '{}': data offsets do not match its shape or lie outside the file (truncated?)", path, name);
+            NamedTensor tensor{shape, {}};
+            tensor.values.reserve(count);
+            const char* data = bytes.data() + data_start + offsets[0];
+            if (dtype == "F32") convert<float>(data, count, tensor.values);
+            else if (dtype == "F64") convert<double>(data, count, tensor.values);
+            else if (dtype == "I32") convert<int32_t>(data, count, tensor.values);
+            else convert<int64_t>(data, count, tensor.values);
+            file.tensors[name] = std::move(tensor);
+        } catch (const nlohmann::json::exception& e) {
+            fail("{}: tensor '{}': malformed entry: {}", path, name, e.what());
+        }
+    }
+    return file;
+}
+
+void write_safetensors(const std::string& path, const SafetensorsFile& file) {
+    nlohmann::json header = nlohmann::json::object();
+    if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
+    uint64_t offset = 0;
+    for (const auto& [name, tensor] : file.tensors) {
+        const uint64_t bytes = tensor.values.size() * sizeof(float);
+        header[name] = {{"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string text = header.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');  // keep the data 8-byte aligned, as the format recommends
+    const uint64_t header_size = text.size();
+
+    namespace fs = std::filesystem;
+    const fs::path target = fs::absolute(path);
+    const fs::path directory = target.parent_path();
+    if (!fs::is_directory(directory)) fail("{}: directory {} does not exist", path, directory.string());
+    std::string temporary = (directory / ("." + target.filename().string() + ".XXXXXX")).string();
+    int fd = ::mkstemp(temporary.data());
+    if (fd < 0) fail("{}: cannot create a temporary file in {}: {}", path, directory.string(), std::strerror(errno));
+    try {
+        write_all(fd, &header_size, 8, path);
+        write_all(fd, text.data(), text.size(), path);
+        for (const auto& [name, tensor] : file.tensors) write_all(fd, tensor.values.data(), tensor.values.size() * sizeof(float), path);
+        if (::fsync(fd) != 0) fail("{}: fsync failed: {}", path, std::strerror(errno));
+        ::close(fd);
+        fd = -1;
+        if (::rename(temporary.c_str(), target.c_str()) != 0) fail("{}: rename failed: {}", path, std::strerror(errno));
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(temporary.c_str());
+        throw;
+    }
+    int directory_fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY);
+    if (directory_fd >= 0) {  // make the rename itself durable
+        ::fsync(directory_fd);
+        ::close(directory_fd);
+    }
+}
+
+void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch) {
+    const ModelDescriptor& d = model.descriptor();
+    SafetensorsFile file;
+    file.metadata = {{"format", format_tag}, {"model", d.name}, {"epoch", std::to_string(epoch)}};
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        auto values = model.params()[i];
+        file.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {values.begin(), values.end()}};
+    }
+    file.tensors["__standardize.mean"] = {{1, standardizer.mean.cols}, standardizer.mean.values};
+    file.tensors["__standardize.scale"] = {{1, standardizer.scale.cols}, standardizer.scale.values};
+    write_safetensors(path, file);
+}
+
+Standardizer load_checkpoint(const std::string& path, Model& model) {
+    const ModelDescriptor& d = model.descriptor();
+    SafetensorsFile file = read_safetensors(path);
+    auto tag = file.metadata.find("model");
+    if (tag != file.metadata.end() && tag->second != d.name)
+        fail("{}: checkpoint of model '{}', not of '{}'", path, tag->second, d.name);
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        const ParamSpec& spec = d.params[i];
+        auto found = file.tensors.find(spec.name);
+        if (found == file.tensors.end()) fail("{}: no tensor '{}' (a checkpoint of another model?)", path, spec.name);
+        const NamedTensor& t = found->second;
+        bool shape_ok = t.values.size() == spec.size() &&
+                        (t.shape == std::vector<int64_t>{spec.rows, spec.cols} || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
+        if (!shape_ok) fail("{}: tensor '{}' has {} values, model '{}' expects [{}×{}]", path, spec.name, t.values.size(), d.name, spec.rows, spec.cols);
+        std::copy(t.values.begin(), t.values.end(), model.params()[i].begin());
+    }
+    Standardizer standardizer{Tensor(1, d.input.cols), Tensor(1, d.input.cols, 1.0f)};
+    auto mean = file.tensors.find("__standardize.mean"), scale = file.tensors.find("__standardize.scale");
+    if (mean != file.tensors.end() && scale != file.tensors.end()) {
+        if (mean->second.values.size() != std::size_t(d.input.cols) || scale->second.values.size() != std::size_t(d.input.cols))
+            fail("{}: standardization statistics have the wrong size for {} features", path, d.input.cols);
+        standardizer.mean.values = mean->second.values;
+        standardizer.scale.values = scale->second.values;
+    }
+    return standardizer;
+}
+
+}  // namespace kiln

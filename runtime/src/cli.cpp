@@ -1,0 +1,213 @@
+#include "kiln/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "kiln/checkpoint.hpp"
+#include "kiln/data/batches.hpp"
+#include "kiln/error.hpp"
+#include "kiln/halide_call.hpp"
+#include "kiln/init.hpp"
+#include "kiln/metrics.hpp"
+#include "kiln/train/trainer.hpp"
+
+namespace kiln {
+
+namespace {
+
+struct Options {
+    std::string data, checkpoint, output, params, batch_file;
+    int threads = 0;
+    int eval_batch = 256;
+    TrainSettings train;
+};
+
+DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
+    DataSplit data = load_data(path);
+    check_data_fits(data.train, model);
+    check_data_fits(data.test, model);
+    return data;
+}
+
+int train_command(const ModelDescriptor& d, Options& o) {
+    DataSplit data = load_checked(o.data, d);
+    Standardizer standardizer = Standardizer::fit(data.train.features);
+    standardizer.apply(data.train.features);
+    standardizer.apply(data.test.features);
+    Model model(d);
+    initialize(model.params(), d.params, o.train.seed);
+    TrainResult result = train(model, data, standardizer, o.train);
+    nlohmann::json summary{{"model", d.name}, {"epochs", o.train.epochs}, {"train_loss", result.final_train_loss},
+                           {"val_loss", result.final_validation.loss}, {"seconds", result.seconds}};
+    if (result.final_validation.accuracy >= 0) summary["val_accuracy"] = result.final_validation.accuracy;
+    std::cout << summary.dump() << std::endl;
+    return 0;
+}
+
+int eval_command(const ModelDescriptor& d, Options& o) {
+    Model model(d);
+    Standardizer standardizer = load_checkpoint(o.checkpoint, model);
+    DataSplit data = load_checked(o.data, d);
+    standardizer.apply(data.test.features);
+    Evaluation e = evaluate(model, data.test, o.eval_batch);
+    nlohmann::json result{{"loss", e.loss}, {"samples", e.samples}};
+    if (e.accuracy >= 0) result["accuracy"] = e.accuracy;
+    std::cout << result.dump() << std::endl;
+    return 0;
+}
+
+int predict_command(const ModelDescriptor& d, Options& o) {
+    Model model(d);
+    Standardizer standardizer = load_checkpoint(o.checkpoint, model);
+    DataSplit data = load_checked(o.data, d);
+    standardizer.apply(data.test.features);
+    std::ofstream file;
+    if (!o.output.empty()) {
+        file.open(o.output);
+        if (!file) fail("--output: cannot write {}", o.output);
+    }
+    std::ostream& out = o.output.empty() ? std::cout : file;
+    const bool softmax = d.loss_kind == "softmax_cross_entropy", logistic = d.loss_kind == "bce_with_logits";
+    out << "index,label,predicted";
+    for (int c = 0; c < d.prediction_cols; ++c) out << (softmax ? ",p" : logistic ? ",p" : ",y") << c;
+    out << "\n";
+    Tensor prediction = model.predict(data.test.features);
+    for (int i = 0; i < prediction.rows; ++i) {
+        const float* row = prediction.row(i);
+        std::vector<double> values(row, row + prediction.cols);
+        if (softmax) {  // probabilities from logits, max subtracted for stability
+            double top = *std::max_element(values.begin(), values.end()), total = 0;
+            for (double& v : values) total += v = std::exp(v - top);
+            for (double& v : values) v /= total;
+        } else if (logistic) {
+            for (double& v : values) v = 1 / (1 + std::exp(-v));
+        }
+        std::string predicted = softmax   ? std::to_string(std::max_element(row, row + prediction.cols) - row)
+                                : logistic ? std::to_string(int(row[0] > 0))
+                                           : fmt::format("{:.6g}", row[0]);
+        out << i << "," << data.test.labels[i] << "," << predicted;
+        for (double v : values) out << fmt::format(",{:.6g}", v);
+        out << "\n";
+    }
+    return 0;
+}
+
+// Reads params and one batch from safetensors, writes "loss" and every parameter's gradient.
+int grad_command(const ModelDescriptor& d, Options& o) {
+    Model model(d);
+    load_checkpoint(o.params, model);
+    SafetensorsFile batch_file = read_safetensors(o.batch_file);
+    auto tensor = [&](const std::string& name) -> const NamedTensor& {
+        auto found = batch_file.tensors.find(name);
+        if (found == batch_file.tensors.end()) fail("{}: no tensor '{}' (the model's {} leaf)", o.batch_file, name, name == d.input.name ? "input" : "labels/target");
+        return found->second;
+    };
+    const NamedTensor& x = tensor(d.input.name);
+    if (x.shape.size() != 2 || x.shape[1] != d.input.cols)
+        fail("{}: tensor '{}' must be [N × {}]", o.batch_file, d.input.name, d.input.cols);
+    Batch batch;
+    batch.features = Tensor(int(x.shape[0]), d.input.cols);
+    batch.features.values = x.values;
+    const NamedTensor& y = tensor(d.supervision.name);
+    if (y.values.size() != std::size_t(batch.size()) * (d.supervision.integer_labels ? 1 : d.supervision.cols))
+        fail("{}: tensor '{}' has {} values for {} samples", o.batch_file, d.supervision.name, y.values.size(), batch.size());
+    if (d.supervision.integer_labels) batch.labels.assign(y.values.begin(), y.values.end());
+    else {
+        batch.targets = Tensor(batch.size(), d.supervision.cols);
+        batch.targets.values = y.values;
+    }
+    model.validate(batch, o.batch_file);
+    const float loss = model.forward_backward(batch);
+    SafetensorsFile out;
+    out.metadata = {{"format", "kiln"}, {"model", d.name}};
+    out.tensors["loss"] = {{}, {loss}};
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        auto g = model.gradients()[i];
+        out.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {g.begin(), g.end()}};
+    }
+    write_safetensors(o.output, out);
+    std::cout << nlohmann::json{{"loss", loss}, {"output", o.output}}.dump() << std::endl;
+    return 0;
+}
+
+int summary_command(const ModelDescriptor& d) {
+    fmt::print("model {}\n\nparameters\n", d.name);
+    for (const ParamSpec& p : d.params) fmt::print("  {:<24} [{}×{}]  {:>9}  init {}\n", p.name, p.rows, p.cols, p.size(), p.init.kind);
+    fmt::print("  total {} parameters\n\ninput {} [N×{}], {} {}\nloss {}\n\ngraph\n", d.parameter_count(), d.input.name,
+               d.input.cols, d.supervision.integer_labels ? "labels" : "target", d.supervision.name, d.loss_kind);
+    for (const std::string& line : d.graph) fmt::print("  {}\n", line);
+    fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n", d.prediction_formula, d.loss_formula);
+    for (const ParamSpec& p : d.params) fmt::print("  ∂loss/∂{} = {}\n", p.name, p.gradient_formula);
+    fmt::print("\nsaved set (forward values the backward stage reads)\n");
+    for (std::size_t i = 0; i < d.saved.size(); ++i)
+        fmt::print("  saved_{} [{}×{}] = {}\n", i, d.saved[i].rows == batch_rows ? "N" : std::to_string(d.saved[i].rows), d.saved[i].cols,
+                   d.saved[i].formula);
+    return 0;
+}
+
+}  // namespace
+
+int run_cli(const ModelDescriptor& model, int argc, char** argv) {
+    Options o;
+    CLI::App app{fmt::format("kiln model '{}': {} parameters, loss {}", model.name, model.parameter_count(), model.loss_kind)};
+    app.require_subcommand(1);
+    app.add_option("--threads", o.threads, "worker threads for the generated kernels (default: all cores)")->check(CLI::NonNegativeNumber);
+
+    auto* train = app.add_subcommand("train", "train from initialization; metrics as JSON lines, checkpoints as safetensors");
+    train->add_option("--data", o.data, "IDX directory (e.g. /usr/share/datasets/fashion-mnist) or CSV file")->required();
+    train->add_option("--epochs", o.train.epochs, "passes over the training set")->check(CLI::PositiveNumber);
+    train->add_option("--batch", o.train.batch, "samples per step")->check(CLI::PositiveNumber);
+    train->add_option("--optimizer", o.train.optimizer.name, "sgd | momentum | adam")->check(CLI::IsMember(optimizer_names()));
+    train->add_option("--lr", o.train.optimizer.lr, "learning rate")->check(CLI::PositiveNumber);
+    train->add_option("--momentum", o.train.optimizer.momentum, "momentum coefficient (momentum optimizer)")->check(CLI::Range(0.0, 1.0));
+    train->add_option("--seed", o.train.seed, "seed for initialization and shuffling");
+    train->add_option("--metrics", o.train.metrics_path, "write one JSON object per epoch to this file");
+    train->add_option("--checkpoint", o.train.checkpoint_path, "save parameters here after every epoch (atomically)");
+    train->add_flag("!--no-progress", o.train.progress, "no progress bar");
+
+    auto* eval = app.add_subcommand("eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
+    eval->add_option("--data", o.data, "IDX directory or CSV file")->required();
+    eval->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
+    eval->add_option("--batch", o.eval_batch, "samples per call")->check(CLI::PositiveNumber);
+
+    auto* predict = app.add_subcommand("predict", "predicted class (and probabilities) for each test sample, as CSV");
+    predict->add_option("--data", o.data, "IDX directory or CSV file")->required();
+    predict->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
+    predict->add_option("--output", o.output, "CSV file to write (default: standard output)");
+
+    auto* grad = app.add_subcommand("grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
+    grad->add_option("--params", o.params, "safetensors with every parameter by name")->required();
+    grad->add_option("--batch", o.batch_file, fmt::format("safetensors with '{}' [N×{}] and '{}'", model.input.name, model.input.cols,
+                                                           model.supervision.name))->required();
+    grad->add_option("--output", o.output, "safetensors to write: 'loss' and one gradient per parameter")->required();
+
+    auto* summary = app.add_subcommand("summary", "parameters, graph, derived gradient formulas and saved set");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& error) {
+        return app.exit(error);
+    }
+    try {
+        initialize_halide_runtime(o.threads);
+        if (*train) return train_command(model, o);
+        if (*eval) return eval_command(model, o);
+        if (*predict) return predict_command(model, o);
+        if (*grad) return grad_command(model, o);
+        if (*summary) return summary_command(model);
+    } catch (const Error& error) {
+        fmt::print(stderr, "{}: error: {}\n", model.name, error.what());
+        return 1;
+    } catch (const std::exception& error) {
+        fmt::print(stderr, "{}: unexpected error: {}\n", model.name, error.what());
+        return 2;
+    }
+    return 1;
+}
+
+}  // namespace kiln

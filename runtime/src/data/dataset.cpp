@@ -1,0 +1,52 @@
+#include "kiln/data/dataset.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "kiln/data/batches.hpp"
+#include "kiln/data/csv.hpp"
+#include "kiln/data/idx.hpp"
+#include "kiln/error.hpp"
+
+namespace kiln {
+
+namespace {
+Dataset subset(const Dataset& data, std::span<const int> indices) {
+    Dataset out;
+    out.source = data.source;
+    out.class_names = data.class_names;
+    out.features = Tensor(int(indices.size()), data.features.cols);
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        std::copy_n(data.features.row(indices[i]), data.features.cols, out.features.row(int(i)));
+        out.labels.push_back(data.labels[indices[i]]);
+    }
+    return out;
+}
+
+std::string idx_file(const std::filesystem::path& directory, const std::string& stem) {
+    for (const char* suffix : {".gz", ""}) {
+        auto path = directory / (stem + suffix);
+        if (std::filesystem::exists(path)) return path.string();
+    }
+    fail("{}: missing {}(.gz): expected a Fashion-MNIST/MNIST directory of IDX files", directory.string(), stem);
+}
+}  // namespace
+
+DataSplit load_data(const std::string& path) {
+    namespace fs = std::filesystem;
+    if (path.empty()) fail("--data: no data path given");
+    if (!fs::exists(path)) fail("{}: no such file or directory", path);
+    if (fs::is_directory(path)) {
+        return {load_idx(idx_file(path, "train-images-idx3-ubyte"), idx_file(path, "train-labels-idx1-ubyte")),
+                load_idx(idx_file(path, "t10k-images-idx3-ubyte"), idx_file(path, "t10k-labels-idx1-ubyte"))};
+    }
+    Dataset all = load_csv(path);
+    if (all.size() < 2) fail("{}: need at least 2 samples to hold some out for testing", path);
+    // A fixed split (seed 0), independent of the training seed, so eval sees the same test set.
+    std::vector<int> order = shuffled_indices(all.size(), 0);
+    const std::size_t test_count = std::max<std::size_t>(1, order.size() / 5);
+    std::span<const int> indices(order);
+    return {subset(all, indices.first(order.size() - test_count)), subset(all, indices.last(test_count))};
+}
+
+}  // namespace kiln

@@ -1,0 +1,30 @@
+#include "read_file.hpp"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "kiln/error.hpp"
+
+namespace kiln::detail {
+
+std::string read_possibly_gzipped(const std::string& path) {
+    if (!std::filesystem::exists(path)) fail("{}: file not found", path);
+    gzFile file = gzopen(path.c_str(), "rb");
+    if (!file) fail("{}: cannot open: {}", path, std::strerror(errno));
+    std::string content;
+    char chunk[1 << 16];
+    int got;
+    while ((got = gzread(file, chunk, sizeof chunk)) > 0) content.append(chunk, std::size_t(got));
+    int error_code = Z_OK;
+    std::string message = got < 0 ? gzerror(file, &error_code) : "";
+    int closed = gzclose(file);
+    if (got < 0) fail("{}: corrupt gzip data: {}", path, message);
+    if (closed == Z_BUF_ERROR) fail("{}: truncated gzip stream (the file ends in the middle of compressed data)", path);
+    if (closed != Z_OK) fail("{}: error while reading (zlib code {})", path, closed);
+    return content;
+}
+
+}  // namespace kiln::detail

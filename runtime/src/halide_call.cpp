@@ -1,0 +1,49 @@
+#include "kiln/halide_call.hpp"
+
+#include <mutex>
+
+#include "kiln/error.hpp"
+
+namespace kiln {
+
+namespace {
+std::mutex error_mutex;
+std::string last_error;
+
+extern "C" void kiln_halide_error(void*, const char* message) {
+    std::lock_guard lock(error_mutex);
+    last_error = message;
+    while (!last_error.empty() && last_error.back() == '\n') last_error.pop_back();
+}
+}  // namespace
+
+BufferView::BufferView(void* data, halide_type_t type, int rows, int cols) {
+    dims_[0] = {0, cols, 1, 0};
+    dims_[1] = {0, rows, cols, 0};
+    buffer_.host = static_cast<uint8_t*>(data);
+    buffer_.type = type;
+    buffer_.dimensions = 2;
+    buffer_.dim = dims_;
+}
+
+BufferView::BufferView(float* data, std::size_t n) {
+    dims_[0] = {0, int32_t(n), 1, 0};
+    buffer_.host = reinterpret_cast<uint8_t*>(data);
+    buffer_.type = halide_type_of<float>();
+    buffer_.dimensions = 1;
+    buffer_.dim = dims_;
+}
+
+void initialize_halide_runtime(int threads) {
+    static std::once_flag once;
+    std::call_once(once, [] { halide_set_error_handler(kiln_halide_error); });
+    if (threads > 0) halide_set_num_threads(threads);
+}
+
+void check_halide_status(int status, const std::string& what) {
+    if (status == 0) return;
+    std::lock_guard lock(error_mutex);
+    fail("{}: generated code failed (status {}): {}", what, status, last_error.empty() ? "no message" : last_error);
+}
+
+}  // namespace kiln

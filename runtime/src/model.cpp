@@ -1,0 +1,99 @@
+#include "kiln/model.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include "kiln/error.hpp"
+#include "kiln/halide_call.hpp"
+
+namespace kiln {
+
+Model::Model(const ModelDescriptor& descriptor)
+    : descriptor_(descriptor), params_(descriptor.params), gradients_(descriptor.params), saved_(descriptor.saved.size()) {
+    initialize_halide_runtime();
+}
+
+void Model::validate(const Batch& batch, const std::string& source) const {
+    const DataLeafSpec& input = descriptor_.input;
+    if (batch.features.cols != input.cols)
+        fail("{}: input '{}' expects {} features per sample, the data has {}", source, input.name, input.cols, batch.features.cols);
+    const DataLeafSpec& supervision = descriptor_.supervision;
+    if (supervision.integer_labels) {
+        if (int(batch.labels.size()) != batch.size()) fail("{}: {} labels for {} samples", source, batch.labels.size(), batch.size());
+        for (std::size_t i = 0; i < batch.labels.size(); ++i)
+            if (batch.labels[i] < 0 || batch.labels[i] >= supervision.classes)
+                fail("{}: label {} of sample {} is out of range: '{}' has classes 0..{}", source, batch.labels[i], i,
+                     supervision.name, supervision.classes - 1);
+    } else if (batch.targets.rows != batch.size() || batch.targets.cols != supervision.cols) {
+        fail("{}: target '{}' expects {}×{}, got {}×{}", source, supervision.name, batch.size(), supervision.cols,
+             batch.targets.rows, batch.targets.cols);
+    }
+    for (float v : batch.features.values)
+        if (!std::isfinite(v)) fail("{}: the features contain NaN or infinity", source);
+}
+
+float Model::forward_backward(const Batch& batch) {
+    float loss = 0;
+    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr);
+    run(descriptor_.backward, "backward", &batch, &batch.features, nullptr, nullptr);
+    return loss;
+}
+
+float Model::loss(const Batch& batch) {
+    float loss = 0;
+    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr);
+    return loss;
+}
+
+Tensor Model::predict(const Tensor& features) {
+    Tensor prediction;
+    run(descriptor_.infer, "infer", nullptr, &features, nullptr, &prediction);
+    return prediction;
+}
+
+void Model::run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss,
+                Tensor* prediction) {
+    int32_t n = features->rows;
+    std::vector<std::unique_ptr<BufferView>> views;
+    std::vector<void*> arguments;
+    auto bind = [&](auto* data, int rows, int cols) {
+        views.push_back(std::make_unique<BufferView>(data, rows, cols));
+        arguments.push_back(views.back()->get());
+    };
+    for (const StageArgumentSpec& argument : stage.arguments) {
+        switch (argument.role) {
+            case BufferRole::batch: arguments.push_back(&n); break;
+            case BufferRole::input: bind(const_cast<float*>(features->values.data()), n, features->cols); break;
+            case BufferRole::supervision:
+                if (descriptor_.supervision.integer_labels) bind(const_cast<int32_t*>(batch->labels.data()), n, 1);
+                else bind(const_cast<float*>(batch->targets.values.data()), n, batch->targets.cols);
+                break;
+            case BufferRole::param: {
+                const ParamSpec& p = descriptor_.params[argument.index];
+                bind(params_[argument.index].data(), p.rows, p.cols);
+                break;
+            }
+            case BufferRole::saved: {
+                const SavedSpec& s = descriptor_.saved[argument.index];
+                Tensor& value = saved_[argument.index];
+                int rows = s.rows == batch_rows ? n : s.rows;
+                if (value.rows != rows || value.cols != s.cols) value = Tensor(rows, s.cols);
+                bind(value.values.data(), rows, s.cols);
+                break;
+            }
+            case BufferRole::prediction:
+                *prediction = Tensor(n, descriptor_.prediction_cols);
+                bind(prediction->values.data(), n, descriptor_.prediction_cols);
+                break;
+            case BufferRole::loss: bind(loss, 1, 1); break;
+            case BufferRole::gradient: {
+                const ParamSpec& p = descriptor_.params[argument.index];
+                bind(gradients_[argument.index].data(), p.rows, p.cols);
+                break;
+            }
+        }
+    }
+    check_halide_status(stage.entry(arguments.data()), descriptor_.name + " " + name + " stage");
+}
+
+}  // namespace kiln

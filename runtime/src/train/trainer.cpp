@@ -1,0 +1,57 @@
+#include "kiln/train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "kiln/checkpoint.hpp"
+#include "kiln/data/batches.hpp"
+#include "kiln/error.hpp"
+#include "kiln/metrics.hpp"
+#include "kiln/train/progress.hpp"
+
+namespace kiln {
+
+TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings) {
+    if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
+    if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
+    const ModelDescriptor& d = model.descriptor();
+    auto optimizer = make_optimizer(settings.optimizer, model.params().all().size());
+    MetricsWriter metrics(settings.metrics_path);
+    TrainResult result;
+    const auto start = std::chrono::steady_clock::now();
+
+    for (int epoch = 1; epoch <= settings.epochs; ++epoch) {
+        const auto epoch_start = std::chrono::steady_clock::now();
+        std::vector<int> order = shuffled_indices(data.train.size(), settings.seed * 1000003 + uint64_t(epoch));
+        ProgressBar progress(fmt::format("epoch {}/{}", epoch, settings.epochs), int((order.size() + settings.batch - 1) / settings.batch),
+                             settings.progress);
+        double loss_sum = 0;
+        int steps = 0;
+        for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
+            std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
+            Batch batch = make_batch(data.train, indices, d.supervision);
+            const float loss = model.forward_backward(batch);
+            if (!std::isfinite(loss))
+                fail("training diverged: loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
+            optimizer->step(model.params(), model.gradients());
+            loss_sum += loss;
+            ++steps;
+            progress.update(steps, loss_sum / steps);
+        }
+        progress.finish();
+        const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+        Evaluation validation = evaluate(model, data.test, std::max(settings.batch, 256));
+        nlohmann::json record{{"epoch", epoch}, {"train_loss", loss_sum / steps}, {"val_loss", validation.loss}, {"seconds", train_seconds}};
+        if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
+        metrics.write(record);
+        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s\n", epoch, loss_sum / steps, validation.loss,
+                   validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", train_seconds);
+        if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, standardizer, epoch);
+        result.final_train_loss = loss_sum / steps;
+        result.final_validation = validation;
+    }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+}  // namespace kiln
