@@ -15,13 +15,16 @@ void elementwise(Func f, const LoweringContext& context) {
 
 void reduction(Func f, int axis, const LoweringContext& context) {
     f.compute_root();
-    if (axis == 0) {
-        Var block("col_block"), lane("col_lane");
-        f.vectorize(context.col, vector_width, TailStrategy::GuardWithIf);
-        f.update(0).split(context.col, block, lane, vector_width, TailStrategy::GuardWithIf).vectorize(lane).parallel(block);
-    } else {
-        Var block("row_block"), in("row_in");
-        f.update(0).split(context.row, block, in, rows_per_task, TailStrategy::GuardWithIf).parallel(block);
+    if (axis == 0) f.vectorize(context.col, vector_width, TailStrategy::GuardWithIf);
+    // Update 0 accumulates; a mean has update 1, the division. Both get the same loops.
+    for (int u = 0; u < f.num_update_definitions(); ++u) {
+        if (axis == 0) {
+            Var block("col_block"), lane("col_lane");
+            f.update(u).split(context.col, block, lane, vector_width, TailStrategy::GuardWithIf).vectorize(lane).parallel(block);
+        } else {
+            Var block("row_block"), in("row_in");
+            f.update(u).split(context.row, block, in, rows_per_task, TailStrategy::GuardWithIf).parallel(block);
+        }
     }
 }
 

@@ -1,0 +1,19 @@
+// Test networks for the other losses: mean squared error on a 3-column target, and BCE on one.
+#pragma once
+#include <kiln/dsl.hpp>
+
+namespace regression {
+using namespace kiln::dsl;
+constexpr auto x = input<"x", 3>;
+constexpr auto t = target<"t", 3>;
+constexpr auto prediction = dense<"out", 3>(softmax(dense<"hidden", 9>(x))) + square(x);
+constexpr auto network = kiln::dsl::network(prediction, mse(prediction, t));
+}  // namespace regression
+
+namespace binary {
+using namespace kiln::dsl;
+constexpr auto x = input<"x", 33>;  // more than two vectors wide
+constexpr auto t = target<"t", 1>;
+constexpr auto logit = dense<"out", 1>(sigmoid(dense<"hidden", 40>(x)));
+constexpr auto network = kiln::dsl::network(logit, bce_with_logits(logit, t));
+}  // namespace binary
