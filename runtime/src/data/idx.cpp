@@ -15,12 +15,13 @@ uint32_t big_endian(const std::string& bytes, std::size_t at) {
 
 // Parses the header of an unsigned-byte IDX file with `rank` dimensions; returns the dimensions.
 std::vector<uint32_t> idx_header(const std::string& bytes, const std::string& path, int rank) {
-    const std::size_t header = 4 + 4 * std::size_t(rank);
-    if (bytes.size() < header) fail("{}: truncated IDX header ({} bytes, expected at least {})", path, bytes.size(), header);
+    if (bytes.size() < 4) fail("{}: not an IDX file (only {} bytes)", path, bytes.size());
     const uint32_t magic = big_endian(bytes, 0);
     const uint32_t expected = 0x00000800u | uint32_t(rank);
     if (magic != expected)
         fail("{}: not an IDX file of unsigned bytes with {} dimensions (magic 0x{:08x}, expected 0x{:08x})", path, rank, magic, expected);
+    const std::size_t header = 4 + 4 * std::size_t(rank);
+    if (bytes.size() < header) fail("{}: truncated IDX header ({} bytes, expected at least {})", path, bytes.size(), header);
     std::vector<uint32_t> dims;
     std::size_t payload = 1;
     for (int d = 0; d < rank; ++d) {

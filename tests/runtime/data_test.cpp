@@ -1,0 +1,73 @@
+// Standardization, seeded shuffling and batch assembly, and the checks that data fits a model.
+#include <catch2/catch.hpp>
+#include <kiln/data/batches.hpp>
+#include <kiln/data/standardize.hpp>
+#include <kiln/error.hpp>
+#include <numeric>
+
+using Catch::Contains;
+
+TEST_CASE("standardization uses the training statistics", "[runtime][data]") {
+    kiln::Tensor train(4, 2);
+    train.values = {1, 5, 2, 5, 3, 5, 4, 5};  // column 1 is constant
+    kiln::Standardizer s = kiln::Standardizer::fit(train);
+    kiln::Tensor copy = train;
+    s.apply(copy);
+    double mean = 0, square = 0;
+    for (int r = 0; r < 4; ++r) {
+        mean += copy(r, 0) / 4;
+        square += copy(r, 0) * copy(r, 0) / 4;
+        CHECK(copy(r, 1) == 0);  // centred, not divided by a zero deviation
+    }
+    CHECK(mean == Approx(0).margin(1e-6));
+    CHECK(square == Approx(1));
+}
+
+TEST_CASE("shuffles are permutations, fixed by the seed", "[runtime][data]") {
+    auto a = kiln::shuffled_indices(1000, 7), b = kiln::shuffled_indices(1000, 7), c = kiln::shuffled_indices(1000, 8);
+    CHECK(a == b);
+    CHECK(a != c);
+    std::vector<int> sorted = a;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<int> identity(1000);
+    std::iota(identity.begin(), identity.end(), 0);
+    CHECK(sorted == identity);
+}
+
+TEST_CASE("batches gather the chosen samples", "[runtime][data]") {
+    kiln::Dataset data;
+    data.features = kiln::Tensor(3, 2);
+    data.features.values = {0, 1, 10, 11, 20, 21};
+    data.labels = {0, 1, 2};
+    std::vector<int> pick{2, 0};
+    kiln::Batch labelled = kiln::make_batch(data, pick, {"y", 1, true, 3});
+    CHECK(labelled.features.values == std::vector<float>{20, 21, 0, 1});
+    CHECK(labelled.labels == std::vector<int32_t>{2, 0});
+    kiln::Batch targets = kiln::make_batch(data, pick, {"t", 1});
+    CHECK(targets.targets.values == std::vector<float>{2, 0});
+}
+
+TEST_CASE("data that does not fit the model is refused before training", "[runtime][data]") {
+    kiln::ModelDescriptor model;
+    model.name = "m";
+    model.input = {"x", 2};
+    model.supervision = {"y", 1, true, 3};
+    model.loss_kind = "softmax_cross_entropy";
+    kiln::Dataset data;
+    data.source = "set.csv";
+    data.features = kiln::Tensor(2, 2);
+    data.labels = {0, 2};
+    REQUIRE_NOTHROW(kiln::check_data_fits(data, model));
+    data.labels = {0, 3};
+    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("set.csv: sample 1: label 3 is out of range") && Contains("0..2"));
+    data.labels = {0, 1};
+    data.features.values[1] = NAN;
+    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("NaN"));
+    data.features = kiln::Tensor(2, 5);
+    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("expects 2 features per sample, the data has 5"));
+    model.supervision = {"t", 1};
+    model.loss_kind = "bce_with_logits";
+    model.input = {"x", 5};
+    data.labels = {0, 2};
+    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("label 2 is not a probability"));
+}
