@@ -188,6 +188,15 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
 
     auto* summary = app.add_subcommand("summary", "parameters, graph, derived gradient formulas and saved set");
 
+    if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "a subcommand is required"
+        const std::string command = argv[1];
+        bool known = false;
+        for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
+        if (!known) {
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, eval, predict, grad or summary; see --help)\n", model.name, command);
+            return 1;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

@@ -1,0 +1,223 @@
+// The model binaries as a user runs them: training reaches its accuracy, checkpoints reload, `grad`
+// agrees with the DSL's double reference, and every kind of bad input is a clear error, not a crash.
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <kiln/checkpoint.hpp>
+#include <kiln/dsl.hpp>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "../runtime/temp_dir.hpp"
+#include "logistic_regression/model.hpp"
+#include "two_layer_sigmoid/model.hpp"
+
+using Catch::Contains;
+using kiln::test::TempDir;
+using kiln::test::write_gzip;
+using kiln::test::write_text;
+
+namespace {
+
+struct Run {
+    int status;
+    std::string output;  // stdout and stderr together
+};
+
+Run run(const std::string& command) {
+    std::string output;
+    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+    int status = ::pclose(pipe);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
+}
+
+std::string binary(const std::string& model) { return std::string(KILN_EXAMPLES_BIN) + "/" + model; }
+std::string data(const std::string& file) { return std::string(KILN_EXAMPLES_DATA) + "/" + file; }
+nlohmann::json last_json_line(const std::string& output) {
+    auto end = output.find_last_not_of('\n');
+    auto start = output.rfind('\n', end);
+    return nlohmann::json::parse(output.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1)));
+}
+
+// Refused: non-zero exit, the expected message, and no crash (signals give 128+).
+void require_refused(const Run& r, const std::string& message) {
+    INFO(r.output);
+    CHECK(r.status != 0);
+    CHECK(r.status < 128);
+    CHECK_THAT(r.output, Contains(message));
+}
+
+std::string be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
+void write_idx_dir(const TempDir& dir, uint8_t label, std::size_t truncate = 0) {
+    std::string images = be32(0x803) + be32(2) + be32(28) + be32(28) + std::string(2 * 784, '\x10');
+    for (const char* split : {"train", "t10k"}) {
+        write_gzip(dir.file(std::string(split) + "-images-idx3-ubyte.gz"), images.substr(0, images.size() - truncate));
+        write_gzip(dir.file(std::string(split) + "-labels-idx1-ubyte.gz"), be32(0x801) + be32(2) + char(1) + char(label));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("logistic regression trains on breast cancer, and its checkpoint evaluates the same", "[e2e]") {
+    TempDir dir;
+    Run trained = run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") +
+                      " --epochs 30 --batch 32 --optimizer sgd --lr 0.05 --seed 1 --metrics " + dir.file("m.jsonl") +
+                      " --checkpoint " + dir.file("c.safetensors"));
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    nlohmann::json summary = last_json_line(trained.output);
+    CHECK(summary["val_accuracy"].get<double>() >= 0.95);
+
+    std::ifstream metrics(dir.file("m.jsonl"));
+    std::string line;
+    int epochs = 0;
+    while (std::getline(metrics, line)) {
+        auto record = nlohmann::json::parse(line);
+        CHECK(record["epoch"] == ++epochs);
+        for (const char* key : {"train_loss", "val_loss", "val_accuracy", "seconds"}) CHECK(record.contains(key));
+    }
+    CHECK(epochs == 30);
+
+    Run evaluated = run(binary("logistic_regression") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " + dir.file("c.safetensors"));
+    REQUIRE(evaluated.status == 0);
+    nlohmann::json e = last_json_line(evaluated.output);
+    CHECK(e["accuracy"].get<double>() == Approx(summary["val_accuracy"].get<double>()));
+    CHECK(e["loss"].get<double>() == Approx(summary["val_loss"].get<double>()).epsilon(1e-6));
+
+    Run predicted = run(binary("logistic_regression") + " predict --data " + data("breast_cancer.csv") + " --checkpoint " +
+                        dir.file("c.safetensors") + " --output " + dir.file("p.csv"));
+    REQUIRE(predicted.status == 0);
+    std::ifstream predictions(dir.file("p.csv"));
+    std::getline(predictions, line);
+    CHECK(line == "index,label,predicted,p0");
+    int rows = 0, right = 0;
+    while (std::getline(predictions, line)) {
+        ++rows;
+        int index, label, guess;
+        std::sscanf(line.c_str(), "%d,%d,%d", &index, &label, &guess);
+        right += label == guess;
+    }
+    CHECK(rows == e["samples"].get<int>());
+    CHECK(double(right) / rows == Approx(e["accuracy"].get<double>()));
+}
+
+TEST_CASE("the same seed gives the same model, bit for bit", "[e2e]") {
+    TempDir dir;
+    for (const char* name : {"a", "b"})
+        REQUIRE(run(binary("two_layer_sigmoid") + " train --no-progress --data " + data("breast_cancer.csv") +
+                    " --epochs 3 --seed 9 --checkpoint " + dir.file(std::string(name) + ".safetensors")).status == 0);
+    auto a = kiln::read_safetensors(dir.file("a.safetensors")), b = kiln::read_safetensors(dir.file("b.safetensors"));
+    for (const auto& [name, tensor] : a.tensors) CHECK(tensor.values == b.tensors.at(name).values);
+}
+
+TEST_CASE("two-layer sigmoid network trains on breast cancer", "[e2e]") {
+    Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --epochs 40 --batch 32 --lr 0.01 --seed 2");
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    CHECK(last_json_line(trained.output)["val_accuracy"].get<double>() >= 0.93);
+}
+
+TEST_CASE("grad writes the loss and every gradient, matching the double-precision reference", "[e2e]") {
+    TempDir dir;
+    constexpr int n = 7;
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> value(-1, 1);
+    kiln::dsl::reference::Context context;
+    context.batch = n;
+    kiln::SafetensorsFile params, batch;
+    auto add = [&](kiln::SafetensorsFile& file, const std::string& name, int rows, int cols, bool binary_values = false) {
+        kiln::dsl::reference::Matrix m(rows, cols);
+        kiln::NamedTensor t{{rows, cols}, {}};
+        for (double& v : m.values) {
+            v = binary_values ? double(rng() % 2) : double(float(value(rng)));
+            t.values.push_back(float(v));
+        }
+        file.tensors[name] = t;
+        context.bindings[name] = m;
+    };
+    add(params, "hidden.weight", 30, 16);
+    add(params, "hidden.bias", 1, 16);
+    add(params, "output.weight", 16, 1);
+    add(params, "output.bias", 1, 1);
+    add(batch, "x", n, 30);
+    add(batch, "y", n, 1, true);
+    kiln::write_safetensors(dir.file("params.safetensors"), params);
+    kiln::write_safetensors(dir.file("batch.safetensors"), batch);
+    Run r = run(binary("two_layer_sigmoid") + " grad --params " + dir.file("params.safetensors") + " --batch " +
+                dir.file("batch.safetensors") + " --output " + dir.file("grad.safetensors"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    auto result = kiln::read_safetensors(dir.file("grad.safetensors"));
+    constexpr auto network = two_layer_sigmoid::network;
+    const double loss = kiln::dsl::evaluate(network.loss, context)(0, 0);
+    CHECK(std::abs(result.tensors.at("loss").values[0] - loss) <= 1e-5 + 1.3e-6 * std::abs(loss));
+    auto gradients = kiln::dsl::grad(network.loss);
+    boost::hana::for_each(kiln::dsl::parameters(network.loss), [&](auto t) {
+        using Op = typename kiln::dsl::node_of<decltype(t)>::op;
+        auto expected = kiln::dsl::evaluate(gradients[kiln::dsl::name<Op::fixed_name>], context);
+        const auto& got = result.tensors.at(std::string(Op::name)).values;
+        REQUIRE(got.size() == expected.values.size());
+        for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::abs(got[i] - expected.values[i]) <= 1e-5 + 1.3e-6 * std::abs(expected.values[i]));
+    });
+}
+
+TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]") {
+    Run r = run(binary("logistic_regression") + " summary");
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Contains("total 31 parameters"));
+    CHECK_THAT(r.output, Contains("∂loss/∂w = xᵀ · ((σ(x · w + b) − y) / N)"));
+    Run help = run(binary("fashion_mlp") + " train --help");
+    REQUIRE(help.status == 0);
+    CHECK_THAT(help.output, Contains("--optimizer"));
+}
+
+TEST_CASE("bad flags and bad data are refused with a message naming what is wrong", "[e2e]") {
+    TempDir dir;
+    const std::string lr = binary("logistic_regression"), cancer = " --data " + data("breast_cancer.csv");
+    require_refused(run(lr + " train" + cancer + " --optimizer adagrad"), "--optimizer: adagrad not in");
+    require_refused(run(lr + " train" + cancer + " --epochs 0"), "--epochs");
+    require_refused(run(lr + " train" + cancer + " --lr -1"), "--lr");
+    require_refused(run(lr + " train" + cancer + " --batch many"), "--batch");
+    require_refused(run(lr + " train --data " + dir.file("absent.csv")), "absent.csv: no such file or directory");
+    require_refused(run(lr + " train --data " + data("iris.csv")), "expects 30 features per sample, the data has 4");
+    require_refused(run(lr + " frobnicate"), "frobnicate");
+
+    std::string header = "4,30,a,b\n", row;
+    for (int i = 0; i < 30; ++i) row += "1.5,";
+    write_text(dir.file("nan.csv"), header + row + "0\n" + row + "1\n" + row + "0\n" + row.substr(0, row.size() - 4) + "nan,1\n");
+    require_refused(run(lr + " train --data " + dir.file("nan.csv")), "line 5, field 30: value is NaN");
+    write_text(dir.file("three.csv"), "4,30,a,b,c\n" + row + "0\n" + row + "2\n" + row + "1\n" + row + "0\n");
+    require_refused(run(lr + " train --data " + dir.file("three.csv")), "label 2 is not a probability");
+    write_text(dir.file("ragged.csv"), header + row + "0\n" + row + "1\n" + "1,2\n" + row + "0\n");
+    require_refused(run(lr + " train --data " + dir.file("ragged.csv")), "ragged.csv: line 4: expected 31 fields");
+
+    TempDir idx;
+    write_idx_dir(idx, 12);
+    require_refused(run(binary("fashion_mlp") + " train --data " + idx.path().string()), "label 12 is out of range: model 'fashion_mlp' has classes 0..9");
+    TempDir truncated;
+    write_idx_dir(truncated, 3, 100);
+    require_refused(run(binary("fashion_mlp") + " train --data " + truncated.path().string()), "truncated");
+}
+
+TEST_CASE("checkpoints that are missing, corrupt or of another model are refused", "[e2e]") {
+    TempDir dir;
+    const std::string lr = binary("logistic_regression"), cancer = " --data " + data("breast_cancer.csv");
+    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("none.safetensors")), "none.safetensors: cannot open safetensors file: file not found");
+    write_text(dir.file("junk.safetensors"), "this is not a checkpoint");
+    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("junk.safetensors")), "junk.safetensors");
+    REQUIRE(run(binary("two_layer_sigmoid") + " train --no-progress" + cancer + " --epochs 1 --checkpoint " + dir.file("other.safetensors")).status == 0);
+    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("other.safetensors")), "checkpoint of model 'two_layer_sigmoid', not of 'logistic_regression'");
+    require_refused(run(lr + " grad --params " + dir.file("other.safetensors") + " --batch x --output y"), "checkpoint of model 'two_layer_sigmoid'");
+}
+
+TEST_CASE("fashion_mlp reaches 0.88 test accuracy within 10 epochs", "[e2e][fashion]") {
+    Run trained = run(binary("fashion_mlp") + " train --no-progress --data " + std::string(KILN_FASHION_MNIST) +
+                      " --epochs 10 --batch 128 --optimizer adam --lr 0.001 --seed 0");
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    CHECK(last_json_line(trained.output)["val_accuracy"].get<double>() >= 0.88);
+}
