@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs kiln and LibTorch on the Fashion-MNIST MLP, interleaved (kiln, torch, kiln, torch, …) so both
+# see the same machine load, and prints each round plus the median ratios.
+# Usage: bash bench/run.sh [build-directory] [epochs] [rounds]
+set -euo pipefail
+build=${1:-build}
+epochs=${2:-10}
+rounds=${3:-3}
+data=/usr/share/datasets/fashion-mnist
+results=()
+for ((r = 1; r <= rounds; ++r)); do
+  results+=("$("$build/bench/kiln_mlp_bench" "$data" "$epochs" 2)")
+  # LibTorch's fastest setting on 2 cores: 1 intra-op (OpenMP) thread, 2 OpenBLAS threads.
+  results+=("$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 "$build/bench/torch_mlp_bench" "$data" "$epochs" 1)")
+done
+printf '%s\n' "${results[@]}"
+python3 - "${results[@]}" <<'PY'
+import json, statistics, sys
+runs = [json.loads(a) for a in sys.argv[1:]]
+kiln = [r for r in runs if r["framework"] == "kiln"]
+torch = [r for r in runs if r["framework"] != "kiln"]
+train = [k["seconds_per_epoch"] / t["seconds_per_epoch"] for k, t in zip(kiln, torch)]
+infer = [k["inference_samples_per_second"] / t["inference_samples_per_second"] for k, t in zip(kiln, torch)]
+med = lambda rs, key: statistics.median(r[key] for r in rs)
+print(f"{torch[0]['framework']} vs kiln, {len(kiln)} interleaved rounds, medians:")
+print(f"  train s/epoch:       kiln {med(kiln, 'seconds_per_epoch'):.3f}   libtorch {med(torch, 'seconds_per_epoch'):.3f}   kiln/libtorch time ratio {statistics.median(train):.2f}")
+print(f"  inference samples/s: kiln {med(kiln, 'inference_samples_per_second'):.0f}   libtorch {med(torch, 'inference_samples_per_second'):.0f}   kiln/libtorch throughput ratio {statistics.median(infer):.2f}")
+print(f"  test accuracy after {kiln[0]['epochs']} epochs: kiln {kiln[0]['test_accuracy']:.4f}   libtorch {torch[0]['test_accuracy']:.4f}")
+PY

@@ -1,0 +1,77 @@
+// LibTorch's side of the Fashion-MNIST MLP benchmark: the same model, data, standardization and
+// recipe as kiln_mlp_bench.cpp. Data is loaded with kiln's loader so both read identical tensors.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <iostream>
+#include <kiln/data/batches.hpp>
+#include <kiln/data/standardize.hpp>
+#include <nlohmann/json.hpp>
+
+struct Mlp : torch::nn::Module {
+    torch::nn::Linear fc1{784, 256}, fc2{256, 128}, fc3{128, 10};
+    Mlp() {
+        register_module("fc1", fc1);
+        register_module("fc2", fc2);
+        register_module("fc3", fc3);
+        for (auto* layer : {&fc1, &fc2}) {  // He normal, zero bias: kiln's initializers for this model
+            torch::nn::init::kaiming_normal_((*layer)->weight, 0.0, torch::kFanIn, torch::kReLU);
+            torch::nn::init::zeros_((*layer)->bias);
+        }
+        torch::nn::init::xavier_uniform_(fc3->weight);
+        torch::nn::init::zeros_(fc3->bias);
+    }
+    torch::Tensor forward(torch::Tensor x) { return fc3(torch::relu(fc2(torch::relu(fc1(x))))); }
+};
+
+int main(int argc, char** argv) {
+    const std::string path = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
+    const int epochs = argc > 2 ? std::stoi(argv[2]) : 10;
+    const int threads = argc > 3 ? std::stoi(argv[3]) : 1;
+    using clock = std::chrono::steady_clock;
+    torch::set_num_threads(threads);
+    torch::manual_seed(0);
+    kiln::DataSplit data = kiln::load_data(path);
+    kiln::Standardizer standardizer = kiln::Standardizer::fit(data.train.features);
+    standardizer.apply(data.train.features);
+    standardizer.apply(data.test.features);
+    auto to_tensor = [](const kiln::Dataset& d) {
+        return std::pair{torch::from_blob(const_cast<float*>(d.features.values.data()), {d.size(), 784}).clone(),
+                         torch::tensor(std::vector<int64_t>(d.labels.begin(), d.labels.end()))};
+    };
+    auto [train_x, train_y] = to_tensor(data.train);
+    auto [test_x, test_y] = to_tensor(data.test);
+
+    Mlp model;
+    torch::optim::Adam optimizer(model.parameters(), torch::optim::AdamOptions(1e-3));
+    std::vector<double> epoch_seconds;
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+        auto order = kiln::shuffled_indices(data.train.size(), uint64_t(epoch));
+        auto index = torch::tensor(std::vector<int64_t>(order.begin(), order.end()));
+        auto start = clock::now();
+        for (int64_t at = 0; at < train_x.size(0); at += 128) {
+            auto rows = index.slice(0, at, std::min<int64_t>(at + 128, train_x.size(0)));
+            auto x = train_x.index_select(0, rows), y = train_y.index_select(0, rows);
+            optimizer.zero_grad();
+            auto loss = torch::nn::functional::cross_entropy(model.forward(x), y);
+            loss.backward();
+            optimizer.step();
+        }
+        epoch_seconds.push_back(std::chrono::duration<double>(clock::now() - start).count());
+    }
+    torch::NoGradGuard no_grad;
+    const double accuracy = model.forward(test_x).argmax(1).eq(test_y).to(torch::kFloat).mean().item<double>();
+    double best = 1e30;
+    for (int repeat = 0; repeat < 5; ++repeat) {
+        auto start = clock::now();
+        for (int64_t at = 0; at < test_x.size(0); at += 1000) model.forward(test_x.slice(0, at, at + 1000));
+        best = std::min(best, std::chrono::duration<double>(clock::now() - start).count());
+    }
+    double sum = 0;
+    for (std::size_t i = 1; i < epoch_seconds.size(); ++i) sum += epoch_seconds[i];
+    nlohmann::json result{{"framework", "libtorch " TORCH_VERSION}, {"epochs", epochs},
+                          {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
+                          {"first_epoch_seconds", epoch_seconds[0]}, {"test_accuracy", accuracy},
+                          {"inference_samples_per_second", test_x.size(0) / best}};
+    std::cout << result.dump() << std::endl;
+}
