@@ -5,7 +5,7 @@
 #include "kiln/dsl/graph.hpp"
 #include "kiln/dsl/layers.hpp"
 #include "kiln/dsl/leaves.hpp"
-#include "kiln/dsl/network.hpp"
+#include "kiln/dsl/model.hpp"
 #include "kiln/dsl/ops/arithmetic.hpp"
 #include "kiln/dsl/ops/loss.hpp"
 #include "kiln/dsl/ops/matmul.hpp"

@@ -2,11 +2,12 @@
 // are the sizes involved, so the compiler's note shows them ("… <784, 512>"); the static_assert
 // text says what was expected.
 #pragma once
+#include "kiln/dsl/fixed_string.hpp"
 #include "kiln/dsl/shape.hpp"
 
 namespace kiln::dsl::check {
-
-template <int InputFeatures, int WeightRows>
+// The weight's name is an argument so the compiler's note names the layer: <"fc2.weight", 784, 512>.
+template <fixed_string Weight, int InputFeatures, int WeightRows>
 struct dense_input_features {
     static_assert(InputFeatures == WeightRows, "dense: the input's feature count must equal the weight's rows");
     static constexpr bool ok = true;

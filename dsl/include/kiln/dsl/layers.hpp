@@ -12,7 +12,7 @@ namespace kiln::dsl {
 template <Expression X, Expression W, Expression B>
 constexpr auto dense(X x, W w, B b) {
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
-    static_assert(check::dense_input_features<X::shape.cols, W::shape.rows>::ok);
+    static_assert(check::dense_input_features<W::op::fixed_name, X::shape.cols, W::shape.rows>::ok);
     static_assert(B::shape.rows == 1 && B::shape.cols == W::shape.cols, "dense: the bias must be [1 × units]");
     if constexpr (X::shape.cols == W::shape.rows) return add(matmul(x, w), b);  // else: only the error above
 }
