@@ -49,12 +49,22 @@ int train_command(const ModelDescriptor& d, Options& o) {
     return 0;
 }
 
-int eval_command(const ModelDescriptor& d, Options& o) {
+// A trained model and the test split, standardized with the checkpoint's statistics.
+struct Trained {
+    Model model;
+    Dataset test;
+};
+Trained load_trained(const ModelDescriptor& d, const Options& o) {
     Model model(d);
     Standardizer standardizer = load_checkpoint(o.checkpoint, model);
     DataSplit data = load_checked(o.data, d);
     standardizer.apply(data.test.features);
-    Evaluation e = evaluate(model, data.test, o.eval_batch);
+    return {std::move(model), std::move(data.test)};
+}
+
+int eval_command(const ModelDescriptor& d, Options& o) {
+    auto [model, test] = load_trained(d, o);
+    Evaluation e = evaluate(model, test, o.eval_batch);
     nlohmann::json result{{"loss", e.loss}, {"samples", e.samples}};
     if (e.accuracy >= 0) result["accuracy"] = e.accuracy;
     std::cout << result.dump() << std::endl;
@@ -62,10 +72,7 @@ int eval_command(const ModelDescriptor& d, Options& o) {
 }
 
 int predict_command(const ModelDescriptor& d, Options& o) {
-    Model model(d);
-    Standardizer standardizer = load_checkpoint(o.checkpoint, model);
-    DataSplit data = load_checked(o.data, d);
-    standardizer.apply(data.test.features);
+    auto [model, test] = load_trained(d, o);
     std::ofstream file;
     if (!o.output.empty()) {
         file.open(o.output);
@@ -76,7 +83,7 @@ int predict_command(const ModelDescriptor& d, Options& o) {
     out << "index,label,predicted";
     for (int c = 0; c < d.prediction_cols; ++c) out << (softmax ? ",p" : logistic ? ",p" : ",y") << c;
     out << "\n";
-    Tensor prediction = model.predict(data.test.features);
+    Tensor prediction = model.predict(test.features);
     for (int i = 0; i < prediction.rows; ++i) {
         const float* row = prediction.row(i);
         std::vector<double> values(row, row + prediction.cols);
@@ -90,7 +97,7 @@ int predict_command(const ModelDescriptor& d, Options& o) {
         std::string predicted = softmax   ? std::to_string(std::max_element(row, row + prediction.cols) - row)
                                 : logistic ? std::to_string(int(row[0] > 0))
                                            : fmt::format("{:.6g}", row[0]);
-        out << i << "," << data.test.labels[i] << "," << predicted;
+        out << i << "," << test.labels[i] << "," << predicted;
         for (double v : values) out << fmt::format(",{:.6g}", v);
         out << "\n";
     }

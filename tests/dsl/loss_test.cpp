@@ -52,5 +52,5 @@ TEST_CASE("fused loss gradients print in their closed forms", "[dsl][print]") {
     constexpr auto z = input<"z", 4>;
     CHECK(to_string(gradient_of(softmax_cross_entropy(z, labels<"y", 4>), z)) == "(softmax(z) − onehot(y)) / N");
     CHECK(to_string(gradient_of(bce_with_logits(z, target<"t", 4>), z)) == "(σ(z) − t) / (N ⊙ 4)");
-    CHECK(to_string(gradient_of(mse(z, target<"t", 4>), z)) == "2 ⊙ (z − t) / (N ⊙ 4)");
+    CHECK(to_string(gradient_of(mse(z, target<"t", 4>), z)) == "(2 ⊙ (z − t)) / (N ⊙ 4)");
 }

@@ -34,7 +34,7 @@ TEST_CASE("one hidden sigmoid layer: backprop through σ' = σ(1 − σ)", "[dsl
     const std::string delta2 = "(σ(" + a + ") − y) / N";
     CHECK(to_string(g[name<"out.weight">]) == "σ(" + z1 + ")ᵀ · (" + delta2 + ")");
     CHECK(to_string(g[name<"hidden.weight">]) ==
-          "xᵀ · ((" + delta2 + ") · out.weightᵀ ⊙ σ(" + z1 + ") ⊙ (1 − σ(" + z1 + ")))");
+          "xᵀ · (((" + delta2 + ") · out.weightᵀ) ⊙ σ(" + z1 + ") ⊙ (1 − σ(" + z1 + ")))");
 }
 
 TEST_CASE("the saved set holds the forward values the gradients read", "[dsl][model]") {

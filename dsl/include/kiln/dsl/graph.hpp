@@ -3,6 +3,7 @@
 // appear once.
 #pragma once
 #include <boost/hana.hpp>
+#include <type_traits>
 
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/node.hpp"
@@ -41,6 +42,6 @@ constexpr auto parameters(E root) {
 }
 
 template <class T>
-using node_of = typename T::type;
+using node_of = typename std::remove_cvref_t<T>::type;
 
 }  // namespace kiln::dsl
