@@ -1,6 +1,12 @@
 // Generates the optimizers' update kernels, once and model-independent: each is one pass over a
-// flat parameter arena, updating parameters and optimizer state in place (element i reads and
-// writes only element i, so the same buffer is passed as input and output).
+// flat parameter buffer (the whole arena, or one parameter's segment of it for the layer-wise
+// methods), updating parameters and optimizer state in place: element i reads and writes only
+// element i, so the same memory is passed as input and output.
+//
+// Every kernel first forms the effective gradient g = clamp(scale·grad, −clip, clip): `scale`
+// carries clipping by global norm (computed on the host, one pass), `clip` clipping by value. The
+// SGD family and Adam add the L2 penalty's gradient wd·p to it (coupled weight decay); AdamW,
+// LARS and LAMB apply decay as their papers do.
 #include <Halide.h>
 
 #include <iostream>
@@ -11,69 +17,127 @@ namespace {
 constexpr int vector_width = 16;
 constexpr int block = 1 << 14;  // elements per parallel task
 
-void schedule_update(Func f, Var i) {
-    Var outer("outer"), inner("inner");
-    f.split(i, outer, inner, block, TailStrategy::GuardWithIf)
-        .vectorize(inner, vector_width, TailStrategy::GuardWithIf)
-        .parallel(outer);
-}
+class Kernel {
+public:
+    Kernel(std::string name, const std::vector<std::string>& state_names) : name_(std::move(name)) {
+        param.dim(0).set_min(0).set_stride(1);
+        grad.dim(0).set_min(0).set_stride(1).set_extent(param.dim(0).extent());
+        for (const std::string& s : state_names) {
+            ImageParam buffer(Float(32), 1, s);
+            buffer.dim(0).set_min(0).set_stride(1).set_extent(param.dim(0).extent());
+            state.push_back(buffer);
+        }
+    }
 
-void declare_flat(ImageParam& buffer) { buffer.dim(0).set_min(0).set_stride(1); }
-// Tuple outputs share the first buffer's min and extent; only their strides can be stated.
-void constrain_like(const std::vector<OutputImageParam>& outputs, const ImageParam& like) {
-    outputs[0].dim(0).set_min(0).set_extent(like.dim(0).extent());
-    for (OutputImageParam out : outputs) out.dim(0).set_stride(1);
-}
+    Var i{"i"};
+    ImageParam param{Float(32), 1, "param"}, grad{Float(32), 1, "grad"};
+    std::vector<ImageParam> state;
+    Param<float> lr{"lr"}, weight_decay{"weight_decay"}, grad_scale{"grad_scale"}, clip{"clip"};
 
-// p ← p − lr·g
-void sgd(const std::string& directory, const Target& target) {
-    ImageParam param(Float(32), 1, "param"), grad(Float(32), 1, "grad");
-    Param<float> lr("lr");
-    declare_flat(param);
-    declare_flat(grad);
-    grad.dim(0).set_extent(param.dim(0).extent());
-    Var i("i");
-    Func update("kiln_sgd_update");
-    update(i) = param(i) - lr * grad(i);
-    constrain_like({update.output_buffer()}, param);
-    schedule_update(update, i);
-    update.compile_to_static_library(directory + "/kiln_sgd_update", {param, grad, lr}, "kiln_sgd_update", target);
-}
+    Expr clipped_gradient() { return clamp(grad_scale * grad(i), -clip, clip); }
+    Expr l2_gradient() { return clipped_gradient() + weight_decay * param(i); }
 
-// v ← μ·v + g;  p ← p − lr·v   (PyTorch's SGD momentum, dampening 0)
-void momentum(const std::string& directory, const Target& target) {
-    ImageParam param(Float(32), 1, "param"), velocity(Float(32), 1, "velocity"), grad(Float(32), 1, "grad");
-    Param<float> lr("lr"), mu("momentum");
-    for (ImageParam* b : {&param, &velocity, &grad}) declare_flat(*b);
-    velocity.dim(0).set_extent(param.dim(0).extent());
-    grad.dim(0).set_extent(param.dim(0).extent());
-    Var i("i");
-    Func update("kiln_momentum_update");
-    Expr v = mu * velocity(i) + grad(i);
-    update(i) = Tuple(param(i) - lr * v, v);
-    constrain_like(update.output_buffers(), param);
-    schedule_update(update, i);
-    update.compile_to_static_library(directory + "/kiln_momentum_update", {param, velocity, grad, lr, mu}, "kiln_momentum_update",
-                                     target);
-}
+    // Arguments: param, state…, grad, lr, weight_decay, grad_scale, clip, extra…; outputs: the tuple.
+    void compile(const std::vector<Expr>& outputs, const std::vector<Argument>& extra, const std::string& directory, const Target& target) {
+        Func update(name_);
+        update(i) = outputs.size() == 1 ? Tuple(outputs[0]) : Tuple(outputs);
+        update.output_buffers()[0].dim(0).set_min(0).set_extent(param.dim(0).extent());
+        for (OutputImageParam out : update.output_buffers()) out.dim(0).set_stride(1);
+        Var outer("outer"), inner("inner");
+        update.split(i, outer, inner, block, TailStrategy::GuardWithIf)
+            .vectorize(inner, vector_width, TailStrategy::GuardWithIf)
+            .parallel(outer);
+        std::vector<Argument> arguments{param};
+        for (const ImageParam& s : state) arguments.push_back(s);
+        arguments.insert(arguments.end(), {grad, lr, weight_decay, grad_scale, clip});
+        arguments.insert(arguments.end(), extra.begin(), extra.end());
+        update.compile_to_static_library(directory + "/" + name_, arguments, name_, target);
+    }
 
-// m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  p ← p − lr·(m/c1) / (√(v/c2) + ε)
-// with the bias corrections c1 = 1−β1ᵗ, c2 = 1−β2ᵗ computed on the host (they change per step).
-void adam(const std::string& directory, const Target& target) {
-    ImageParam param(Float(32), 1, "param"), m(Float(32), 1, "m"), v(Float(32), 1, "v"), grad(Float(32), 1, "grad");
-    Param<float> lr("lr"), beta1("beta1"), beta2("beta2"), epsilon("epsilon"), c1("bias_correction1"), c2("bias_correction2");
-    for (ImageParam* b : {&param, &m, &v, &grad}) declare_flat(*b);
-    for (ImageParam* b : {&m, &v, &grad}) b->dim(0).set_extent(param.dim(0).extent());
-    Var i("i");
-    Func update("kiln_adam_update");
-    Expr g = grad(i);
-    Expr m_next = beta1 * m(i) + (1.0f - beta1) * g;
-    Expr v_next = beta2 * v(i) + (1.0f - beta2) * g * g;
-    update(i) = Tuple(param(i) - lr * (m_next / c1) / (sqrt(v_next / c2) + epsilon), m_next, v_next);
-    constrain_like(update.output_buffers(), param);
-    schedule_update(update, i);
-    update.compile_to_static_library(directory + "/kiln_adam_update", {param, m, v, grad, lr, beta1, beta2, epsilon, c1, c2},
-                                     "kiln_adam_update", target);
+private:
+    std::string name_;
+};
+
+void generate_all(const std::string& dir, const Target& target) {
+    {  // SGD: p ← p − lr·g
+        Kernel k("kiln_sgd_update", {});
+        k.compile({k.param(k.i) - k.lr * k.l2_gradient()}, {}, dir, target);
+    }
+    {  // Momentum (PyTorch form): v ← μv + g; p ← p − lr·v.  Nesterov: p ← p − lr·(g + μv)
+        for (bool nesterov : {false, true}) {
+            Kernel k(nesterov ? "kiln_nesterov_update" : "kiln_momentum_update", {"velocity"});
+            Param<float> mu("momentum");
+            Expr g = k.l2_gradient();
+            Expr v = mu * k.state[0](k.i) + g;
+            k.compile({k.param(k.i) - k.lr * (nesterov ? g + mu * v : v), v}, {mu}, dir, target);
+        }
+    }
+    {  // AdaGrad: s ← s + g²; p ← p − lr·g / (√s + ε)
+        Kernel k("kiln_adagrad_update", {"sum_squares"});
+        Param<float> eps("epsilon");
+        Expr g = k.l2_gradient();
+        Expr s = k.state[0](k.i) + g * g;
+        k.compile({k.param(k.i) - k.lr * g / (sqrt(s) + eps), s}, {eps}, dir, target);
+    }
+    {  // RMSProp: s ← ρs + (1−ρ)g²; p ← p − lr·g / (√s + ε)
+        Kernel k("kiln_rmsprop_update", {"square_average"});
+        Param<float> rho("rho"), eps("epsilon");
+        Expr g = k.l2_gradient();
+        Expr s = rho * k.state[0](k.i) + (1.0f - rho) * g * g;
+        k.compile({k.param(k.i) - k.lr * g / (sqrt(s) + eps), s}, {rho, eps}, dir, target);
+    }
+    {  // AdaDelta: s ← ρs + (1−ρ)g²; Δ = √(u + ε)/√(s + ε)·g; u ← ρu + (1−ρ)Δ²; p ← p − lr·Δ
+        Kernel k("kiln_adadelta_update", {"square_average", "delta_average"});
+        Param<float> rho("rho"), eps("epsilon");
+        Expr g = k.l2_gradient();
+        Expr s = rho * k.state[0](k.i) + (1.0f - rho) * g * g;
+        Expr delta = sqrt(k.state[1](k.i) + eps) / sqrt(s + eps) * g;
+        Expr u = rho * k.state[1](k.i) + (1.0f - rho) * delta * delta;
+        k.compile({k.param(k.i) - k.lr * delta, s, u}, {rho, eps}, dir, target);
+    }
+    {  // Adam (coupled L2) and AdamW (decoupled: p ← p·(1 − lr·wd) first), bias corrections c1, c2
+        // from the host: m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − lr·(m/c1)/(√(v/c2) + ε)
+        for (bool decoupled : {false, true}) {
+            Kernel k(decoupled ? "kiln_adamw_update" : "kiln_adam_update", {"m", "v"});
+            Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c1("bias_correction1"), c2("bias_correction2");
+            Expr g = decoupled ? k.clipped_gradient() : k.l2_gradient();
+            Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
+            Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
+            Expr p = decoupled ? k.param(k.i) * (1.0f - k.lr * k.weight_decay) : k.param(k.i);
+            k.compile({p - k.lr * (m / c1) / (sqrt(v / c2) + eps), m, v}, {beta1, beta2, eps, c1, c2}, dir, target);
+        }
+    }
+    {  // NAdam (Dozat; PyTorch's momentum schedule μ_t computed on the host):
+        // p ← p − lr·(g_coefficient·g + m_coefficient·m) / (√(v/c2) + ε)
+        Kernel k("kiln_nadam_update", {"m", "v"});
+        Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c2("bias_correction2"), cg("gradient_coefficient"),
+            cm("moment_coefficient");
+        Expr g = k.l2_gradient();
+        Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
+        Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
+        k.compile({k.param(k.i) - k.lr * (cg * g + cm * m) / (sqrt(v / c2) + eps), m, v}, {beta1, beta2, eps, c2, cg, cm}, dir, target);
+    }
+    {  // LARS, per parameter tensor with its local rate (lr × trust ratio, from the host):
+        // v ← μv + local_lr·(g + wd·p); p ← p − v
+        Kernel k("kiln_lars_update", {"velocity"});
+        Param<float> mu("momentum"), local_lr("local_lr");
+        Expr v = mu * k.state[0](k.i) + local_lr * (k.clipped_gradient() + k.weight_decay * k.param(k.i));
+        k.compile({k.param(k.i) - v, v}, {mu, local_lr}, dir, target);
+    }
+    {  // LAMB, first pass: Adam moments, and the step direction r = m̂/(√v̂ + ε) + wd·p (into a
+        // scratch buffer, the third output); the host then scales r by ‖p‖/‖r‖ per tensor.
+        Kernel k("kiln_lamb_moments", {"m", "v"});
+        Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c1("bias_correction1"), c2("bias_correction2");
+        Expr g = k.clipped_gradient();
+        Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
+        Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
+        Expr r = (m / c1) / (sqrt(v / c2) + eps) + k.weight_decay * k.param(k.i);
+        k.compile({m, v, r}, {beta1, beta2, eps, c1, c2}, dir, target);
+    }
+    {  // Second pass for LAMB: p ← p − lr·direction (lr already times the trust ratio)
+        Kernel k("kiln_scaled_step", {"direction"});
+        k.compile({k.param(k.i) - k.lr * k.state[0](k.i)}, {}, dir, target);
+    }
 }
 }  // namespace
 
@@ -82,9 +146,6 @@ int main(int argc, char** argv) {
         std::cerr << "usage: kiln_optimizer_kernels OUTPUT_DIRECTORY TARGET\n";
         return 2;
     }
-    Target target = Target(argv[2]).with_feature(Target::NoRuntime);
-    sgd(argv[1], target);
-    momentum(argv[1], target);
-    adam(argv[1], target);
+    generate_all(argv[1], Target(argv[2]).with_feature(Target::NoRuntime));
     return 0;
 }

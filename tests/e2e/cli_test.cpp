@@ -178,7 +178,7 @@ TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]")
 TEST_CASE("bad flags and bad data are refused with a message naming what is wrong", "[e2e]") {
     TempDir dir;
     const std::string lr = binary("logistic_regression"), cancer = " --data " + data("breast_cancer.csv");
-    require_refused(run(lr + " train" + cancer + " --optimizer adagrad"), "--optimizer: adagrad not in");
+    require_refused(run(lr + " train" + cancer + " --optimizer adabelief"), "--optimizer: adabelief not in");
     require_refused(run(lr + " train" + cancer + " --epochs 0"), "--epochs");
     require_refused(run(lr + " train" + cancer + " --lr -1"), "--lr");
     require_refused(run(lr + " train" + cancer + " --batch many"), "--batch");

@@ -2,6 +2,7 @@
 // it and exits non-zero; nothing trains on input that failed a check.
 #pragma once
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <stdexcept>
 #include <string>

@@ -1,9 +1,22 @@
-// SGD, momentum and Adam, each a thin host-side wrapper around its generated kernel.
+// The optimizers: host-side wrappers around the generated kernels (codegen/kernels/
+// optimizer_kernels.cpp). The host computes what needs a reduction (the global gradient norm,
+// LARS/LAMB trust ratios, Adam's bias corrections); the kernels do every per-element pass.
+#include <kiln_adadelta_update.h>
+#include <kiln_adagrad_update.h>
 #include <kiln_adam_update.h>
+#include <kiln_adamw_update.h>
+#include <kiln_lamb_moments.h>
+#include <kiln_lars_update.h>
 #include <kiln_momentum_update.h>
+#include <kiln_nadam_update.h>
+#include <kiln_nesterov_update.h>
+#include <kiln_rmsprop_update.h>
+#include <kiln_scaled_step.h>
 #include <kiln_sgd_update.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kiln/error.hpp"
 #include "kiln/halide_call.hpp"
@@ -13,69 +26,230 @@ namespace kiln {
 
 namespace {
 
-class Sgd final : public Optimizer {
+// A 1-D buffer over a span; passing the same memory as input and output updates it in place.
+struct Flat : BufferView {
+    explicit Flat(std::span<float> values) : BufferView(values.data(), values.size()) {}
+};
+
+// What every kernel takes besides its state: the rate, decay, and the two clipping controls.
+struct Common {
+    float lr, weight_decay, grad_scale, clip;
+};
+
+double norm(std::span<const float> values, float scale = 1, float clip = std::numeric_limits<float>::infinity()) {
+    double total = 0;
+    for (float v : values) {
+        double x = std::clamp(double(scale) * v, -double(clip), double(clip));
+        total += x * x;
+    }
+    return std::sqrt(total);
+}
+
+float or_default(float value, float fallback) { return std::isnan(value) ? fallback : value; }
+
+class ClippingOptimizer : public Optimizer {
 public:
-    void step(Arena& params, Arena& gradients) override {
-        auto p = params.all();
-        BufferView in(p.data(), p.size()), out(p.data(), p.size()), g(gradients.all().data(), p.size());
-        check_halide_status(kiln_sgd_update(in.get(), g.get(), lr, out.get()), "sgd update");
+    explicit ClippingOptimizer(const OptimizerSettings& s) : settings(s) {}
+    void step(Arena& params, Arena& gradients) final {
+        Common c{lr, settings.weight_decay, 1.0f,
+                 settings.clip_value > 0 ? settings.clip_value : std::numeric_limits<float>::infinity()};
+        if (settings.clip_norm > 0) {
+            const double total = norm(gradients.all(), 1, c.clip);
+            if (total > settings.clip_norm) c.grad_scale = float(settings.clip_norm / (total + 1e-6));
+        }
+        update(params, gradients, c);
+    }
+
+protected:
+    virtual void update(Arena& params, Arena& gradients, const Common& c) = 0;
+    OptimizerSettings settings;
+    long t = 0;
+};
+
+#define KILN_CALL(kernel, ...) check_halide_status(kernel(__VA_ARGS__), #kernel)
+
+class Sgd final : public ClippingOptimizer {
+    using ClippingOptimizer::ClippingOptimizer;
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        Flat p(params.all()), out(params.all()), g(grads.all());
+        KILN_CALL(kiln_sgd_update, p.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, out.get());
     }
 };
 
-class Momentum final : public Optimizer {
+class Momentum final : public ClippingOptimizer {
 public:
-    Momentum(float momentum, std::size_t size) : momentum_(momentum), velocity_(size, 0.0f) {}
-    void step(Arena& params, Arena& gradients) override {
-        auto p = params.all();
-        BufferView in(p.data(), p.size()), out(p.data(), p.size()), g(gradients.all().data(), p.size());
-        BufferView v_in(velocity_.data(), p.size()), v_out(velocity_.data(), p.size());
-        check_halide_status(kiln_momentum_update(in.get(), v_in.get(), g.get(), lr, momentum_, out.get(), v_out.get()),
-                            "momentum update");
-    }
+    Momentum(const OptimizerSettings& s, std::size_t n, bool nesterov) : ClippingOptimizer(s), nesterov_(nesterov), velocity_(n) {}
 
 private:
-    float momentum_;
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), v(velocity_), v_out(velocity_);
+        auto kernel = nesterov_ ? kiln_nesterov_update : kiln_momentum_update;
+        KILN_CALL(kernel, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum, p_out.get(), v_out.get());
+    }
+    bool nesterov_;
     std::vector<float> velocity_;
 };
 
-class Adam final : public Optimizer {
+class AdaGrad final : public ClippingOptimizer {
 public:
-    Adam(const OptimizerSettings& s, std::size_t size) : settings_(s), m_(size, 0.0f), v_(size, 0.0f) {}
-    void step(Arena& params, Arena& gradients) override {
-        ++t_;
-        const float c1 = float(1 - std::pow(double(settings_.beta1), t_));
-        const float c2 = float(1 - std::pow(double(settings_.beta2), t_));
-        auto p = params.all();
-        BufferView in(p.data(), p.size()), out(p.data(), p.size()), g(gradients.all().data(), p.size());
-        BufferView m_in(m_.data(), p.size()), m_out(m_.data(), p.size()), v_in(v_.data(), p.size()), v_out(v_.data(), p.size());
-        check_halide_status(kiln_adam_update(in.get(), m_in.get(), v_in.get(), g.get(), lr, settings_.beta1, settings_.beta2,
-                                             settings_.epsilon, c1, c2, out.get(), m_out.get(), v_out.get()),
-                            "adam update");
-    }
+    AdaGrad(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), sums_(n) {}
 
 private:
-    OptimizerSettings settings_;
-    std::vector<float> m_, v_;
-    long t_ = 0;
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(sums_), s_out(sums_);
+        KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  or_default(settings.epsilon, 1e-10f), p_out.get(), s_out.get());
+    }
+    std::vector<float> sums_;
+};
+
+class RmsProp final : public ClippingOptimizer {
+public:
+    RmsProp(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), averages_(n) {}
+
+private:
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(averages_), s_out(averages_);
+        KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  or_default(settings.rho, 0.99f), or_default(settings.epsilon, 1e-8f), p_out.get(), s_out.get());
+    }
+    std::vector<float> averages_;
+};
+
+class AdaDelta final : public ClippingOptimizer {
+public:
+    AdaDelta(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), squares_(n), deltas_(n) {}
+
+private:
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(squares_), s_out(squares_), u(deltas_), u_out(deltas_);
+        KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  or_default(settings.rho, 0.9f), or_default(settings.epsilon, 1e-6f), p_out.get(), s_out.get(), u_out.get());
+    }
+    std::vector<float> squares_, deltas_;
+};
+
+// Adam, AdamW, NAdam and LAMB share the two moment buffers.
+class Moments : public ClippingOptimizer {
+public:
+    Moments(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), m(n), v(n) {}
+
+protected:
+    float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
+    float epsilon() const { return or_default(settings.epsilon, 1e-8f); }
+    std::vector<float> m, v;
+};
+
+class Adam final : public Moments {
+public:
+    Adam(const OptimizerSettings& s, std::size_t n, bool decoupled) : Moments(s, n), decoupled_(decoupled) {}
+
+private:
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        ++t;
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v);
+        auto kernel = decoupled_ ? kiln_adamw_update : kiln_adam_update;
+        KILN_CALL(kernel, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.beta1,
+                  settings.beta2, epsilon(), bias_correction(settings.beta1), bias_correction(settings.beta2), p_out.get(), m_out.get(),
+                  v_out.get());
+    }
+    bool decoupled_;
+};
+
+// NAdam with PyTorch's momentum schedule μ_t = β1·(1 − ½·0.96^(tψ)).
+class NAdam final : public Moments {
+    using Moments::Moments;
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        ++t;
+        auto mu_at = [&](long step) { return double(settings.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * settings.momentum_decay)); };
+        const double mu = mu_at(t), mu_next = mu_at(t + 1);
+        mu_product_ *= mu;
+        const float gradient_coefficient = float((1 - mu) / (1 - mu_product_));
+        const float moment_coefficient = float(mu_next / (1 - mu_product_ * mu_next));
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v);
+        KILN_CALL(kiln_nadam_update, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2), gradient_coefficient, moment_coefficient,
+                  p_out.get(), m_out.get(), v_out.get());
+    }
+    double mu_product_ = 1;
+};
+
+// LAMB: Adam's direction plus decoupled decay, scaled per tensor by ‖p‖/‖direction‖.
+class Lamb final : public Moments {
+public:
+    Lamb(const OptimizerSettings& s, std::size_t n) : Moments(s, n), direction_(n) {}
+
+private:
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        ++t;
+        {
+            Flat p(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v), r(direction_);
+            KILN_CALL(kiln_lamb_moments, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                      settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta1), bias_correction(settings.beta2),
+                      m_out.get(), v_out.get(), r.get());
+        }
+        std::size_t offset = 0;
+        for (std::size_t i = 0; i < params.count(); ++i) {
+            std::span<float> segment = params[i], direction(direction_.data() + offset, segment.size());
+            offset += segment.size();
+            const double p_norm = norm(segment), r_norm = norm(direction);
+            const float trust = p_norm > 0 && r_norm > 0 ? float(p_norm / r_norm) : 1.0f;
+            Flat p(segment), p_out(segment), r(direction), unused(grads[i]);
+            KILN_CALL(kiln_scaled_step, p.get(), r.get(), unused.get(), c.lr * trust, 0.0f, 1.0f, 0.0f, p_out.get());
+        }
+    }
+    std::vector<float> direction_;
+};
+
+// LARS: momentum SGD with a per-tensor rate lr·η·‖p‖/(‖g‖ + wd·‖p‖).
+class Lars final : public ClippingOptimizer {
+public:
+    Lars(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), velocity_(n) {}
+
+private:
+    void update(Arena& params, Arena& grads, const Common& c) override {
+        std::size_t offset = 0;
+        for (std::size_t i = 0; i < params.count(); ++i) {
+            std::span<float> segment = params[i], velocity(velocity_.data() + offset, segment.size());
+            offset += segment.size();
+            const double p_norm = norm(segment), g_norm = norm(grads[i], c.grad_scale, c.clip);
+            const double denominator = g_norm + c.weight_decay * p_norm;
+            const float trust = p_norm > 0 && denominator > 0 ? float(settings.trust_coefficient * p_norm / denominator) : 1.0f;
+            Flat p(segment), p_out(segment), g(grads[i]), v(velocity), v_out(velocity);
+            KILN_CALL(kiln_lars_update, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum,
+                      c.lr * trust, p_out.get(), v_out.get());
+        }
+    }
+    std::vector<float> velocity_;
 };
 
 }  // namespace
 
 const std::vector<std::string>& optimizer_names() {
-    static const std::vector<std::string> names{"sgd", "momentum", "adam"};
+    static const std::vector<std::string> names{"sgd",  "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
+                                                "adam", "adamw",    "nadam",    "lars",    "lamb"};
     return names;
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& settings, std::size_t arena_size) {
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& s, std::size_t arena_size) {
     initialize_halide_runtime();
-    if (!(settings.lr > 0) || !std::isfinite(settings.lr)) fail("--lr: must be a positive number, got {}", settings.lr);
-    std::unique_ptr<Optimizer> optimizer;
-    if (settings.name == "sgd") optimizer = std::make_unique<Sgd>();
-    else if (settings.name == "momentum") optimizer = std::make_unique<Momentum>(settings.momentum, arena_size);
-    else if (settings.name == "adam") optimizer = std::make_unique<Adam>(settings, arena_size);
-    else fail("--optimizer: unknown optimizer '{}' (expected one of: sgd, momentum, adam)", settings.name);
-    optimizer->lr = settings.lr;
-    return optimizer;
+    if (!(s.lr > 0) || !std::isfinite(s.lr)) fail("--lr: must be a positive number, got {}", s.lr);
+    if (s.weight_decay < 0 || s.clip_value < 0 || s.clip_norm < 0)
+        fail("--weight-decay, --clip-value and --clip-norm must not be negative");
+    std::unique_ptr<Optimizer> o;
+    const std::size_t n = arena_size;
+    if (s.name == "sgd") o = std::make_unique<Sgd>(s);
+    else if (s.name == "momentum" || s.name == "nesterov") o = std::make_unique<Momentum>(s, n, s.name == "nesterov");
+    else if (s.name == "adagrad") o = std::make_unique<AdaGrad>(s, n);
+    else if (s.name == "rmsprop") o = std::make_unique<RmsProp>(s, n);
+    else if (s.name == "adadelta") o = std::make_unique<AdaDelta>(s, n);
+    else if (s.name == "adam" || s.name == "adamw") o = std::make_unique<Adam>(s, n, s.name == "adamw");
+    else if (s.name == "nadam") o = std::make_unique<NAdam>(s, n);
+    else if (s.name == "lars") o = std::make_unique<Lars>(s, n);
+    else if (s.name == "lamb") o = std::make_unique<Lamb>(s, n);
+    else fail("--optimizer: unknown optimizer '{}' (expected one of: {})", s.name, fmt::join(optimizer_names(), ", "));
+    o->lr = s.lr;
+    return o;
 }
 
 }  // namespace kiln

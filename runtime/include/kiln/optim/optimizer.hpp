@@ -1,5 +1,6 @@
 // Optimizers: each step is one call of a Halide-generated kernel over the whole arena.
 #pragma once
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,18 +9,27 @@
 
 namespace kiln {
 
+// Defaults follow PyTorch's (1.13) for each optimizer; a NaN field means "the optimizer's default".
 struct OptimizerSettings {
-    std::string name = "adam";  // sgd | momentum | adam
+    std::string name = "adam";  // see optimizer_names()
     float lr = 1e-3f;
-    float momentum = 0.9f;
-    float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
+    float momentum = 0.9f;                  // momentum, nesterov, lars
+    float beta1 = 0.9f, beta2 = 0.999f;     // adam, adamw, nadam, lamb
+    float epsilon = NAN;                    // 1e-8 (adam family, rmsprop), 1e-10 (adagrad), 1e-6 (adadelta)
+    float rho = NAN;                        // 0.99 (rmsprop), 0.9 (adadelta)
+    float weight_decay = 0;                 // L2 for the SGD family and adam; decoupled for adamw, lars, lamb
+    float clip_value = 0;                   // > 0: clamp every gradient element to ±clip_value
+    float clip_norm = 0;                    // > 0: rescale the gradient when its global L2 norm exceeds this
+    float trust_coefficient = 0.001f;       // lars η
+    float momentum_decay = 0.004f;          // nadam ψ
 };
 
 class Optimizer {
 public:
     virtual ~Optimizer() = default;
+    // One update: clipping (by norm, by value) and weight decay are applied inside, as configured.
     virtual void step(Arena& params, Arena& gradients) = 0;
-    float lr = 0;
+    float lr = 0;  // the current learning rate; schedules change it between steps
 };
 
 // Throws kiln::Error naming the flag if the name is not a known optimizer.
