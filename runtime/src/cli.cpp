@@ -180,6 +180,17 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     train->add_option("--weight-decay", opt.weight_decay, "L2 coefficient (decoupled for adamw, lars, lamb)")->check(CLI::NonNegativeNumber);
     train->add_option("--clip-value", opt.clip_value, "clamp each gradient element to ±this (0: off)")->check(CLI::NonNegativeNumber);
     train->add_option("--clip-norm", opt.clip_norm, "rescale gradients whose global L2 norm exceeds this (0: off)")->check(CLI::NonNegativeNumber);
+    LrSchedule& lr = o.train.schedule;
+    train->add_option("--schedule", lr.kind, "learning-rate schedule: " + fmt::format("{}", fmt::join(lr_schedule_names(), " | ")))
+        ->check(CLI::IsMember(lr_schedule_names()));
+    train->add_option("--min-lr", lr.min_lr, "cosine schedules: the floor")->check(CLI::NonNegativeNumber);
+    train->add_option("--max-lr", lr.max_lr, "cyclic schedules: the upper bound (--lr is the lower)")->check(CLI::NonNegativeNumber);
+    train->add_option("--gamma", lr.gamma, "step: factor every --step-epochs; exponential: factor per epoch")->check(CLI::PositiveNumber);
+    train->add_option("--step-epochs", lr.step_epochs, "step: epochs between decays")->check(CLI::PositiveNumber);
+    train->add_option("--period-epochs", lr.period_epochs, "cosine: epochs to the floor; cosine_restarts: first period")->check(CLI::PositiveNumber);
+    train->add_option("--period-multiplier", lr.period_multiplier, "cosine_restarts: period growth per restart")->check(CLI::Range(1.0, 1e6));
+    train->add_option("--cycle-steps", lr.cycle_steps, "cyclic: steps per half cycle")->check(CLI::PositiveNumber);
+    train->add_option("--warmup-steps", lr.warmup_steps, "linear warm-up steps (any schedule)")->check(CLI::NonNegativeNumber);
     train->add_option("--seed", o.train.seed, "seed for initialization and shuffling");
     train->add_option("--metrics", o.train.metrics_path, "write one JSON object per epoch to this file");
     train->add_option("--checkpoint", o.train.checkpoint_path, "save parameters here after every epoch (atomically)");

@@ -114,6 +114,26 @@ TEST_CASE("the same seed gives the same model, bit for bit", "[e2e]") {
     for (const auto& [name, tensor] : a.tensors) CHECK(tensor.values == b.tensors.at(name).values);
 }
 
+TEST_CASE("the learning-rate schedule drives the optimizer, and the metrics record it", "[e2e]") {
+    TempDir dir;
+    Run trained = run(binary("logistic_regression") + " train --no-progress --data " + data("breast_cancer.csv") +
+                      " --epochs 4 --optimizer sgd --lr 0.05 --schedule step --step-epochs 2 --gamma 0.5 --metrics " + dir.file("m.jsonl"));
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    std::ifstream metrics(dir.file("m.jsonl"));
+    std::vector<double> rates;
+    for (std::string line; std::getline(metrics, line);) rates.push_back(nlohmann::json::parse(line)["lr"].get<double>());
+    REQUIRE(rates.size() == 4);
+    CHECK(rates[0] == Approx(0.05));
+    CHECK(rates[1] == Approx(0.05));
+    CHECK(rates[2] == Approx(0.025));
+    CHECK(rates[3] == Approx(0.025));
+    require_refused(run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") + " --schedule sawtooth"),
+                    "--schedule: sawtooth not in");
+    require_refused(run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") + " --schedule triangular --max-lr 0.0001"),
+                    "--max-lr");
+}
+
 TEST_CASE("two-layer sigmoid network trains on breast cancer", "[e2e]") {
     Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --epochs 40 --batch 32 --lr 0.01 --seed 2");
     INFO(trained.output);

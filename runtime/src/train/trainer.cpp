@@ -16,6 +16,11 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
     const ModelDescriptor& d = model.descriptor();
     auto optimizer = make_optimizer(settings.optimizer, model.params().all().size());
+    LrSchedule schedule = settings.schedule;
+    schedule.lr = settings.optimizer.lr;
+    validate(schedule);
+    const long steps_per_epoch = (long(data.train.size()) + settings.batch - 1) / settings.batch;
+    long step = 0;
     MetricsWriter metrics(settings.metrics_path);
     TrainResult result;
     const auto start = std::chrono::steady_clock::now();
@@ -30,6 +35,7 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
         for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
             Batch batch = make_batch(data.train, indices, d.supervision);
+            optimizer->lr = float(learning_rate(schedule, step++, steps_per_epoch));
             const float loss = model.forward_backward(batch);
             if (!std::isfinite(loss))
                 fail("training diverged: loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
@@ -41,7 +47,8 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
         progress.finish();
         const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
         Evaluation validation = evaluate(model, data.test, std::max(settings.batch, 256));
-        nlohmann::json record{{"epoch", epoch}, {"train_loss", loss_sum / steps}, {"val_loss", validation.loss}, {"seconds", train_seconds}};
+        nlohmann::json record{{"epoch", epoch}, {"train_loss", loss_sum / steps}, {"val_loss", validation.loss}, {"lr", optimizer->lr},
+                               {"seconds", train_seconds}};
         if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
         metrics.write(record);
         fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s\n", epoch, loss_sum / steps, validation.loss,

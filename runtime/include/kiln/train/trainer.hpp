@@ -6,6 +6,7 @@
 
 #include "kiln/data/dataset.hpp"
 #include "kiln/data/standardize.hpp"
+#include "kiln/lr.hpp"
 #include "kiln/metrics.hpp"
 #include "kiln/model.hpp"
 #include "kiln/optim/optimizer.hpp"
@@ -17,6 +18,7 @@ struct TrainSettings {
     int batch = 128;
     uint64_t seed = 0;
     OptimizerSettings optimizer;
+    LrSchedule schedule;  // its lr is optimizer.lr
     std::string metrics_path, checkpoint_path;
     bool progress = true;
 };
