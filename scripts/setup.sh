@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 
 packages=(cmake ninja-build g++ libhalide14-0-dev libboost-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev zlib1g-dev dataset-fashion-mnist)
+          nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,11 +1,47 @@
 #include "kiln/init.hpp"
 
+#include <Eigen/QR>
+
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "kiln/error.hpp"
 
 namespace kiln {
+
+namespace {
+// Q of the QR decomposition of a Gaussian matrix, signs fixed by R's diagonal so Q is uniformly
+// distributed; the taller side gets orthonormal vectors.
+void fill_orthogonal(std::span<float> out, int rows, int cols, double gain, std::mt19937_64& rng) {
+    const int tall = std::max(rows, cols), wide = std::min(rows, cols);
+    std::normal_distribution<double> normal(0, 1);
+    Eigen::MatrixXd gaussian(tall, wide);
+    for (int c = 0; c < wide; ++c)
+        for (int r = 0; r < tall; ++r) gaussian(r, c) = normal(rng);
+    Eigen::HouseholderQR<Eigen::MatrixXd> qr(gaussian);
+    Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(tall, wide);
+    Eigen::MatrixXd r = qr.matrixQR();
+    for (int c = 0; c < wide; ++c)
+        if (r(c, c) < 0) q.col(c) *= -1;
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < cols; ++j) out[std::size_t(i) * cols + j] = float(gain * (rows >= cols ? q(i, j) : q(j, i)));
+}
+
+void fill_sparse(std::span<float> out, int rows, int cols, int nonzeros, double stddev, std::mt19937_64& rng) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    std::normal_distribution<double> normal(0, stddev);
+    std::vector<int> inputs(rows);
+    for (int unit = 0; unit < cols; ++unit) {
+        std::iota(inputs.begin(), inputs.end(), 0);
+        for (int k = 0; k < nonzeros; ++k) {  // a partial Fisher–Yates: k distinct inputs
+            std::swap(inputs[k], inputs[k + int(rng() % uint64_t(rows - k))]);
+            out[std::size_t(inputs[k]) * cols + unit] = float(normal(rng));
+        }
+    }
+}
+}  // namespace
 
 void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t seed) {
     std::mt19937_64 rng(seed);
@@ -33,6 +69,17 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
             double limit = std::sqrt(6.0 / fan_in);
             fill_uniform(-limit, limit);
         } else if (kind == "he_normal") fill_normal(0, std::sqrt(2.0 / fan_in));
+        else if (kind == "lecun_uniform") {
+            double limit = std::sqrt(3.0 / fan_in);
+            fill_uniform(-limit, limit);
+        } else if (kind == "lecun_normal") fill_normal(0, std::sqrt(1.0 / fan_in));
+        else if (kind == "orthogonal") fill_orthogonal(params[i], spec.rows, spec.cols, spec.init.a, rng);
+        else if (kind == "sparse") {
+            const int nonzeros = int(spec.init.a);
+            if (nonzeros < 0 || nonzeros > spec.rows)
+                fail("parameter '{}': sparse initializer wants {} nonzeros per unit, but a unit has {} inputs", spec.name, nonzeros, spec.rows);
+            fill_sparse(params[i], spec.rows, spec.cols, nonzeros, spec.init.b, rng);
+        }
         else fail("parameter '{}': unknown initializer '{}'", spec.name, kind);
     }
 }

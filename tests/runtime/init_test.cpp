@@ -29,6 +29,7 @@ TEST_CASE("initializers draw with the published scales", "[runtime][init]") {
     };
     const double fan_in = 784, fan_out = 256;
     for (const Case& c : {Case{"he_normal", std::sqrt(2 / fan_in)}, Case{"he_uniform", std::sqrt(6 / fan_in) / std::sqrt(3.0)},
+                          Case{"lecun_normal", std::sqrt(1 / fan_in)}, Case{"lecun_uniform", std::sqrt(3 / fan_in) / std::sqrt(3.0)},
                           Case{"xavier_normal", std::sqrt(2 / (fan_in + fan_out))},
                           Case{"xavier_uniform", std::sqrt(6 / (fan_in + fan_out)) / std::sqrt(3.0)}}) {
         std::vector<kiln::ParamSpec> specs{weight(c.kind)};
@@ -69,4 +70,45 @@ TEST_CASE("an unknown initializer is an error naming the parameter", "[runtime][
     std::vector<kiln::ParamSpec> specs{weight("lecun_banana")};
     kiln::Arena params(specs);
     REQUIRE_THROWS_WITH(kiln::initialize(params, specs, 0), Catch::Contains("'w'") && Catch::Contains("lecun_banana"));
+}
+
+TEST_CASE("orthogonal: orthonormal columns (or rows) times the gain", "[runtime][init]") {
+    for (auto [rows, cols] : {std::pair{64, 16}, std::pair{16, 64}, std::pair{32, 32}}) {
+        std::vector<kiln::ParamSpec> specs{{"w", rows, cols, {"orthogonal", 2.0}, {}}};
+        kiln::Arena params(specs);
+        kiln::initialize(params, specs, 5);
+        auto w = params[0];
+        const bool columns = rows >= cols;
+        const int vectors = columns ? cols : rows, length = columns ? rows : cols;
+        auto at = [&](int vector, int k) { return double(columns ? w[std::size_t(k) * cols + vector] : w[std::size_t(vector) * cols + k]); };
+        for (int a = 0; a < vectors; ++a)
+            for (int b = 0; b < vectors; ++b) {
+                double dot = 0;
+                for (int k = 0; k < length; ++k) dot += at(a, k) * at(b, k);
+                INFO(rows << "×" << cols << " vectors " << a << ", " << b);
+                REQUIRE(dot == Approx(a == b ? 4.0 : 0.0).margin(1e-5));
+            }
+    }
+}
+
+TEST_CASE("sparse: exactly k nonzero inputs per unit", "[runtime][init]") {
+    std::vector<kiln::ParamSpec> specs{{"w", 50, 20, {"sparse", 7, 0.5}, {}}};
+    kiln::Arena params(specs);
+    kiln::initialize(params, specs, 2);
+    std::vector<float> nonzero;
+    for (int unit = 0; unit < 20; ++unit) {
+        int count = 0;
+        for (int input = 0; input < 50; ++input) {
+            float v = params[0][std::size_t(input) * 20 + unit];
+            if (v != 0) {
+                ++count;
+                nonzero.push_back(v);
+            }
+        }
+        CHECK(count == 7);
+    }
+    CHECK(moments(nonzero).stddev == Approx(0.5).epsilon(0.15));
+    std::vector<kiln::ParamSpec> too_many{{"w", 5, 3, {"sparse", 6, 0.1}, {}}};
+    kiln::Arena small(too_many);
+    REQUIRE_THROWS_WITH(kiln::initialize(small, too_many, 0), Catch::Contains("'w'") && Catch::Contains("6 nonzeros"));
 }
