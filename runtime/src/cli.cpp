@@ -14,6 +14,8 @@
 #include "kiln/halide_call.hpp"
 #include "kiln/init.hpp"
 #include "kiln/metrics.hpp"
+#include "kiln/plot.hpp"
+#include "kiln/train/lr_finder.hpp"
 #include "kiln/train/trainer.hpp"
 
 namespace kiln {
@@ -25,6 +27,8 @@ struct Options {
     int threads = 0;
     int eval_batch = 256;
     TrainSettings train;
+    LrFinderSettings finder;
+    std::string plot;
 };
 
 DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
@@ -60,6 +64,26 @@ Trained load_trained(const ModelDescriptor& d, const Options& o) {
     DataSplit data = load_checked(o.data, d);
     standardizer.apply(data.test.features);
     return {std::move(model), std::move(data.test)};
+}
+
+int lr_find_command(const ModelDescriptor& d, Options& o) {
+    DataSplit data = load_checked(o.data, d);
+    Standardizer::fit(data.train.features).apply(data.train.features);
+    Model model(d);
+    initialize(model.params(), d.params, o.finder.seed);
+    LrFinderResult r = find_learning_rate(model, data.train, o.finder);
+    if (!o.plot.empty()) {
+        PlotSpec spec{fmt::format("LR range test: {} ({})", d.name, o.finder.optimizer.name), "learning rate", "loss", true, {r.suggested_lr}};
+        write_text_file(o.plot, line_plot_svg({{"loss", r.rates, r.losses}, {"smoothed", r.rates, r.smoothed}}, spec), "--plot");
+    }
+    if (!o.output.empty()) {
+        std::string lines;
+        for (std::size_t i = 0; i < r.rates.size(); ++i)
+            lines += nlohmann::json{{"step", i + 1}, {"lr", r.rates[i]}, {"loss", r.losses[i]}, {"smoothed_loss", r.smoothed[i]}}.dump() + "\n";
+        write_text_file(o.output, lines, "--output");
+    }
+    std::cout << nlohmann::json{{"suggested_lr", r.suggested_lr}, {"steps", r.rates.size()}, {"diverged", r.diverged}}.dump() << std::endl;
+    return 0;
 }
 
 int eval_command(const ModelDescriptor& d, Options& o) {
@@ -196,6 +220,17 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     train->add_option("--checkpoint", o.train.checkpoint_path, "save parameters here after every epoch (atomically)");
     train->add_flag("!--no-progress", o.train.progress, "no progress bar");
 
+    auto* lr_find = app.add_subcommand("lr-find", "LR range test: exponentially growing rate, loss per step, suggested rate");
+    lr_find->add_option("--data", o.data, "IDX directory or CSV file")->required();
+    lr_find->add_option("--min-lr", o.finder.min_lr, "first rate")->check(CLI::PositiveNumber);
+    lr_find->add_option("--max-lr", o.finder.max_lr, "last rate")->check(CLI::PositiveNumber);
+    lr_find->add_option("--steps", o.finder.steps, "steps between them (stops early once the loss explodes)")->check(CLI::Range(3, 1000000));
+    lr_find->add_option("--batch", o.finder.batch, "samples per step")->check(CLI::PositiveNumber);
+    lr_find->add_option("--optimizer", o.finder.optimizer.name, "optimizer to probe")->check(CLI::IsMember(optimizer_names()));
+    lr_find->add_option("--seed", o.finder.seed, "seed for initialization and shuffling");
+    lr_find->add_option("--plot", o.plot, "write the loss-vs-rate curve as SVG");
+    lr_find->add_option("--output", o.output, "write one JSON object per step (lr, loss, smoothed_loss)");
+
     auto* eval = app.add_subcommand("eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
     eval->add_option("--data", o.data, "IDX directory or CSV file")->required();
     eval->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
@@ -219,7 +254,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         bool known = false;
         for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
         if (!known) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, eval, predict, grad or summary; see --help)\n", model.name, command);
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, eval, predict, grad or summary; see --help)\n", model.name, command);
             return 1;
         }
     }
@@ -232,6 +267,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         initialize_halide_runtime(o.threads);
         if (*train) return train_command(model, o);
         if (*eval) return eval_command(model, o);
+        if (*lr_find) return lr_find_command(model, o);
         if (*predict) return predict_command(model, o);
         if (*grad) return grad_command(model, o);
         if (*summary) return summary_command(model);
