@@ -18,6 +18,8 @@ Expr apply(dsl::UnaryKind kind, float alpha, Expr x) {
         case dsl::UnaryKind::leaky_relu: return select(x > 0.0f, x, alpha * x);
         case dsl::UnaryKind::elu: return select(x > 0.0f, x, alpha * (exp(x) - 1.0f));
         case dsl::UnaryKind::square: return x * x;
+        case dsl::UnaryKind::sqrt: return sqrt(x);
+        case dsl::UnaryKind::rsqrt: return 1.0f / sqrt(x);  // exact, not the fast approximation
         case dsl::UnaryKind::step: return select(x > 0.0f, 1.0f, 0.0f);
     }
     return x;

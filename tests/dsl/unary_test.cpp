@@ -23,6 +23,8 @@ TEST_CASE("unary ops: gradients match finite differences", "[dsl][grad][unary]")
         Context positive = context;
         bind(positive, rng, a, 0.2, 3.0, /*positive=*/true);
         check_gradients(probe(log(a)), positive, a);
+        check_gradients(probe(sqrt(a)), positive, a);
+        check_gradients(probe(rsqrt(a)), positive, a);
     });
 }
 

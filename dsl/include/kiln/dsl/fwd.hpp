@@ -18,6 +18,8 @@ template <Expression A> constexpr auto relu(A);
 template <double Alpha = 0.01, Expression A> constexpr auto leaky_relu(A);
 template <double Alpha = 1.0, Expression A> constexpr auto elu(A);
 template <Expression A> constexpr auto square(A);
+template <Expression A> constexpr auto sqrt(A);
+template <Expression A> constexpr auto rsqrt(A);
 template <Expression A> constexpr auto step(A);
 template <Expression C, Expression A, Expression B> constexpr auto select_positive(C, A, B);
 template <Expression A, Expression B> constexpr auto matmul(A, B);

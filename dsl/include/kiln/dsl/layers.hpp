@@ -5,6 +5,9 @@
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/ops/arithmetic.hpp"
 #include "kiln/dsl/ops/matmul.hpp"
+#include "kiln/dsl/ops/reduce.hpp"
+#include "kiln/dsl/ops/running.hpp"
+#include "kiln/dsl/ops/unary.hpp"
 
 namespace kiln::dsl {
 
@@ -25,6 +28,33 @@ constexpr auto dense(X x) {
     constexpr auto weight = param<concat<Name, ".weight">(), X::shape.cols, Units, WeightInit>;
     constexpr auto bias = param<concat<Name, ".bias">(), 1, Units, BiasInit>;
     return dense(x, weight, bias);
+}
+
+// Batch normalization over the batch axis (Ioffe & Szegedy 2015), per feature:
+// (x − μ_B) / √(σ²_B + ε) · γ + β. While training μ_B, σ²_B are the batch's (biased) statistics
+// and the gradient flows through them; at inference they are the running averages
+// "<name>.running_mean" / "<name>.running_var" (unbiased, initial 0 and 1, like PyTorch).
+template <fixed_string Name, double Epsilon = 1e-5, double Momentum = 0.1, Expression X>
+constexpr auto batch_norm(X x) {
+    static_assert(X::shape.batched() && X::shape.cols != batch, "batch_norm: expects a batched value [N × features]");
+    constexpr int features = X::shape.cols;
+    constexpr auto gamma = param<concat<Name, ".weight">(), 1, features, init::constant(1.0)>;
+    constexpr auto beta = param<concat<Name, ".bias">(), 1, features, init::zeros>;
+    auto mu = running<concat<Name, ".running_mean">(), Momentum, 0.0, false>(mean<0>(x));
+    auto centered = x - mu;
+    auto variance = running<concat<Name, ".running_var">(), Momentum, 1.0, true>(mean<0>(square(centered)));
+    return centered * rsqrt(variance + constant<Epsilon>) * gamma + beta;
+}
+
+// Layer normalization (Ba et al. 2016): the same per sample, over its features; no running state.
+template <fixed_string Name, double Epsilon = 1e-5, Expression X>
+constexpr auto layer_norm(X x) {
+    static_assert(X::shape.cols != batch && X::shape.cols > 1, "layer_norm: expects [rows × features] with features > 1");
+    constexpr int features = X::shape.cols;
+    constexpr auto gamma = param<concat<Name, ".weight">(), 1, features, init::constant(1.0)>;
+    constexpr auto beta = param<concat<Name, ".bias">(), 1, features, init::zeros>;
+    auto centered = x - mean<1>(x);
+    return centered * rsqrt(mean<1>(square(centered)) + constant<Epsilon>) * gamma + beta;
 }
 
 }  // namespace kiln::dsl

@@ -11,7 +11,8 @@
 
 namespace kiln::dsl {
 
-enum class LeafKind { input, labels, target, param, constant, batch_size };
+// random_mask: a dropout mask, computed from the step's seed (ops/dropout.hpp).
+enum class LeafKind { input, labels, target, param, constant, batch_size, random_mask };
 
 template <class Op>
 concept LeafOp = requires { Op::leaf_kind; };

@@ -28,10 +28,13 @@ struct Matrix {
     }
 };
 
-// What a reference evaluation reads: leaf values by name, and the batch size N.
+// What a reference evaluation reads: leaf values (and, at inference, running statistics) by name,
+// the batch size N, the mode, and the step's seed for random masks.
 struct Context {
     std::map<std::string, Matrix, std::less<>> bindings;
     int batch = 0;
+    bool training = true;
+    unsigned seed = 0;
 
     const Matrix& lookup(std::string_view name, Shape expected) const {
         auto found = bindings.find(name);

@@ -1,5 +1,5 @@
-// Elementwise functions: neg, exp, log, sigmoid, tanh, relu, leaky_relu, elu, square, and step
-// (relu's derivative). Derivatives reuse the node's own value where that is cheaper (σ, tanh, exp).
+// Elementwise functions: neg, exp, log, sigmoid, tanh, relu, leaky_relu, elu, square, sqrt, rsqrt
+// (1/√x, for normalization), and step (relu's derivative). Derivatives reuse the node's own value where that is cheaper (σ, tanh, exp).
 #pragma once
 #include <cmath>
 #include <boost/hana/tuple.hpp>
@@ -11,7 +11,7 @@
 
 namespace kiln::dsl {
 
-enum class UnaryKind { neg, exp, log, sigmoid, tanh, relu, leaky_relu, elu, square, step };
+enum class UnaryKind { neg, exp, log, sigmoid, tanh, relu, leaky_relu, elu, square, sqrt, rsqrt, step };
 struct UnaryInfo {
     UnaryKind kind;
     double alpha;
@@ -28,6 +28,8 @@ constexpr std::string_view unary_name(UnaryKind k) {
         case UnaryKind::leaky_relu: return "leaky_relu";
         case UnaryKind::elu: return "elu";
         case UnaryKind::square: return "square";
+        case UnaryKind::sqrt: return "√";
+        case UnaryKind::rsqrt: return "rsqrt";
         case UnaryKind::step: return "step";
     }
     return "?";
@@ -44,6 +46,8 @@ inline double unary_reference(UnaryKind k, double alpha, double v) {
         case UnaryKind::leaky_relu: return v > 0 ? v : alpha * v;
         case UnaryKind::elu: return v > 0 ? v : alpha * (std::exp(v) - 1);
         case UnaryKind::square: return v * v;
+        case UnaryKind::sqrt: return std::sqrt(v);
+        case UnaryKind::rsqrt: return 1 / std::sqrt(v);
         case UnaryKind::step: return v > 0 ? 1 : 0;
     }
     return 0;
@@ -78,6 +82,9 @@ struct UnaryOp {
         else if constexpr (K == UnaryKind::leaky_relu) return boost::hana::make_tuple(select_positive(z, g, mul(g, constant<Alpha>)));
         else if constexpr (K == UnaryKind::elu) return boost::hana::make_tuple(select_positive(z, g, mul(g, add(node, constant<Alpha>))));
         else if constexpr (K == UnaryKind::square) return boost::hana::make_tuple(mul(mul(g, z), constant<2.0>));
+        else if constexpr (K == UnaryKind::sqrt) return boost::hana::make_tuple(div(mul(g, constant<0.5>), node));
+        else if constexpr (K == UnaryKind::rsqrt)  // d(x^-½) = -½ x^-3/2 = -½ rsqrt(x)³
+            return boost::hana::make_tuple(mul(mul(g, constant<-0.5>), mul(node, square(node))));
         else return boost::hana::make_tuple(no_gradient);  // step: zero almost everywhere
     }
 };
@@ -121,6 +128,8 @@ template <Expression A> constexpr auto relu(A) { return Expr<UnaryOp<UnaryKind::
 template <double Alpha, Expression A> constexpr auto leaky_relu(A) { return Expr<UnaryOp<UnaryKind::leaky_relu, Alpha>, A>{}; }
 template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryOp<UnaryKind::elu, Alpha>, A>{}; }
 template <Expression A> constexpr auto square(A) { return Expr<UnaryOp<UnaryKind::square>, A>{}; }
+template <Expression A> constexpr auto sqrt(A) { return Expr<UnaryOp<UnaryKind::sqrt>, A>{}; }
+template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<UnaryKind::rsqrt>, A>{}; }
 template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<UnaryKind::step>, A>{}; }
 template <Expression A> constexpr auto operator-(A a) { return neg(a); }
 
