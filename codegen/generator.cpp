@@ -66,6 +66,9 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
     leaf("supervision", model.supervision);
     out << "        d.loss_kind = " << quoted(model.loss_kind) << ";\n"
         << "        d.prediction_cols = " << model.prediction_cols << ";\n";
+    for (const StateSpec& s : model.states)
+        out << "        d.states.push_back({" << quoted(s.name) << ", " << s.rows << ", " << s.cols << ", " << s.momentum << ", "
+            << s.initial << ", " << (s.unbiased ? "true" : "false") << "});\n";
     for (const SavedSpec& s : model.saved)
         out << "        d.saved.push_back({" << s.rows << ", " << s.cols << ", " << quoted(s.formula) << "});\n";
     for (const Stage* stage : stages)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 
 #include "kiln/codegen/schedule.hpp"
 
@@ -12,6 +13,9 @@ using namespace Halide;
 std::string_view role_name(Role role) {
     switch (role) {
         case Role::batch: return "batch";
+        case Role::seed: return "seed";
+        case Role::state: return "state";
+        case Role::state_update: return "state_update";
         case Role::input: return "input";
         case Role::supervision: return "supervision";
         case Role::param: return "param";
@@ -69,14 +73,15 @@ const Value& Stage::remember(std::type_index node, Value value) {
 
 void Stage::compile(const std::string& directory, const std::string& function, const Target& target) {
     const auto& requested = context_.materialize_requests;
+    std::set<std::string> scheduled;  // one Func can stand for two nodes (running(x) is x while training)
     for (std::type_index node : order_) {
         const Value& value = values_.at(node);
-        if (value.kind == ValueKind::source) continue;
+        if (value.kind == ValueKind::source || !scheduled.insert(value.func.name()).second) continue;
         bool reused = uses_[node] > 1;
         bool wanted = std::find(requested.begin(), requested.end(), value.func.name()) != requested.end();
         if (value.kind != ValueKind::elementwise || reused || wanted) value.schedule();
     }
-    std::vector<Argument> arguments{context_.batch};
+    std::vector<Argument> arguments{context_.batch, context_.seed};
     for (const ImageParam& buffer : buffers_) arguments.push_back(buffer);
     Pipeline pipeline(outputs_);
     if (std::getenv("KILN_EMIT_STMT")) pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);

@@ -141,6 +141,8 @@ void save_checkpoint(const std::string& path, const Model& model, const Standard
         auto values = model.params()[i];
         file.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {values.begin(), values.end()}};
     }
+    for (std::size_t i = 0; i < d.states.size(); ++i)
+        file.tensors[d.states[i].name] = {{d.states[i].rows, d.states[i].cols}, model.states()[i].values};
     file.tensors["__standardize.mean"] = {{1, standardizer.mean.cols}, standardizer.mean.values};
     file.tensors["__standardize.scale"] = {{1, standardizer.scale.cols}, standardizer.scale.values};
     write_safetensors(path, file);
@@ -161,6 +163,14 @@ Standardizer load_checkpoint(const std::string& path, Model& model) {
                         (t.shape == std::vector<int64_t>{spec.rows, spec.cols} || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
         if (!shape_ok) fail("{}: tensor '{}' has {} values, model '{}' expects [{}×{}]", path, spec.name, t.values.size(), d.name, spec.rows, spec.cols);
         std::copy(t.values.begin(), t.values.end(), model.params()[i].begin());
+    }
+    for (std::size_t i = 0; i < d.states.size(); ++i) {
+        const StateSpec& spec = d.states[i];
+        auto found = file.tensors.find(spec.name);
+        if (found == file.tensors.end()) fail("{}: no running statistic '{}' (a checkpoint of another model?)", path, spec.name);
+        if (found->second.values.size() != spec.size())
+            fail("{}: running statistic '{}' has {} values, model '{}' expects {}", path, spec.name, found->second.values.size(), d.name, spec.size());
+        model.states()[i].values = found->second.values;
     }
     Standardizer standardizer{Tensor(1, d.input.cols), Tensor(1, d.input.cols, 1.0f)};
     auto mean = file.tensors.find("__standardize.mean"), scale = file.tensors.find("__standardize.scale");

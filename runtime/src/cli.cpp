@@ -169,7 +169,11 @@ int grad_command(const ModelDescriptor& d, Options& o) {
 int summary_command(const ModelDescriptor& d) {
     fmt::print("model {}\n\nparameters\n", d.name);
     for (const ParamSpec& p : d.params) fmt::print("  {:<24} [{}×{}]  {:>9}  init {}\n", p.name, p.rows, p.cols, p.size(), p.init.kind);
-    fmt::print("  total {} parameters\n\ninput {} [N×{}], {} {}\nloss {}\n\ngraph\n", d.parameter_count(), d.input.name,
+    fmt::print("  total {} parameters\n", d.parameter_count());
+    if (!d.states.empty()) fmt::print("\nrunning statistics (updated while training, read at inference)\n");
+    for (const StateSpec& s : d.states)
+        fmt::print("  {:<24} [{}×{}]  momentum {}{}\n", s.name, s.rows, s.cols, s.momentum, s.unbiased ? ", unbiased" : "");
+    fmt::print("\ninput {} [N×{}], {} {}\nloss {}\n\ngraph\n", d.input.name,
                d.input.cols, d.supervision.integer_labels ? "labels" : "target", d.supervision.name, d.loss_kind);
     for (const std::string& line : d.graph) fmt::print("  {}\n", line);
     fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n", d.prediction_formula, d.loss_formula);

@@ -11,6 +11,22 @@ namespace kiln {
 Model::Model(const ModelDescriptor& descriptor)
     : descriptor_(descriptor), params_(descriptor.params), gradients_(descriptor.params), saved_(descriptor.saved.size()) {
     initialize_halide_runtime();
+    for (const StateSpec& s : descriptor.states) batch_states_.emplace_back(s.rows, s.cols);
+    reset_states();
+}
+
+void Model::reset_states() {
+    states_.clear();
+    for (const StateSpec& s : descriptor_.states) states_.emplace_back(s.rows, s.cols, float(s.initial));
+}
+
+void Model::fold_batch_statistics(int batch_size) {
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        const StateSpec& s = descriptor_.states[i];
+        const double correction = s.unbiased && batch_size > 1 ? double(batch_size) / (batch_size - 1) : 1.0;
+        for (std::size_t k = 0; k < states_[i].size(); ++k)
+            states_[i].values[k] = float((1 - s.momentum) * states_[i].values[k] + s.momentum * correction * batch_states_[i].values[k]);
+    }
 }
 
 void Model::validate(const Batch& batch, const std::string& source) const {
@@ -32,16 +48,23 @@ void Model::validate(const Batch& batch, const std::string& source) const {
         if (!std::isfinite(v)) fail("{}: the features contain NaN or infinity", source);
 }
 
-float Model::forward_backward(const Batch& batch) {
+float Model::forward_backward(const Batch& batch, uint32_t seed, bool update_states) {
     float loss = 0;
-    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr);
-    run(descriptor_.backward, "backward", &batch, &batch.features, nullptr, nullptr);
+    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr, seed);
+    run(descriptor_.backward, "backward", &batch, &batch.features, nullptr, nullptr, seed);
+    if (update_states) fold_batch_statistics(batch.size());
+    return loss;
+}
+
+float Model::training_loss(const Batch& batch, uint32_t seed) {
+    float loss = 0;
+    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr, seed);
     return loss;
 }
 
 float Model::loss(const Batch& batch) {
     float loss = 0;
-    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr);
+    run(descriptor_.evaluate, "evaluate", &batch, &batch.features, &loss, nullptr);
     return loss;
 }
 
@@ -52,7 +75,7 @@ Tensor Model::predict(const Tensor& features) {
 }
 
 void Model::run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss,
-                Tensor* prediction) {
+                Tensor* prediction, uint32_t seed) {
     int32_t n = features->rows;
     std::vector<std::unique_ptr<BufferView>> views;
     std::vector<void*> arguments;
@@ -63,6 +86,17 @@ void Model::run(const StageSpec& stage, const char* name, const Batch* batch, co
     for (const StageArgumentSpec& argument : stage.arguments) {
         switch (argument.role) {
             case BufferRole::batch: arguments.push_back(&n); break;
+            case BufferRole::seed: arguments.push_back(&seed); break;
+            case BufferRole::state: {
+                Tensor& state = states_[argument.index];
+                bind(state.values.data(), state.rows, state.cols);
+                break;
+            }
+            case BufferRole::state_update: {
+                Tensor& value = batch_states_[argument.index];
+                bind(value.values.data(), value.rows, value.cols);
+                break;
+            }
             case BufferRole::input: bind(const_cast<float*>(features->values.data()), n, features->cols); break;
             case BufferRole::supervision:
                 if (descriptor_.supervision.integer_labels) bind(const_cast<int32_t*>(batch->labels.data()), n, 1);

@@ -1,5 +1,7 @@
-// The generated infer / forward / backward stages against the DSL's double-precision reference,
-// at batch sizes that hit every tail (1, 3, 130): |kernel − reference| ≤ 1e-5 + 1.3e-6·|reference|.
+// The generated infer / evaluate / forward / backward stages against the DSL's double-precision
+// reference, at batch sizes that hit every tail (1, 3, 130): |kernel − reference| ≤ 1e-5 +
+// 1.3e-6·|reference|. Inference stages read running statistics; training stages draw dropout
+// masks from the step's seed and output the batch statistics the runtime folds into the state.
 #include <catch2/catch.hpp>
 #include <kiln/error.hpp>
 #include <kiln/model.hpp>
@@ -9,7 +11,9 @@
 #include "every_op.kiln.h"
 #include "models/every_op.hpp"
 #include "models/regression.hpp"
+#include "models/regularized.hpp"
 #include "regression.kiln.h"
+#include "regularized.kiln.h"
 
 namespace {
 
@@ -57,11 +61,38 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
         context.bindings[descriptor.supervision.name] = to_matrix(data.targets.values.data(), batch, descriptor.supervision.cols);
     }
 
-    kiln::dsl::Evaluator reference(context);
+    for (std::size_t i = 0; i < descriptor.states.size(); ++i) {  // running statistics: positive, like variances
+        for (float& v : model.states()[i].values) v = 0.5f + std::abs(value(rng));
+        const auto& s = descriptor.states[i];
+        context.bindings[s.name] = to_matrix(model.states()[i].values.data(), s.rows, s.cols);
+    }
+
+    kiln::dsl::reference::Context inference = context;
+    inference.training = false;
+    kiln::dsl::Evaluator at_inference(inference);
     kiln::Tensor prediction = model.predict(data.features);
-    require_close(prediction.values.data(), reference(network.prediction), "prediction");
-    const float loss = model.forward_backward(data);
-    require_close(&loss, reference(network.loss), "loss");
+    require_close(prediction.values.data(), at_inference(network.prediction), "prediction");
+    const float evaluation_loss = model.loss(data);
+    require_close(&evaluation_loss, at_inference(network.loss), "evaluation loss");
+
+    context.seed = uint32_t(seed * 7919);
+    kiln::dsl::Evaluator reference(context);
+    const std::vector<kiln::Tensor> before = model.states();
+    const float loss = model.forward_backward(data, context.seed);
+    require_close(&loss, reference(network.loss), "training loss");
+    hana::for_each(kiln::dsl::topological_order(network.loss), [&](auto t) {
+        using Node = kiln::dsl::node_of<decltype(t)>;
+        if constexpr (kiln::dsl::is_running<Node>) {
+            std::size_t index = 0;
+            while (descriptor.states[index].name != Node::op::name) ++index;
+            const auto& spec = descriptor.states[index];
+            const double correction = spec.unbiased && batch > 1 ? double(batch) / (batch - 1) : 1.0;
+            Matrix expected = reference(hana::front(kiln::dsl::children(Node{})));
+            for (std::size_t k = 0; k < expected.values.size(); ++k)
+                expected.values[k] = (1 - spec.momentum) * before[index].values[k] + spec.momentum * correction * expected.values[k];
+            require_close(model.states()[index].values.data(), expected, "running statistic " + spec.name);
+        }
+    });
     auto gradients = kiln::dsl::grad(network.loss);
     hana::for_each(kiln::dsl::parameters(network.loss), [&](auto t) {
         using Op = typename kiln::dsl::node_of<decltype(t)>::op;
@@ -86,6 +117,13 @@ TEST_CASE("mse and bce_with_logits: stages match the double reference", "[codege
             check_stages(kiln::models::regression(), regression::network, batch, 21 + batch);
             check_stages(kiln::models::binary(), binary::network, batch, 31 + batch);
         }
+    }
+}
+
+TEST_CASE("batch norm, dropout, maxout, layer norm: stages match the reference in both modes", "[codegen]") {
+    REQUIRE(kiln::models::regularized().states.size() == 2);
+    for (int batch : {1, 3, 130}) {
+        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized(), regularized::network, batch, 41 + batch); }
     }
 }
 

@@ -1,5 +1,5 @@
-// A generated model driven through its descriptor: parameter and gradient arenas, and the three
-// stages (infer, forward, backward) called on batches of any size.
+// A generated model driven through its descriptor: parameter and gradient arenas, running
+// statistics, and the four stages (infer, evaluate, forward, backward) on batches of any size.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -26,10 +26,18 @@ public:
     Arena& params() { return params_; }
     const Arena& params() const { return params_; }
     Arena& gradients() { return gradients_; }
+    // Running statistics (batch norm), in descriptor().states order.
+    std::vector<Tensor>& states() { return states_; }
+    const std::vector<Tensor>& states() const { return states_; }
+    void reset_states();
 
-    // Forward then backward: returns the batch's loss and leaves ∂loss/∂θ in gradients().
-    float forward_backward(const Batch& batch);
-    // The loss alone (forward stage).
+    // One training step's gradients: the forward stage in training mode (dropout masks drawn from
+    // `seed`, batch statistics), then backward. Returns the training loss and leaves ∂loss/∂θ in
+    // gradients(); folds the batch statistics into the running ones when update_states.
+    float forward_backward(const Batch& batch, uint32_t seed = 0, bool update_states = true);
+    // The training-mode loss alone (no state update): what forward_backward differentiates.
+    float training_loss(const Batch& batch, uint32_t seed = 0);
+    // The loss in inference mode (running statistics, no dropout): validation and test loss.
     float loss(const Batch& batch);
     // The prediction stage: [n × prediction_cols].
     Tensor predict(const Tensor& features);
@@ -38,11 +46,13 @@ public:
     void validate(const Batch& batch, const std::string& source) const;
 
 private:
-    void run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction);
+    void run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
+             uint32_t seed = 0);
+    void fold_batch_statistics(int batch_size);
 
     const ModelDescriptor& descriptor_;
     Arena params_, gradients_;
-    std::vector<Tensor> saved_;
+    std::vector<Tensor> saved_, states_, batch_states_;
 };
 
 }  // namespace kiln

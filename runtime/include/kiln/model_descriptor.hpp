@@ -35,7 +35,17 @@ struct SavedSpec {
 };
 
 // Matches kiln::codegen::Role.
-enum class BufferRole { batch, input, supervision, param, saved, prediction, loss, gradient };
+enum class BufferRole { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update };
+
+// A running statistic (batch norm's mean / variance): not trained, updated after each training
+// step from the forward stage's batch value: s ← (1 − momentum)·s + momentum·v·(N/(N−1) if unbiased).
+struct StateSpec {
+    std::string name;
+    int rows = 0, cols = 0;
+    double momentum = 0.1, initial = 0;
+    bool unbiased = false;
+    std::size_t size() const { return std::size_t(rows) * cols; }
+};
 
 struct StageArgumentSpec {
     BufferRole role;
@@ -54,7 +64,10 @@ struct ModelDescriptor {
     std::string loss_kind;  // softmax_cross_entropy, bce_with_logits, mse, or custom
     int prediction_cols = 0;
     std::vector<SavedSpec> saved;
-    StageSpec infer, forward, backward;
+    std::vector<StateSpec> states;
+    // infer: prediction; evaluate: the loss in inference mode (running statistics, no dropout);
+    // forward: the training loss, saved set and state updates; backward: the gradients.
+    StageSpec infer, evaluate, forward, backward;
     std::string prediction_formula, loss_formula;
     std::vector<std::string> graph;  // one line per node: "%3 = σ(%2)  [N×256]"
 

@@ -11,6 +11,13 @@
 
 namespace kiln {
 
+uint32_t step_seed(uint64_t seed, long step) {
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + uint64_t(step) + 1;  // splitmix64
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return uint32_t((x ^ (x >> 31)) >> 32);
+}
+
 TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
@@ -36,7 +43,7 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
             Batch batch = make_batch(data.train, indices, d.supervision);
             optimizer->lr = float(learning_rate(schedule, step++, steps_per_epoch));
-            const float loss = model.forward_backward(batch);
+            const float loss = model.forward_backward(batch, step_seed(settings.seed, step - 1));
             if (!std::isfinite(loss))
                 fail("training diverged: loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
             optimizer->step(model.params(), model.gradients());

@@ -1,4 +1,4 @@
-// The model generator: from a dsl::Network type, build the infer / forward / backward stages,
+// The model generator: from a dsl::Network type, build the infer / evaluate / forward / backward stages,
 // AOT-compile each to <model>_<stage>.a + .h, and write the runtime's descriptor <model>.kiln.h.
 // kiln_add_model() compiles a tiny main that calls generator_main(network, argc, argv).
 #pragma once
@@ -31,6 +31,7 @@ constexpr std::string_view leaf_role(dsl::LeafKind kind) {
         case dsl::LeafKind::param: return "parameter";
         case dsl::LeafKind::constant: return "constant";
         case dsl::LeafKind::batch_size: return "batch size";
+        case dsl::LeafKind::random_mask: return "dropout mask";
     }
     return "?";
 }
@@ -70,6 +71,10 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
     int inputs = 0, supervisions = 0;
     hana::for_each(dsl::topological_order(L{}), [&](auto t) {
         using Node = dsl::node_of<decltype(t)>;
+        if constexpr (dsl::is_running<Node>) {
+            constexpr dsl::RunningInfo info = Node::op::lowering;
+            model.states.push_back({std::string(Node::op::name), Node::shape.rows, Node::shape.cols, info.momentum, info.initial, info.unbiased});
+        }
         if constexpr (dsl::is_leaf<Node>) {
             using Op = typename Node::op;
             if constexpr (Op::leaf_kind == dsl::LeafKind::input) {
@@ -101,41 +106,52 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
     GeneratorOptions options = parse_generator_options(argc, argv);
     try {
         ModelDescriptor model = describe(network, options.model_name);
-        ParamIndex param_index = [&](std::string_view name) {
-            for (std::size_t i = 0; i < model.params.size(); ++i)
-                if (model.params[i].name == name) return int(i);
-            throw std::logic_error("unknown parameter " + std::string(name));
+        auto position = [](const auto& list, std::string_view name, const char* what) {
+            for (std::size_t i = 0; i < list.size(); ++i)
+                if (list[i].name == name) return int(i);
+            throw std::logic_error("unknown " + std::string(what) + " " + std::string(name));
         };
+        LeafIndex leaf_index{[&](std::string_view name) { return position(model.params, name, "parameter"); },
+                             [&](std::string_view name) { return position(model.states, name, "running statistic"); }};
         auto saved = dsl::saved_set(network);
         auto gradients = dsl::grad(L{});
+        using Mode = Stage::Mode;
 
-        Stage infer("infer");
-        infer.add_output(lower_node(infer, P{}, param_index), Role::prediction, 0, "prediction");
+        Stage infer("infer", Mode::inference);
+        infer.add_output(lower_node(infer, P{}, leaf_index), Role::prediction, 0, "prediction");
+        Stage evaluate("evaluate", Mode::inference);
+        evaluate.add_output(lower_node(evaluate, L{}, leaf_index), Role::loss, 0, "loss");
 
-        Stage forward("forward");
-        forward.add_output(lower_node(forward, L{}, param_index), Role::loss, 0, "loss");
-        Stage backward("backward");
+        Stage forward("forward", Mode::training);
+        forward.add_output(lower_node(forward, L{}, leaf_index), Role::loss, 0, "loss");
+        hana::for_each(dsl::topological_order(L{}), [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            if constexpr (dsl::is_running<Node>)
+                forward.add_output(lower_node(forward, Node{}, leaf_index), Role::state_update, leaf_index.state(Node::op::name),
+                                   "batch_" + c_identifier(Node::op::name));
+        });
+        Stage backward("backward", Mode::training);
         int index = 0;
         hana::for_each(saved, [&](auto t) {
             using Node = dsl::node_of<decltype(t)>;
             const std::string name = "saved_" + std::to_string(index);
-            forward.add_output(lower_node(forward, Node{}, param_index), Role::saved, index, name);
+            forward.add_output(lower_node(forward, Node{}, leaf_index), Role::saved, index, name);
             backward.remember(typeid(Node), backward.buffer_argument(Role::saved, index, name, Node::shape, Halide::Float(32)));
             model.saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
             ++index;
         });
         hana::for_each(dsl::parameters(L{}), [&](auto t) {
             using Op = typename dsl::node_of<decltype(t)>::op;
-            const int i = param_index(Op::name);
-            backward.add_output(lower_node(backward, gradients[dsl::name<Op::fixed_name>], param_index), Role::gradient, i,
+            const int i = leaf_index.param(Op::name);
+            backward.add_output(lower_node(backward, gradients[dsl::name<Op::fixed_name>], leaf_index), Role::gradient, i,
                                 "gradient_" + c_identifier(Op::name));
         });
 
         Halide::Target target(options.target);
         target = target.with_feature(Halide::Target::NoRuntime);
-        for (Stage* stage : {&infer, &forward, &backward})
+        for (Stage* stage : {&infer, &evaluate, &forward, &backward})
             stage->compile(options.output_directory, options.model_name + "_" + stage->name(), target);
-        write_descriptor(model, {&infer, &forward, &backward}, options);
+        write_descriptor(model, {&infer, &evaluate, &forward, &backward}, options);
         return 0;
     } catch (const std::exception& error) {
         return report_generator_failure(options.model_name, error);

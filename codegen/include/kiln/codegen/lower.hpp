@@ -4,9 +4,12 @@
 #include <vector>
 
 #include <kiln/dsl/ops/arithmetic.hpp>
+#include <kiln/dsl/ops/dropout.hpp>
 #include <kiln/dsl/ops/loss.hpp>
 #include <kiln/dsl/ops/matmul.hpp>
+#include <kiln/dsl/ops/maxout.hpp>
 #include <kiln/dsl/ops/reduce.hpp>
+#include <kiln/dsl/ops/running.hpp>
 #include <kiln/dsl/ops/unary.hpp>
 
 #include "kiln/codegen/value.hpp"
@@ -25,6 +28,9 @@ Value lower(const dsl::BroadcastInfo&, LoweringContext&, const Operands&, dsl::S
 Value lower(const dsl::LossInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::SoftmaxInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::OneHotInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::MaxoutInfo&, LoweringContext&, const Operands&, dsl::Shape);
+// A dropout mask in training mode; the constant 1 at inference.
+Value lower(const dsl::DropoutMaskInfo&, LoweringContext&, const Operands&, dsl::Shape);
 
 // Sources: a buffer argument of the stage, or a constant.
 Value source(LoweringContext&, const Halide::ImageParam&, dsl::Shape);

@@ -12,21 +12,25 @@
 
 namespace kiln::codegen {
 
-// Index of each parameter in the model's parameter list, by name (the runtime's arena order).
-using ParamIndex = std::function<int(std::string_view)>;
+// Index of each parameter (and running statistic) in the model's lists, by name: the runtime's
+// arena order.
+struct LeafIndex {
+    std::function<int(std::string_view)> param, state;
+};
 
 std::string c_identifier(std::string_view name);
 
 template <dsl::Expression E>
-Value lower_leaf(Stage& stage, const ParamIndex& param_index) {
+Value lower_leaf(Stage& stage, const LeafIndex& index) {
     using Op = typename E::op;
     LoweringContext& context = stage.context();
     if constexpr (Op::leaf_kind == dsl::LeafKind::constant) return constant_value(context, Op::value);
     else if constexpr (Op::leaf_kind == dsl::LeafKind::batch_size) return batch_size_value(context);
+    else if constexpr (Op::leaf_kind == dsl::LeafKind::random_mask) return lower(Op::lowering, context, {}, E::shape);
     else {
         const std::string name(Op::name);
         if constexpr (Op::leaf_kind == dsl::LeafKind::param)
-            return stage.buffer_argument(Role::param, param_index(name), c_identifier(name), E::shape, Halide::Float(32));
+            return stage.buffer_argument(Role::param, index.param(name), c_identifier(name), E::shape, Halide::Float(32));
         else if constexpr (Op::leaf_kind == dsl::LeafKind::input)
             return stage.buffer_argument(Role::input, 0, c_identifier(name), E::shape, Halide::Float(32));
         else if constexpr (Op::leaf_kind == dsl::LeafKind::labels)
@@ -36,13 +40,19 @@ Value lower_leaf(Stage& stage, const ParamIndex& param_index) {
 }
 
 template <dsl::Expression E>
-Value lower_node(Stage& stage, E node, const ParamIndex& param_index) {
+Value lower_node(Stage& stage, E node, const LeafIndex& index) {
     if (const Value* known = stage.find(typeid(E))) return *known;
     Value value;
-    if constexpr (dsl::is_leaf<E>) value = lower_leaf<E>(stage, param_index);
-    else {
+    if constexpr (dsl::is_leaf<E>) value = lower_leaf<E>(stage, index);
+    else if constexpr (dsl::is_running<E>) {  // the batch statistic while training, the stored one at inference
+        if (stage.training()) value = lower_node(stage, boost::hana::front(dsl::children(node)), index);
+        else {
+            const std::string name(E::op::name);
+            value = stage.buffer_argument(Role::state, index.state(name), c_identifier(name), E::shape, Halide::Float(32));
+        }
+    } else {
         Operands operands;
-        boost::hana::for_each(dsl::children(node), [&](auto child) { operands.push_back(lower_node(stage, child, param_index)); });
+        boost::hana::for_each(dsl::children(node), [&](auto child) { operands.push_back(lower_node(stage, child, index)); });
         value = lower(E::op::lowering, stage.context(), operands, E::shape);
     }
     return stage.remember(typeid(E), std::move(value));

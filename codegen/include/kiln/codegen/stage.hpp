@@ -10,7 +10,7 @@
 namespace kiln::codegen {
 
 // What a stage argument is to the runtime; mirrored by kiln::BufferRole in the descriptor.
-enum class Role { batch, input, supervision, param, saved, prediction, loss, gradient };
+enum class Role { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update };
 std::string_view role_name(Role);
 
 struct StageArgument {
@@ -21,7 +21,9 @@ struct StageArgument {
 
 class Stage {
 public:
-    explicit Stage(std::string name) : name_(std::move(name)) {}
+    enum class Mode { training, inference };
+    Stage(std::string name, Mode mode) : name_(std::move(name)) { context_.training = mode == Mode::training; }
+    bool training() const { return context_.training; }
 
     LoweringContext& context() { return context_; }
     const std::string& name() const { return name_; }
@@ -45,7 +47,7 @@ private:
     std::vector<std::type_index> order_;
     std::vector<Halide::ImageParam> buffers_;
     std::vector<Halide::Func> outputs_;
-    std::vector<StageArgument> arguments_{{Role::batch, 0, "batch"}};
+    std::vector<StageArgument> arguments_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}};
 };
 
 }  // namespace kiln::codegen

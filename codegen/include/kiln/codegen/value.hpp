@@ -24,11 +24,14 @@ struct Value {
     std::function<void()> schedule;
 };
 
-// Shared by every lowering in one stage: the loop variables, the run-time batch size, and
-// requests for values that must be materialized.
+// Shared by every lowering in one stage: the loop variables, the run-time batch size, the mode
+// (training: dropout masks and batch statistics; inference: identity and running statistics), the
+// step's seed for random masks, and requests for values that must be materialized.
 struct LoweringContext {
     Halide::Var col{"c"}, row{"r"};
     Halide::Param<int32_t> batch{"batch"};
+    Halide::Param<uint32_t> seed{"seed"};
+    bool training = true;
     std::vector<std::string> materialize_requests;  // names of Funcs a consumer wants stored
     int next_id = 0;
 

@@ -29,6 +29,10 @@ struct TrainResult {
     double seconds = 0;
 };
 
+// The dropout seed of one training step: a function of the run's seed and the step only, so a
+// resumed run draws the same masks.
+uint32_t step_seed(uint64_t seed, long step);
+
 TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings);
 
 }  // namespace kiln

@@ -62,7 +62,7 @@ struct MaxoutOp {
         return out;
     }
     template <class X, class G>
-    static constexpr auto vjp(Expr<MaxoutOp, X>, G g) {
+    static constexpr auto vjp(Expr<MaxoutOp, X>, G) {
         return boost::hana::make_tuple(Expr<MaxoutRouteOp<K>, X, G>{});
     }
 };
