@@ -133,10 +133,61 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
     }
 }
 
-void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch) {
+namespace {
+constexpr const char* optimizer_prefix = "__optimizer.";
+std::string exact(double v) { return fmt::format("{:.17g}", v); }
+// strtod, not stod: stod throws on subnormals (NAdam's μ product underflows towards 0 in long runs).
+double parse_double(const std::string& text) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') throw std::invalid_argument(text);
+    return value;
+}
+
+void save_progress(SafetensorsFile& file, const TrainingProgress& p) {
+    file.metadata["step"] = std::to_string(p.step);
+    file.metadata["seed"] = std::to_string(p.seed);
+    file.metadata["optimizer"] = p.optimizer;
+    file.metadata["best_validation_loss"] = exact(p.best_validation_loss);
+    file.metadata["best_epoch"] = std::to_string(p.best_epoch);
+    file.metadata["initial_loss"] = exact(p.initial_loss);
+    for (const auto& [name, value] : p.optimizer_state.scalars) file.metadata[optimizer_prefix + name] = exact(value);
+    for (const auto& [name, values] : p.optimizer_state.buffers)
+        file.tensors[optimizer_prefix + name] = {{int64_t(values.size())}, values};
+}
+
+TrainingProgress load_progress(const std::string& path, const SafetensorsFile& file) {
+    auto field = [&](const std::string& key) {
+        auto found = file.metadata.find(key);
+        if (found == file.metadata.end()) fail("{}: no '{}' in the metadata: not a training checkpoint (written by train --checkpoint)", path, key);
+        return found->second;
+    };
+    TrainingProgress p;
+    try {
+        p.epoch = std::stoi(field("epoch"));
+        p.step = std::stol(field("step"));
+        p.seed = std::stoull(field("seed"));
+        p.best_validation_loss = parse_double(field("best_validation_loss"));
+        p.best_epoch = std::stoi(field("best_epoch"));
+        p.initial_loss = parse_double(field("initial_loss"));
+        for (const auto& [key, value] : file.metadata)
+            if (key.starts_with(optimizer_prefix)) p.optimizer_state.scalars[key.substr(std::strlen(optimizer_prefix))] = parse_double(value);
+    } catch (const std::logic_error&) {
+        fail("{}: malformed training metadata", path);
+    }
+    p.optimizer = field("optimizer");
+    for (const auto& [name, tensor] : file.tensors)
+        if (name.starts_with(optimizer_prefix)) p.optimizer_state.buffers[name.substr(std::strlen(optimizer_prefix))] = tensor.values;
+    return p;
+}
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch,
+                     const TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
     SafetensorsFile file;
     file.metadata = {{"format", format_tag}, {"model", d.name}, {"epoch", std::to_string(epoch)}};
+    if (progress) save_progress(file, *progress);
     for (std::size_t i = 0; i < d.params.size(); ++i) {
         auto values = model.params()[i];
         file.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {values.begin(), values.end()}};
@@ -148,9 +199,10 @@ void save_checkpoint(const std::string& path, const Model& model, const Standard
     write_safetensors(path, file);
 }
 
-Standardizer load_checkpoint(const std::string& path, Model& model) {
+Standardizer load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
     SafetensorsFile file = read_safetensors(path);
+    if (progress) *progress = load_progress(path, file);
     auto tag = file.metadata.find("model");
     if (tag != file.metadata.end() && tag->second != d.name)
         fail("{}: checkpoint of model '{}', not of '{}'", path, tag->second, d.name);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "kiln/checkpoint.hpp"
@@ -29,6 +30,8 @@ struct Options {
     TrainSettings train;
     LrFinderSettings finder;
     std::string plot;
+    double validation_fraction = 0;
+    int overfit = 0;
 };
 
 DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
@@ -40,15 +43,31 @@ DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
 
 int train_command(const ModelDescriptor& d, Options& o) {
     DataSplit data = load_checked(o.data, d);
+    if (o.overfit > 0) {  // babysitting: a tiny subset, no regularization, must reach ~0 loss
+        if (o.overfit > data.train.size()) fail("--overfit {}: the training set has only {} samples", o.overfit, data.train.size());
+        std::vector<int> first(std::size_t(o.overfit));
+        std::iota(first.begin(), first.end(), 0);
+        data.train = subset(data.train, first);
+        data.validation = data.train;
+        o.train.optimizer.weight_decay = 0;
+        fmt::print(stderr, "overfit: training on the first {} samples without weight decay (validation = the same samples)\n", o.overfit);
+    } else if (o.validation_fraction > 0) {
+        hold_out_validation(data, o.validation_fraction, o.train.seed);
+    }
     Standardizer standardizer = Standardizer::fit(data.train.features);
-    standardizer.apply(data.train.features);
-    standardizer.apply(data.test.features);
+    for (Dataset* set : {&data.train, &data.validation, &data.test}) standardizer.apply(set->features);
     Model model(d);
     initialize(model.params(), d.params, o.train.seed);
     TrainResult result = train(model, data, standardizer, o.train);
-    nlohmann::json summary{{"model", d.name}, {"epochs", o.train.epochs}, {"train_loss", result.final_train_loss},
+    nlohmann::json summary{{"model", d.name}, {"epochs", result.epochs_run}, {"best_epoch", result.best_epoch},
+                           {"stopped_early", result.stopped_early}, {"train_loss", result.final_train_loss},
                            {"val_loss", result.final_validation.loss}, {"seconds", result.seconds}};
     if (result.final_validation.accuracy >= 0) summary["val_accuracy"] = result.final_validation.accuracy;
+    if (data.validation.size() > 0 && o.overfit == 0) {  // validated on a hold-out: report the untouched test split too
+        Evaluation test = evaluate(model, data.test, std::max(o.train.batch, 256));
+        summary["test_loss"] = test.loss;
+        if (test.accuracy >= 0) summary["test_accuracy"] = test.accuracy;
+    }
     std::cout << summary.dump() << std::endl;
     return 0;
 }
@@ -221,7 +240,16 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     train->add_option("--warmup-steps", lr.warmup_steps, "linear warm-up steps (any schedule)")->check(CLI::NonNegativeNumber);
     train->add_option("--seed", o.train.seed, "seed for initialization and shuffling");
     train->add_option("--metrics", o.train.metrics_path, "write one JSON object per epoch to this file");
-    train->add_option("--checkpoint", o.train.checkpoint_path, "save parameters here after every epoch (atomically)");
+    train->add_option("--checkpoint", o.train.checkpoint_path, "save parameters and training state here after every epoch (atomically)");
+    train->add_option("--best-checkpoint", o.train.best_checkpoint_path, "save here whenever the validation loss improves");
+    train->add_option("--resume", o.train.resume_path, "continue a run from its --checkpoint (same flags; bit-identical to not stopping)");
+    train->add_option("--val-split", o.validation_fraction, "hold out this fraction of the training set for validation (default: validate on the test split)")
+        ->check(CLI::Range(0.0, 0.99));
+    train->add_option("--patience", o.train.patience, "early stopping: epochs without a better validation loss (0: off)")->check(CLI::NonNegativeNumber);
+    train->add_option("--divergence-factor", o.train.divergence_factor, "stop when a step's loss exceeds this × the initial loss (0: off)")
+        ->check(CLI::NonNegativeNumber);
+    train->add_option("--overfit", o.overfit, "babysitting: train on the first N samples only, no weight decay; the loss should reach ~0")
+        ->check(CLI::PositiveNumber);
     train->add_flag("!--no-progress", o.train.progress, "no progress bar");
 
     auto* lr_find = app.add_subcommand("lr-find", "LR range test: exponentially growing rate, loss per step, suggested rate");

@@ -37,9 +37,9 @@ Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
     return result;
 }
 
-MetricsWriter::MetricsWriter(const std::string& path) : path_(path) {
+MetricsWriter::MetricsWriter(const std::string& path, bool append) : path_(path) {
     if (path.empty()) return;
-    file_.open(path, std::ios::out | std::ios::trunc);
+    file_.open(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
     if (!file_) fail("--metrics: cannot write {}", path);
 }
 

@@ -1,7 +1,5 @@
 // The model binaries as a user runs them: training reaches its accuracy, checkpoints reload, `grad`
 // agrees with the DSL's double reference, and every kind of bad input is a clear error, not a crash.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +9,7 @@
 #include <random>
 
 #include "../runtime/temp_dir.hpp"
+#include "cli_helpers.hpp"
 #include "logistic_regression/model.hpp"
 #include "two_layer_sigmoid/model.hpp"
 
@@ -18,38 +17,9 @@ using Catch::Contains;
 using kiln::test::TempDir;
 using kiln::test::write_gzip;
 using kiln::test::write_text;
+using namespace kiln::test;
 
 namespace {
-
-struct Run {
-    int status;
-    std::string output;  // stdout and stderr together
-};
-
-Run run(const std::string& command) {
-    std::string output;
-    FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-    int status = ::pclose(pipe);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
-std::string binary(const std::string& model) { return std::string(KILN_EXAMPLES_BIN) + "/" + model; }
-std::string data(const std::string& file) { return std::string(KILN_EXAMPLES_DATA) + "/" + file; }
-nlohmann::json last_json_line(const std::string& output) {
-    auto end = output.find_last_not_of('\n');
-    auto start = output.rfind('\n', end);
-    return nlohmann::json::parse(output.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1)));
-}
-
-// Refused: non-zero exit, the expected message, and no crash (signals give 128+).
-void require_refused(const Run& r, const std::string& message) {
-    INFO(r.output);
-    CHECK(r.status != 0);
-    CHECK(r.status < 128);
-    CHECK_THAT(r.output, Contains(message));
-}
 
 std::string be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
 void write_idx_dir(const TempDir& dir, uint8_t label, std::size_t truncate = 0) {

@@ -8,6 +8,7 @@
 
 #include "kiln/data/standardize.hpp"
 #include "kiln/model.hpp"
+#include "kiln/optim/optimizer.hpp"
 
 namespace kiln {
 
@@ -25,8 +26,24 @@ SafetensorsFile read_safetensors(const std::string& path);
 // Writes F32 tensors to `path` atomically: a crash leaves either the old file or the new one.
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 
-void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch);
-// Loads parameters (and the standardization) after checking the file belongs to this model.
-Standardizer load_checkpoint(const std::string& path, Model& model);
+// Where a training run stands after an epoch: with the parameters and running statistics, enough
+// to resume bit-identically (the data order, dropout seeds and LR follow from seed and step).
+struct TrainingProgress {
+    int epoch = 0;
+    long step = 0;
+    uint64_t seed = 0;
+    std::string optimizer;
+    OptimizerState optimizer_state;
+    double best_validation_loss = INFINITY;
+    int best_epoch = 0;
+    double initial_loss = NAN;
+};
+
+// Parameters, running statistics and standardization; with `progress`, also the training state.
+void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch,
+                     const TrainingProgress* progress = nullptr);
+// Loads parameters, running statistics and the standardization after checking the file belongs
+// to this model. With `progress`, also the training state, which must be there (resume).
+Standardizer load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress = nullptr);
 
 }  // namespace kiln

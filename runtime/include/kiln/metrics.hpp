@@ -21,7 +21,8 @@ bool prediction_correct(const ModelDescriptor& model, const float* prediction, f
 
 class MetricsWriter {
 public:
-    explicit MetricsWriter(const std::string& path);  // empty path: writes nothing
+    // Empty path: writes nothing. append: continue a file (a resumed run), else start it anew.
+    explicit MetricsWriter(const std::string& path, bool append = false);
     void write(const nlohmann::json& record);
 
 private:

@@ -10,7 +10,6 @@
 
 namespace kiln {
 
-namespace {
 Dataset subset(const Dataset& data, std::span<const int> indices) {
     Dataset out;
     out.source = data.source;
@@ -23,6 +22,19 @@ Dataset subset(const Dataset& data, std::span<const int> indices) {
     return out;
 }
 
+void hold_out_validation(DataSplit& data, double fraction, uint64_t seed) {
+    if (!(fraction > 0 && fraction < 1)) fail("--val-split: must be a fraction in (0, 1), got {}", fraction);
+    const int count = int(data.train.size() * fraction);
+    if (count < 1 || count >= data.train.size())
+        fail("--val-split {}: holds out {} of {} training samples; both parts must be non-empty", fraction, count, data.train.size());
+    std::vector<int> order = shuffled_indices(data.train.size(), seed ^ 0x5eed5eedull);
+    std::span<const int> indices(order);
+    data.validation = subset(data.train, indices.last(std::size_t(count)));
+    data.train = subset(data.train, indices.first(order.size() - std::size_t(count)));
+    data.validation.source = data.train.source + " (validation hold-out)";
+}
+
+namespace {
 std::string idx_file(const std::filesystem::path& directory, const std::string& stem) {
     for (const char* suffix : {".gz", ""}) {
         auto path = directory / (stem + suffix);

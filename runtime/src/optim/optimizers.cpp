@@ -60,8 +60,35 @@ public:
         update(params, gradients, c);
     }
 
+    OptimizerState state() const final {
+        OptimizerState s;
+        s.scalars["t"] = double(t);
+        for (auto& [name, buffer] : const_cast<ClippingOptimizer*>(this)->buffers()) s.buffers[name] = *buffer;
+        for (auto& [name, value] : const_cast<ClippingOptimizer*>(this)->scalars()) s.scalars[name] = *value;
+        return s;
+    }
+    void restore(const OptimizerState& s) final {
+        auto scalar = [&](const std::string& name) {
+            auto found = s.scalars.find(name);
+            if (found == s.scalars.end()) fail("optimizer state: no '{}' for {} (saved by another optimizer?)", name, settings.name);
+            return found->second;
+        };
+        t = long(scalar("t"));
+        for (auto& [name, value] : scalars()) *value = scalar(name);
+        for (auto& [name, buffer] : buffers()) {
+            auto found = s.buffers.find(name);
+            if (found == s.buffers.end()) fail("optimizer state: no buffer '{}' for {} (saved by another optimizer?)", name, settings.name);
+            if (found->second.size() != buffer->size())
+                fail("optimizer state: buffer '{}' has {} values, the model has {} parameters", name, found->second.size(), buffer->size());
+            *buffer = found->second;
+        }
+    }
+
 protected:
     virtual void update(Arena& params, Arena& gradients, const Common& c) = 0;
+    // The per-element state, by name, and scalars besides the step count.
+    virtual std::vector<std::pair<std::string, std::vector<float>*>> buffers() { return {}; }
+    virtual std::vector<std::pair<std::string, double*>> scalars() { return {}; }
     OptimizerSettings settings;
     long t = 0;
 };
@@ -86,6 +113,7 @@ private:
         auto kernel = nesterov_ ? kiln_nesterov_update : kiln_momentum_update;
         KILN_CALL(kernel, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum, p_out.get(), v_out.get());
     }
+    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"velocity", &velocity_}}; }
     bool nesterov_;
     std::vector<float> velocity_;
 };
@@ -100,6 +128,7 @@ private:
         KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
                   or_default(settings.epsilon, 1e-10f), p_out.get(), s_out.get());
     }
+    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"square_sum", &sums_}}; }
     std::vector<float> sums_;
 };
 
@@ -113,6 +142,7 @@ private:
         KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
                   or_default(settings.rho, 0.99f), or_default(settings.epsilon, 1e-8f), p_out.get(), s_out.get());
     }
+    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"square_average", &averages_}}; }
     std::vector<float> averages_;
 };
 
@@ -126,6 +156,9 @@ private:
         KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
                   or_default(settings.rho, 0.9f), or_default(settings.epsilon, 1e-6f), p_out.get(), s_out.get(), u_out.get());
     }
+    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override {
+        return {{"square_average", &squares_}, {"delta_average", &deltas_}};
+    }
     std::vector<float> squares_, deltas_;
 };
 
@@ -137,6 +170,7 @@ public:
 protected:
     float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
     float epsilon() const { return or_default(settings.epsilon, 1e-8f); }
+    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"exp_avg", &m}, {"exp_avg_sq", &v}}; }
     std::vector<float> m, v;
 };
 
@@ -171,6 +205,7 @@ class NAdam final : public Moments {
                   settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2), gradient_coefficient, moment_coefficient,
                   p_out.get(), m_out.get(), v_out.get());
     }
+    std::vector<std::pair<std::string, double*>> scalars() override { return {{"mu_product", &mu_product_}}; }
     double mu_product_ = 1;
 };
 
@@ -220,6 +255,7 @@ private:
                       c.lr * trust, p_out.get(), v_out.get());
         }
     }
+    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"velocity", &velocity_}}; }
     std::vector<float> velocity_;
 };
 

@@ -18,53 +18,150 @@ uint32_t step_seed(uint64_t seed, long step) {
     return uint32_t((x ^ (x >> 31)) >> 32);
 }
 
+double expected_initial_loss(const ModelDescriptor& model) {
+    if (model.loss_kind == "softmax_cross_entropy") return std::log(double(model.prediction_cols));
+    if (model.loss_kind == "bce_with_logits") return std::log(2.0);
+    return NAN;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// ‖Δθ‖ / ‖θ‖ per parameter for one optimizer step: ~1e-3 is healthy; far above, the rate is too
+// high; far below, too low.
+nlohmann::json update_ratios(const ModelDescriptor& d, const Arena& before, const Arena& after) {
+    nlohmann::json ratios = nlohmann::json::object();
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        double change = 0, size = 0;
+        auto old_values = before[i], new_values = after[i];
+        for (std::size_t k = 0; k < old_values.size(); ++k) {
+            const double delta = double(new_values[k]) - old_values[k];
+            change += delta * delta;
+            size += double(old_values[k]) * old_values[k];
+        }
+        ratios[d.params[i].name] = size > 0 ? std::sqrt(change / size) : 0.0;
+    }
+    return ratios;
+}
+
+// The first batch's training loss against ln C: far off means a bug in the data, the labels or
+// the initialization (e.g. logits scaled too large).
+void check_initial_loss(const ModelDescriptor& d, double loss) {
+    const double expected = expected_initial_loss(d);
+    if (!std::isnan(expected) && std::abs(loss - expected) > 0.5 * expected)
+        fmt::print(stderr, "warning: initial loss {:.4f} is far from the {:.4f} expected of an untrained {} model (ln {}): "
+                           "check the labels, the data scaling and the output layer's initialization\n",
+                   loss, expected, d.loss_kind, d.loss_kind == "softmax_cross_entropy" ? d.prediction_cols : 2);
+}
+
+}  // namespace
+
 TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
     const ModelDescriptor& d = model.descriptor();
+    const Dataset& validation_set = data.validation.size() > 0 ? data.validation : data.test;
     auto optimizer = make_optimizer(settings.optimizer, model.params().all().size());
     LrSchedule schedule = settings.schedule;
     schedule.lr = settings.optimizer.lr;
     validate(schedule);
     const long steps_per_epoch = (long(data.train.size()) + settings.batch - 1) / settings.batch;
-    long step = 0;
-    MetricsWriter metrics(settings.metrics_path);
-    TrainResult result;
-    const auto start = std::chrono::steady_clock::now();
 
-    for (int epoch = 1; epoch <= settings.epochs; ++epoch) {
-        const auto epoch_start = std::chrono::steady_clock::now();
+    TrainingProgress progress;
+    progress.seed = settings.seed;
+    progress.optimizer = settings.optimizer.name;
+    if (!settings.resume_path.empty()) {
+        load_checkpoint(settings.resume_path, model, &progress);
+        if (progress.optimizer != settings.optimizer.name)
+            fail("--resume {}: the run used --optimizer {}, not {}", settings.resume_path, progress.optimizer, settings.optimizer.name);
+        if (progress.seed != settings.seed)
+            fail("--resume {}: the run used --seed {}, not {} (the data order would differ)", settings.resume_path, progress.seed, settings.seed);
+        if (progress.epoch >= settings.epochs)
+            fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path, progress.epoch);
+        optimizer->restore(progress.optimizer_state);
+    }
+    MetricsWriter metrics(settings.metrics_path, /*append=*/!settings.resume_path.empty());
+    TrainResult result;
+    result.best_epoch = progress.best_epoch;
+    const auto start = Clock::now();
+    Arena before_step = model.params();
+    int epochs_without_improvement = progress.epoch - progress.best_epoch;
+
+    for (int epoch = progress.epoch + 1; epoch <= settings.epochs; ++epoch) {
+        const auto epoch_start = Clock::now();
         std::vector<int> order = shuffled_indices(data.train.size(), settings.seed * 1000003 + uint64_t(epoch));
-        ProgressBar progress(fmt::format("epoch {}/{}", epoch, settings.epochs), int((order.size() + settings.batch - 1) / settings.batch),
-                             settings.progress);
+        ProgressBar bar(fmt::format("epoch {}/{}", epoch, settings.epochs), int(steps_per_epoch), settings.progress);
         double loss_sum = 0;
         int steps = 0;
+        nlohmann::json ratios;
         for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
             Batch batch = make_batch(data.train, indices, d.supervision);
-            optimizer->lr = float(learning_rate(schedule, step++, steps_per_epoch));
-            const float loss = model.forward_backward(batch, step_seed(settings.seed, step - 1));
+            optimizer->lr = float(learning_rate(schedule, progress.step, steps_per_epoch));
+            const float loss = model.forward_backward(batch, step_seed(settings.seed, progress.step));
+            ++progress.step;
+            if (std::isnan(progress.initial_loss)) {
+                progress.initial_loss = loss;
+                check_initial_loss(d, loss);
+            }
             if (!std::isfinite(loss))
-                fail("training diverged: loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
+                fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
+            if (settings.divergence_factor > 0 && loss > settings.divergence_factor * progress.initial_loss)
+                fail("training diverged: the forward stage's loss {:.4g} at epoch {}, step {} exceeds {} × the initial loss {:.4g} "
+                     "(try a smaller --lr, or --divergence-factor 0 to disable this check)",
+                     loss, epoch, steps + 1, settings.divergence_factor, progress.initial_loss);
+            const bool last_step = at + std::size_t(settings.batch) >= order.size();
+            if (last_step) std::copy(model.params().all().begin(), model.params().all().end(), before_step.all().begin());
             optimizer->step(model.params(), model.gradients());
+            if (last_step) ratios = update_ratios(d, before_step, model.params());
             loss_sum += loss;
             ++steps;
-            progress.update(steps, loss_sum / steps);
+            bar.update(steps, loss_sum / steps);
         }
-        progress.finish();
-        const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-        Evaluation validation = evaluate(model, data.test, std::max(settings.batch, 256));
-        nlohmann::json record{{"epoch", epoch}, {"train_loss", loss_sum / steps}, {"val_loss", validation.loss}, {"lr", optimizer->lr},
-                               {"seconds", train_seconds}};
+        bar.finish();
+        const double train_seconds = seconds_since(epoch_start);
+        const double train_loss = loss_sum / steps;
+        Evaluation validation = evaluate(model, validation_set, std::max(settings.batch, 256));
+        const bool improved = validation.loss < progress.best_validation_loss;
+        if (improved) {
+            progress.best_validation_loss = validation.loss;
+            progress.best_epoch = epoch;
+            epochs_without_improvement = 0;
+        } else {
+            ++epochs_without_improvement;
+        }
+        progress.epoch = epoch;
+        progress.optimizer_state = optimizer->state();
+
+        nlohmann::json record{{"epoch", epoch}, {"step", progress.step}, {"train_loss", train_loss}, {"val_loss", validation.loss},
+                              {"generalization_gap", validation.loss - train_loss}, {"lr", optimizer->lr},
+                              {"update_ratio", ratios}, {"seconds", train_seconds}};
         if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
+        if (epoch == 1) {
+            record["initial_loss"] = progress.initial_loss;
+            if (!std::isnan(expected_initial_loss(d))) record["expected_initial_loss"] = expected_initial_loss(d);
+        }
         metrics.write(record);
-        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s\n", epoch, loss_sum / steps, validation.loss,
-                   validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", train_seconds);
-        if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, standardizer, epoch);
-        result.final_train_loss = loss_sum / steps;
+        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, train_loss, validation.loss,
+                   validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", train_seconds,
+                   improved && !settings.best_checkpoint_path.empty() ? "  (best)" : "");
+        if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, standardizer, epoch, &progress);
+        if (improved && !settings.best_checkpoint_path.empty())
+            save_checkpoint(settings.best_checkpoint_path, model, standardizer, epoch, &progress);
+        result.final_train_loss = train_loss;
         result.final_validation = validation;
+        result.epochs_run = epoch;
+        result.best_epoch = progress.best_epoch;
+        if (settings.patience > 0 && epochs_without_improvement >= settings.patience) {
+            fmt::print(stderr, "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
+                       epochs_without_improvement, progress.best_validation_loss, progress.best_epoch);
+            result.stopped_early = true;
+            break;
+        }
     }
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds = seconds_since(start);
     return result;
 }
 

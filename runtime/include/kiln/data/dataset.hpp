@@ -1,6 +1,7 @@
 // A labelled data set in memory, and the loaders' common entry point.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,13 @@ struct Dataset {
 
 struct DataSplit {
     Dataset train, test;
+    Dataset validation;  // held out from train by hold_out_validation; empty: validate on test
 };
+
+// Moves a seeded random `fraction` of the training samples into the validation set.
+void hold_out_validation(DataSplit& data, double fraction, uint64_t seed);
+// The samples at `indices`, in that order.
+Dataset subset(const Dataset& data, std::span<const int> indices);
 
 // A Fashion-MNIST-style directory of IDX files (train-*, t10k-*), or a CSV file (optionally
 // gzip-compressed) split deterministically into 80% train / 20% test.

@@ -1,6 +1,7 @@
 // Optimizers: each step is one call of a Halide-generated kernel over the whole arena.
 #pragma once
 #include <cmath>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,11 +25,21 @@ struct OptimizerSettings {
     float momentum_decay = 0.004f;          // nadam ψ
 };
 
+// Everything an optimizer carries between steps, for checkpoints that resume bit-identically:
+// per-element buffers (laid out like the arena) and scalars (step count, NAdam's μ product).
+struct OptimizerState {
+    std::map<std::string, std::vector<float>> buffers;
+    std::map<std::string, double> scalars;
+};
+
 class Optimizer {
 public:
     virtual ~Optimizer() = default;
     // One update: clipping (by norm, by value) and weight decay are applied inside, as configured.
     virtual void step(Arena& params, Arena& gradients) = 0;
+    virtual OptimizerState state() const = 0;
+    // Throws kiln::Error if a buffer is missing or has another size (a checkpoint of another run).
+    virtual void restore(const OptimizerState& state) = 0;
     float lr = 0;  // the current learning rate; schedules change it between steps
 };
 

@@ -1,5 +1,7 @@
 // The training loop: seeded shuffled batches, one generated forward+backward and one optimizer
-// kernel per step, evaluation and metrics per epoch, checkpoints written atomically.
+// kernel per step, validation and metrics per epoch, babysitting checks (initial loss against
+// ln C, divergence, update/weight ratios, the train/validation gap), early stopping, the best
+// checkpoint, and checkpoints that resume bit-identically, all written atomically.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -20,19 +22,29 @@ struct TrainSettings {
     OptimizerSettings optimizer;
     LrSchedule schedule;  // its lr is optimizer.lr
     std::string metrics_path, checkpoint_path;
+    std::string best_checkpoint_path;  // written whenever the validation loss improves
+    std::string resume_path;           // a checkpoint written by --checkpoint: continue from it
+    int patience = 0;                  // > 0: stop after this many epochs without a better validation loss
+    double divergence_factor = 3;      // > 0: stop when a step's loss exceeds this × the initial loss
     bool progress = true;
 };
 
 struct TrainResult {
     double final_train_loss = 0;
     Evaluation final_validation;
+    int epochs_run = 0, best_epoch = 0;
+    bool stopped_early = false;
     double seconds = 0;
 };
 
 // The dropout seed of one training step: a function of the run's seed and the step only, so a
 // resumed run draws the same masks.
 uint32_t step_seed(uint64_t seed, long step);
+// The loss a classifier should start near: ln C for softmax over C classes, ln 2 for a logistic
+// output; NaN where there is no such reference (regression).
+double expected_initial_loss(const ModelDescriptor& model);
 
+// Validates on data.validation, or on data.test when no validation set was held out.
 TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings);
 
 }  // namespace kiln

@@ -1,0 +1,111 @@
+// Training control as a user drives it: resuming is bit-identical to not stopping, early stopping
+// keeps the best checkpoint, babysitting checks (overfit a tiny subset, divergence, initial loss
+// against ln C, update ratios), and lr-find.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <kiln/checkpoint.hpp>
+#include <sstream>
+
+#include "../runtime/temp_dir.hpp"
+#include "cli_helpers.hpp"
+
+using namespace kiln::test;
+
+namespace {
+std::string read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<nlohmann::json> records;
+    for (std::string line; std::getline(in, line);) records.push_back(nlohmann::json::parse(line));
+    return records;
+}
+const std::string fashion = KILN_FASHION_MNIST;
+}  // namespace
+
+TEST_CASE("resuming from a checkpoint is bit-identical to training straight through (batch norm, dropout)", "[e2e]") {
+    TempDir dir;
+    const std::string flags = " --schedule cosine --period-epochs 3 --val-split 0.1 --seed 5 --no-progress";
+    const std::string common = binary("fashion_mlp_bn") + " train --data " + fashion + " --optimizer nadam" + flags;
+    Run straight = run(common + " --epochs 3 --checkpoint " + dir.file("straight.st") + " --metrics " + dir.file("straight.jsonl"));
+    INFO(straight.output);
+    REQUIRE(straight.status == 0);
+    Run first = run(common + " --epochs 1 --checkpoint " + dir.file("resumed.st") + " --metrics " + dir.file("resumed.jsonl"));
+    REQUIRE(first.status == 0);
+    Run rest = run(common + " --epochs 3 --checkpoint " + dir.file("resumed.st") + " --metrics " + dir.file("resumed.jsonl") +
+                   " --resume " + dir.file("resumed.st"));
+    INFO(rest.output);
+    REQUIRE(rest.status == 0);
+    CHECK(read_bytes(dir.file("straight.st")) == read_bytes(dir.file("resumed.st")));
+    auto a = read_jsonl(dir.file("straight.jsonl")), b = read_jsonl(dir.file("resumed.jsonl"));
+    REQUIRE(a.size() == 3);
+    REQUIRE(b.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(a[i]["train_loss"] == b[i]["train_loss"]);
+        CHECK(a[i]["val_loss"] == b[i]["val_loss"]);
+    }
+    CHECK(last_json_line(straight.output)["test_accuracy"].get<double>() > 0.8);
+
+    require_refused(run(binary("fashion_mlp_bn") + " train --data " + fashion + flags + " --epochs 4 --optimizer adam --resume " + dir.file("resumed.st")),
+                    "the run used --optimizer nadam");
+    require_refused(run(common + " --epochs 3 --resume " + dir.file("resumed.st")), "ask for more --epochs");
+}
+
+TEST_CASE("early stopping stops after `patience` epochs without improvement and keeps the best checkpoint", "[e2e]") {
+    TempDir dir;
+    // A large rate on a small set: the validation loss bottoms out early, then rises.
+    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+                " --epochs 200 --batch 8 --optimizer adam --lr 0.05 --val-split 0.25 --patience 3 --seed 4 --no-progress" +
+                " --best-checkpoint " + dir.file("best.st") + " --metrics " + dir.file("m.jsonl"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    nlohmann::json summary = last_json_line(r.output);
+    CHECK(summary["stopped_early"].get<bool>());
+    const int epochs = summary["epochs"], best = summary["best_epoch"];
+    CHECK(epochs < 200);
+    CHECK(epochs == best + 3);
+    auto records = read_jsonl(dir.file("m.jsonl"));
+    REQUIRE(int(records.size()) == epochs);
+    double lowest = 1e300;
+    for (const auto& record : records) lowest = std::min(lowest, record["val_loss"].get<double>());
+    CHECK(records[best - 1]["val_loss"].get<double>() == lowest);
+    kiln::SafetensorsFile checkpoint = kiln::read_safetensors(dir.file("best.st"));
+    CHECK(checkpoint.metadata.at("epoch") == std::to_string(best));
+}
+
+TEST_CASE("babysitting: a tiny subset is overfit to ~0 loss, and the first loss is near ln C", "[e2e]") {
+    TempDir dir;
+    Run r = run(binary("fashion_mlp") + " train --data " + fashion + " --overfit 50 --epochs 60 --batch 50 --seed 1 --no-progress --metrics " +
+                dir.file("m.jsonl"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK(last_json_line(r.output)["train_loss"].get<double>() < 0.02);
+    CHECK(last_json_line(r.output)["val_accuracy"].get<double>() == 1.0);
+    auto records = read_jsonl(dir.file("m.jsonl"));
+    CHECK(records[0]["initial_loss"].get<double>() == Approx(std::log(10.0)).margin(0.5 * std::log(10.0)));  // the warning's threshold
+    CHECK(records[0]["expected_initial_loss"].get<double>() == Approx(std::log(10.0)));
+    for (const char* param : {"fc1.weight", "fc3.weight"}) CHECK(records[0]["update_ratio"][param].get<double>() > 0);
+    CHECK(records[0].contains("generalization_gap"));
+}
+
+TEST_CASE("a diverging run stops with a message naming the stage and the step", "[e2e]") {
+    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --optimizer sgd --lr 1000 --no-progress");
+    require_refused(r, "training diverged: the forward stage's loss");
+}
+
+TEST_CASE("lr-find sweeps the rate, writes its curve, and suggests a rate inside the sweep", "[e2e]") {
+    TempDir dir;
+    Run r = run(binary("two_layer_sigmoid") + " lr-find --data " + data("breast_cancer.csv") + " --min-lr 1e-5 --max-lr 10 --steps 80 --batch 16" +
+                " --plot " + dir.file("lr.svg") + " --output " + dir.file("lr.jsonl"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    const double suggested = last_json_line(r.output)["suggested_lr"];
+    CHECK(suggested > 1e-5);
+    CHECK(suggested < 10);
+    auto steps = read_jsonl(dir.file("lr.jsonl"));
+    REQUIRE(steps.size() >= 10);
+    CHECK(steps[1]["lr"].get<double>() > steps[0]["lr"].get<double>());
+    CHECK_THAT(read_bytes(dir.file("lr.svg")), Catch::Contains("<svg") && Catch::Contains("learning rate"));
+}
