@@ -16,6 +16,7 @@
 #include "kiln/init.hpp"
 #include "kiln/metrics.hpp"
 #include "kiln/plot.hpp"
+#include "kiln/train/gradcheck.hpp"
 #include "kiln/train/lr_finder.hpp"
 #include "kiln/train/trainer.hpp"
 
@@ -31,6 +32,9 @@ struct Options {
     LrFinderSettings finder;
     std::string plot;
     double validation_fraction = 0;
+    GradcheckSettings gradcheck;
+    int gradcheck_batch = 16;
+    double tolerance = 1e-2;
     int overfit = 0;
 };
 
@@ -102,6 +106,37 @@ int lr_find_command(const ModelDescriptor& d, Options& o) {
         write_text_file(o.output, lines, "--output");
     }
     std::cout << nlohmann::json{{"suggested_lr", r.suggested_lr}, {"steps", r.rates.size()}, {"diverged", r.diverged}}.dump() << std::endl;
+    return 0;
+}
+
+// Finite differences of the generated forward stage against the generated backward stage.
+int gradcheck_command(const ModelDescriptor& d, Options& o) {
+    DataSplit data = load_checked(o.data, d);
+    Model model(d);
+    if (!o.checkpoint.empty()) {
+        Standardizer standardizer = load_checkpoint(o.checkpoint, model);
+        standardizer.apply(data.train.features);
+    } else {
+        Standardizer::fit(data.train.features).apply(data.train.features);
+        initialize(model.params(), d.params, o.gradcheck.seed);
+    }
+    std::vector<int> order = shuffled_indices(data.train.size(), o.gradcheck.seed);
+    order.resize(std::size_t(std::min(o.gradcheck_batch, data.train.size())));
+    Batch batch = make_batch(data.train, order, d.supervision);
+    std::vector<ParamGradcheck> report = gradient_check(model, batch, o.gradcheck);
+    fmt::print(stderr, "{:<24} {:>10} {:>14} {:>14} {:>12}\n", "parameter", "directions", "max rel error", "max abs error", "‖gradient‖");
+    bool passed = true;
+    for (const ParamGradcheck& p : report) {
+        const bool ok = p.max_relative_error <= o.tolerance && p.noise_limited_ok;
+        passed &= ok;
+        fmt::print(stderr, "{:<24} {:>10} {:>14.3e} {:>14.3e} {:>12.3e}{}\n", p.name, p.checked, p.max_relative_error, p.max_absolute_error,
+                   p.gradient_norm, !ok ? "  FAIL" : p.noise_limited ? "  (slope below resolution)" : "");
+        std::cout << nlohmann::json{{"param", p.name}, {"checked", p.checked}, {"max_relative_error", p.max_relative_error},
+                                    {"max_absolute_error", p.max_absolute_error}, {"gradient_norm", p.gradient_norm},
+                                    {"resolution", p.resolution}, {"noise_limited", p.noise_limited}, {"passed", ok}}.dump() << "\n";
+    }
+    if (!passed) fail("gradcheck: a relative error exceeds --tolerance {} (see FAIL above): the backward stage disagrees with finite differences", o.tolerance);
+    fmt::print(stderr, "gradcheck passed: every relative error ≤ {}\n", o.tolerance);
     return 0;
 }
 
@@ -263,6 +298,15 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     lr_find->add_option("--plot", o.plot, "write the loss-vs-rate curve as SVG");
     lr_find->add_option("--output", o.output, "write one JSON object per step (lr, loss, smoothed_loss)");
 
+    auto* gradcheck = app.add_subcommand("gradcheck", "finite differences of the forward stage vs the backward stage's gradients, per parameter");
+    gradcheck->add_option("--data", o.data, "IDX directory or CSV file (the batch is drawn from its training split)")->required();
+    gradcheck->add_option("--checkpoint", o.checkpoint, "check at these parameters (default: a fresh initialization)");
+    gradcheck->add_option("--batch", o.gradcheck_batch, "samples in the batch")->check(CLI::PositiveNumber);
+    gradcheck->add_option("--directions", o.gradcheck.directions, "random directions per parameter")->check(CLI::PositiveNumber);
+    gradcheck->add_option("--step", o.gradcheck.step, "largest finite-difference step along a unit direction, relative to max(1, ‖θ‖)")->check(CLI::PositiveNumber);
+    gradcheck->add_option("--tolerance", o.tolerance, "fail above this relative error (float32 kernels: ~1e-2 is typical)")->check(CLI::PositiveNumber);
+    gradcheck->add_option("--seed", o.gradcheck.seed, "seed for initialization, the batch, the elements and dropout masks");
+
     auto* eval = app.add_subcommand("eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
     eval->add_option("--data", o.data, "IDX directory or CSV file")->required();
     eval->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
@@ -286,7 +330,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         bool known = false;
         for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
         if (!known) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, eval, predict, grad or summary; see --help)\n", model.name, command);
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, gradcheck, eval, predict, grad or summary; see --help)\n", model.name, command);
             return 1;
         }
     }
@@ -302,6 +346,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         if (*lr_find) return lr_find_command(model, o);
         if (*predict) return predict_command(model, o);
         if (*grad) return grad_command(model, o);
+        if (*gradcheck) return gradcheck_command(model, o);
         if (*summary) return summary_command(model);
     } catch (const Error& error) {
         fmt::print(stderr, "{}: error: {}\n", model.name, error.what());

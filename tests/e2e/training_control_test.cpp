@@ -109,3 +109,13 @@ TEST_CASE("lr-find sweeps the rate, writes its curve, and suggests a rate inside
     CHECK(steps[1]["lr"].get<double>() > steps[0]["lr"].get<double>());
     CHECK_THAT(read_bytes(dir.file("lr.svg")), Catch::Contains("<svg") && Catch::Contains("learning rate"));
 }
+
+TEST_CASE("gradcheck: the model binary checks its backward stage against finite differences", "[e2e]") {
+    Run r = run(binary("fashion_mlp_bn") + " gradcheck --data " + fashion + " --batch 32 --directions 3 --seed 2");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.output, Catch::Contains("gradcheck passed") && Catch::Contains("bn1.weight"));
+    CHECK(last_json_line(r.output)["param"] == "fc3.bias");
+    CHECK(last_json_line(r.output)["max_relative_error"].get<double>() < 1e-2);
+    require_refused(run(binary("fashion_mlp_bn") + " gradcheck --data " + fashion + " --tolerance 1e-9"), "exceeds --tolerance");
+}

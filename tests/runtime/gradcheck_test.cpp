@@ -1,0 +1,69 @@
+// gradient_check on a generated model with batch norm, dropout, maxout and layer norm: correct
+// kernels pass well inside the tolerance; a backward stage with one gradient off by 5% fails.
+#include <catch2/catch.hpp>
+#include <HalideRuntime.h>
+#include <kiln/train/gradcheck.hpp>
+#include <random>
+
+#include "regularized.kiln.h"
+
+namespace {
+
+kiln::Batch random_batch(const kiln::ModelDescriptor& d, int n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    kiln::Batch batch;
+    batch.features = kiln::Tensor(n, d.input.cols);
+    for (float& v : batch.features.values) v = normal(rng);
+    for (int i = 0; i < n; ++i) batch.labels.push_back(int(rng() % uint64_t(d.supervision.classes)));
+    return batch;
+}
+
+void randomize(kiln::Model& model, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 0.5f);
+    for (float& v : model.params().all()) v = normal(rng);
+}
+
+// The real backward stage, then gradient 0 scaled by 1.05: a subtly wrong derivative.
+int (*real_backward)(void**) = nullptr;
+std::size_t corrupted_position = 0;
+int corrupted_backward(void** arguments) {
+    int status = real_backward(arguments);
+    auto* buffer = static_cast<halide_buffer_t*>(arguments[corrupted_position]);
+    float* values = reinterpret_cast<float*>(buffer->host);
+    const long count = long(buffer->dim[0].extent) * buffer->dim[1].extent;
+    for (long i = 0; i < count; ++i) values[i] *= 1.05f;
+    return status;
+}
+
+}  // namespace
+
+TEST_CASE("gradient_check: the generated backward stage agrees with finite differences", "[runtime][gradcheck]") {
+    kiln::Model model(kiln::models::regularized());
+    randomize(model, 1);
+    auto report = gradient_check(model, random_batch(model.descriptor(), 32, 2), {});
+    REQUIRE(report.size() == model.descriptor().params.size());
+    int resolved = 0;
+    for (const auto& p : report) {
+        INFO(p.name << ": max relative error " << p.max_relative_error);
+        CHECK(p.max_relative_error < 1e-2);
+        CHECK(p.noise_limited_ok);
+        resolved += !p.noise_limited;
+    }
+    CHECK(resolved >= int(report.size()) - 2);  // only parameters with (near) zero gradients are noise-limited
+}
+
+TEST_CASE("gradient_check: a gradient 5% off is caught, and only that one", "[runtime][gradcheck]") {
+    kiln::ModelDescriptor broken = kiln::models::regularized();
+    real_backward = broken.backward.entry;
+    for (std::size_t i = 0; i < broken.backward.arguments.size(); ++i)
+        if (broken.backward.arguments[i].role == kiln::BufferRole::gradient && broken.backward.arguments[i].index == 0) corrupted_position = i;
+    REQUIRE(corrupted_position > 0);
+    broken.backward.entry = corrupted_backward;
+    kiln::Model model(broken);
+    randomize(model, 1);
+    auto report = gradient_check(model, random_batch(broken, 32, 2), {});
+    CHECK(report[0].max_relative_error > 0.02);
+    for (std::size_t i = 1; i < report.size(); ++i) CHECK(report[i].max_relative_error < 1e-2);
+}
