@@ -15,4 +15,5 @@
 #include "kiln/dsl/ops/running.hpp"
 #include "kiln/dsl/ops/unary.hpp"
 #include "kiln/dsl/print.hpp"
+#include "kiln/dsl/regularizers.hpp"
 #include "kiln/dsl/simplify.hpp"
