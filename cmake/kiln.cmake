@@ -30,7 +30,7 @@ function(kiln_add_model name)
 
   set(libraries)
   set(outputs ${dir}/${name}.kiln.h)
-  foreach(stage infer evaluate forward backward)
+  foreach(stage infer evaluate activations forward backward)
     list(APPEND libraries ${dir}/${name}_${stage}.a)
     list(APPEND outputs ${dir}/${name}_${stage}.a ${dir}/${name}_${stage}.h)
   endforeach()

@@ -69,6 +69,8 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
     for (const StateSpec& s : model.states)
         out << "        d.states.push_back({" << quoted(s.name) << ", " << s.rows << ", " << s.cols << ", " << s.momentum << ", "
             << s.initial << ", " << (s.unbiased ? "true" : "false") << "});\n";
+    for (const ActivationSpec& a : model.activation_layers)
+        out << "        d.activation_layers.push_back({" << quoted(a.name) << ", " << a.cols << ", " << quoted(a.formula) << "});\n";
     for (const SavedSpec& s : model.saved)
         out << "        d.saved.push_back({" << s.rows << ", " << s.cols << ", " << quoted(s.formula) << "});\n";
     for (const Stage* stage : stages)

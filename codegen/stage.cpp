@@ -16,6 +16,7 @@ std::string_view role_name(Role role) {
         case Role::seed: return "seed";
         case Role::state: return "state";
         case Role::state_update: return "state_update";
+        case Role::activation: return "activation";
         case Role::input: return "input";
         case Role::supervision: return "supervision";
         case Role::param: return "param";
@@ -41,7 +42,7 @@ Value Stage::buffer_argument(Role role, int index, const std::string& name, dsl:
     constrain(buffer, shape, context_);
     buffer.set_estimates({{0, shape.cols}, {0, shape.batched() ? 128 : shape.rows}});
     buffers_.push_back(buffer);
-    arguments_.push_back({role, index, name});
+    inputs_.push_back({role, index, name});
     return source(context_, buffer, shape);
 }
 
@@ -52,10 +53,16 @@ void Stage::add_output(const Value& value, Role role, int index, const std::stri
     constrain(output.output_buffer(), value.shape, context_);
     schedule::elementwise(output, context_);
     outputs_.push_back(output);
-    arguments_.push_back({role, index, name});
+    outputs_arguments_.push_back({role, index, name});
     // An output reads its value once, but it is also stored: count it as a use.
     for (auto& [key, known] : values_)
         if (known.func.name() == value.func.name()) ++uses_[key];
+}
+
+std::vector<StageArgument> Stage::arguments() const {
+    std::vector<StageArgument> all = inputs_;
+    all.insert(all.end(), outputs_arguments_.begin(), outputs_arguments_.end());
+    return all;
 }
 
 const Value* Stage::find(std::type_index node) {

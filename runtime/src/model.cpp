@@ -68,6 +68,14 @@ float Model::loss(const Batch& batch) {
     return loss;
 }
 
+std::vector<Tensor> Model::activations(const Tensor& features) {
+    std::vector<Tensor> layers;
+    for (const ActivationSpec& a : descriptor_.activation_layers) layers.emplace_back(features.rows, a.cols);
+    Tensor unused;
+    run(descriptor_.activations, "activations", nullptr, &features, nullptr, &unused, 0, &layers);
+    return layers;
+}
+
 Tensor Model::predict(const Tensor& features) {
     Tensor prediction;
     run(descriptor_.infer, "infer", nullptr, &features, nullptr, &prediction);
@@ -75,7 +83,7 @@ Tensor Model::predict(const Tensor& features) {
 }
 
 void Model::run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss,
-                Tensor* prediction, uint32_t seed) {
+                Tensor* prediction, uint32_t seed, std::vector<Tensor>* activations) {
     int32_t n = features->rows;
     std::vector<std::unique_ptr<BufferView>> views;
     std::vector<void*> arguments;
@@ -87,6 +95,11 @@ void Model::run(const StageSpec& stage, const char* name, const Batch* batch, co
         switch (argument.role) {
             case BufferRole::batch: arguments.push_back(&n); break;
             case BufferRole::seed: arguments.push_back(&seed); break;
+            case BufferRole::activation: {
+                Tensor& layer = (*activations)[argument.index];
+                bind(layer.values.data(), layer.rows, layer.cols);
+                break;
+            }
             case BufferRole::state: {
                 Tensor& state = states_[argument.index];
                 bind(state.values.data(), state.rows, state.cols);

@@ -88,6 +88,11 @@ TEST_CASE("babysitting: a tiny subset is overfit to ~0 loss, and the first loss 
     CHECK(records[0]["expected_initial_loss"].get<double>() == Approx(std::log(10.0)));
     for (const char* param : {"fc1.weight", "fc3.weight"}) CHECK(records[0]["update_ratio"][param].get<double>() > 0);
     CHECK(records[0].contains("generalization_gap"));
+    for (const char* layer : {"relu_1", "relu_2"}) {
+        const double dead = records.back()["dead_relu_fraction"][layer];
+        CHECK(dead >= 0);
+        CHECK(dead < 0.5);
+    }
 }
 
 TEST_CASE("a diverging run stops with a message naming the stage and the step", "[e2e]") {

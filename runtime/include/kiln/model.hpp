@@ -42,12 +42,15 @@ public:
     // The prediction stage: [n × prediction_cols].
     Tensor predict(const Tensor& features);
 
+    // Every ReLU layer's output at inference (descriptor().activation_layers order).
+    std::vector<Tensor> activations(const Tensor& features);
+
     // Checks that a batch fits this model (shapes, label range, finite values); throws kiln::Error.
     void validate(const Batch& batch, const std::string& source) const;
 
 private:
     void run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
-             uint32_t seed = 0);
+             uint32_t seed = 0, std::vector<Tensor>* activations = nullptr);
     void fold_batch_statistics(int batch_size);
 
     const ModelDescriptor& descriptor_;

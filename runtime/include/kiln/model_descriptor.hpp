@@ -35,7 +35,7 @@ struct SavedSpec {
 };
 
 // Matches kiln::codegen::Role.
-enum class BufferRole { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update };
+enum class BufferRole { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
 
 // A running statistic (batch norm's mean / variance): not trained, updated after each training
 // step from the forward stage's batch value: s ← (1 − momentum)·s + momentum·v·(N/(N−1) if unbiased).
@@ -45,6 +45,13 @@ struct StateSpec {
     double momentum = 0.1, initial = 0;
     bool unbiased = false;
     std::size_t size() const { return std::size_t(rows) * cols; }
+};
+
+// A ReLU layer's output, which the activations stage exposes for babysitting (dead units).
+struct ActivationSpec {
+    std::string name;  // "relu_1" … in topological order
+    int cols = 0;
+    std::string formula;
 };
 
 struct StageArgumentSpec {
@@ -68,6 +75,9 @@ struct ModelDescriptor {
     // infer: prediction; evaluate: the loss in inference mode (running statistics, no dropout);
     // forward: the training loss, saved set and state updates; backward: the gradients.
     StageSpec infer, evaluate, forward, backward;
+    // activations: every ReLU's output in inference mode (for the dead-ReLU fraction).
+    StageSpec activations;
+    std::vector<ActivationSpec> activation_layers;
     std::string prediction_formula, loss_formula;
     std::vector<std::string> graph;  // one line per node: "%3 = σ(%2)  [N×256]"
 

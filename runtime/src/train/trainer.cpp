@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/batches.hpp"
@@ -44,6 +45,27 @@ nlohmann::json update_ratios(const ModelDescriptor& d, const Arena& before, cons
         ratios[d.params[i].name] = size > 0 ? std::sqrt(change / size) : 0.0;
     }
     return ratios;
+}
+
+// Per ReLU layer, the fraction of units that output 0 for every one of (up to) 1000 training
+// samples: dead units, which no longer learn (a sign of a too-high rate or a bad initialization).
+nlohmann::json dead_relu_fractions(Model& model, const Dataset& train) {
+    nlohmann::json fractions = nlohmann::json::object();
+    const ModelDescriptor& d = model.descriptor();
+    if (d.activation_layers.empty()) return fractions;
+    std::vector<int> first(std::size_t(std::min(1000, train.size())));
+    std::iota(first.begin(), first.end(), 0);
+    std::vector<Tensor> layers = model.activations(make_batch(train, first, d.supervision).features);
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+        int dead = 0;
+        for (int c = 0; c < layers[l].cols; ++c) {
+            bool active = false;
+            for (int r = 0; r < layers[l].rows && !active; ++r) active = layers[l](r, c) > 0;
+            dead += !active;
+        }
+        fractions[d.activation_layers[l].name] = double(dead) / layers[l].cols;
+    }
+    return fractions;
 }
 
 // The first batch's training loss against ln C: far off means a bug in the data, the labels or
@@ -138,6 +160,7 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
         nlohmann::json record{{"epoch", epoch}, {"step", progress.step}, {"train_loss", train_loss}, {"val_loss", validation.loss},
                               {"generalization_gap", validation.loss - train_loss}, {"lr", optimizer->lr},
                               {"update_ratio", ratios}, {"seconds", train_seconds}};
+        if (!d.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model, data.train);
         if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
         if (epoch == 1) {
             record["initial_loss"] = progress.initial_loss;

@@ -122,6 +122,18 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
         Stage evaluate("evaluate", Mode::inference);
         evaluate.add_output(lower_node(evaluate, L{}, leaf_index), Role::loss, 0, "loss");
 
+        Stage activations("activations", Mode::inference);
+        hana::for_each(dsl::topological_order(P{}), [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::UnaryKind::relu>>) {
+                const int i = int(model.activation_layers.size());
+                model.activation_layers.push_back({"relu_" + std::to_string(i + 1), Node::shape.cols, dsl::to_string(Node{})});
+                activations.add_output(lower_node(activations, Node{}, leaf_index), Role::activation, i, "relu_" + std::to_string(i + 1));
+            }
+        });
+        if (model.activation_layers.empty())  // a stage needs an output: the prediction, unused
+            activations.add_output(lower_node(activations, P{}, leaf_index), Role::prediction, 0, "prediction");
+
         Stage forward("forward", Mode::training);
         forward.add_output(lower_node(forward, L{}, leaf_index), Role::loss, 0, "loss");
         hana::for_each(dsl::topological_order(L{}), [&](auto t) {
@@ -149,9 +161,9 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
 
         Halide::Target target(options.target);
         target = target.with_feature(Halide::Target::NoRuntime);
-        for (Stage* stage : {&infer, &evaluate, &forward, &backward})
+        for (Stage* stage : {&infer, &evaluate, &activations, &forward, &backward})
             stage->compile(options.output_directory, options.model_name + "_" + stage->name(), target);
-        write_descriptor(model, {&infer, &evaluate, &forward, &backward}, options);
+        write_descriptor(model, {&infer, &evaluate, &activations, &forward, &backward}, options);
         return 0;
     } catch (const std::exception& error) {
         return report_generator_failure(options.model_name, error);

@@ -10,7 +10,7 @@
 namespace kiln::codegen {
 
 // What a stage argument is to the runtime; mirrored by kiln::BufferRole in the descriptor.
-enum class Role { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update };
+enum class Role { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
 std::string_view role_name(Role);
 
 struct StageArgument {
@@ -35,7 +35,8 @@ public:
     const Value* find(std::type_index node);
     const Value& remember(std::type_index node, Value value);
 
-    const std::vector<StageArgument>& arguments() const { return arguments_; }  // inputs, then outputs
+    // In call order: the inputs (scalars, then buffers in creation order), then the outputs.
+    std::vector<StageArgument> arguments() const;
     // Applies the schedules, then writes <directory>/<function>.a and .h (no Halide runtime inside).
     void compile(const std::string& directory, const std::string& function, const Halide::Target& target);
 
@@ -47,7 +48,7 @@ private:
     std::vector<std::type_index> order_;
     std::vector<Halide::ImageParam> buffers_;
     std::vector<Halide::Func> outputs_;
-    std::vector<StageArgument> arguments_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}};
+    std::vector<StageArgument> inputs_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}}, outputs_arguments_;
 };
 
 }  // namespace kiln::codegen
