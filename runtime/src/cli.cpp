@@ -11,6 +11,7 @@
 
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/batches.hpp"
+#include "kiln/ensemble.hpp"
 #include "kiln/error.hpp"
 #include "kiln/halide_call.hpp"
 #include "kiln/init.hpp"
@@ -36,6 +37,8 @@ struct Options {
     int gradcheck_batch = 16;
     double tolerance = 1e-2;
     int overfit = 0;
+    std::vector<std::string> checkpoints;
+    std::string ensemble_mode = "average";
 };
 
 DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
@@ -67,6 +70,7 @@ int train_command(const ModelDescriptor& d, Options& o) {
                            {"stopped_early", result.stopped_early}, {"train_loss", result.final_train_loss},
                            {"val_loss", result.final_validation.loss}, {"seconds", result.seconds}};
     if (result.final_validation.accuracy >= 0) summary["val_accuracy"] = result.final_validation.accuracy;
+    if (!result.snapshots.empty()) summary["snapshots"] = result.snapshots;
     if (data.validation.size() > 0 && o.overfit == 0) {  // validated on a hold-out: report the untouched test split too
         Evaluation test = evaluate(model, data.test, std::max(o.train.batch, 256));
         summary["test_loss"] = test.loss;
@@ -137,6 +141,15 @@ int gradcheck_command(const ModelDescriptor& d, Options& o) {
     }
     if (!passed) fail("gradcheck: a relative error exceeds --tolerance {} (see FAIL above): the backward stage disagrees with finite differences", o.tolerance);
     fmt::print(stderr, "gradcheck passed: every relative error ≤ {}\n", o.tolerance);
+    return 0;
+}
+
+int ensemble_command(const ModelDescriptor& d, Options& o) {
+    DataSplit data = load_checked(o.data, d);
+    const EnsembleMode mode = o.ensemble_mode == "vote" ? EnsembleMode::vote : EnsembleMode::average;
+    EnsembleResult r = evaluate_ensemble(d, o.checkpoints, data.test, mode);
+    std::cout << nlohmann::json{{"mode", o.ensemble_mode}, {"members", o.checkpoints.size()}, {"accuracy", r.accuracy},
+                                {"loss", r.loss}, {"member_accuracy", r.member_accuracy}}.dump() << std::endl;
     return 0;
 }
 
@@ -283,6 +296,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     train->add_option("--patience", o.train.patience, "early stopping: epochs without a better validation loss (0: off)")->check(CLI::NonNegativeNumber);
     train->add_option("--divergence-factor", o.train.divergence_factor, "stop when a step's loss exceeds this × the initial loss (0: off)")
         ->check(CLI::NonNegativeNumber);
+    train->add_option("--snapshot-dir", o.train.snapshot_directory, "snapshot ensembles: save a checkpoint at every LR minimum (use a cyclic schedule) and at the end");
     train->add_option("--overfit", o.overfit, "babysitting: train on the first N samples only, no weight decay; the loss should reach ~0")
         ->check(CLI::PositiveNumber);
     train->add_flag("!--no-progress", o.train.progress, "no progress bar");
@@ -312,6 +326,11 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     eval->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
     eval->add_option("--batch", o.eval_batch, "samples per call")->check(CLI::PositiveNumber);
 
+    auto* ensemble = app.add_subcommand("ensemble", "accuracy of several checkpoints combined (average probabilities or majority vote) on the test split");
+    ensemble->add_option("--data", o.data, "IDX directory or CSV file")->required();
+    ensemble->add_option("--checkpoints", o.checkpoints, "checkpoints of this model (e.g. train --snapshot-dir's snapshots)")->required()->expected(1, -1);
+    ensemble->add_option("--mode", o.ensemble_mode, "average | vote")->check(CLI::IsMember({"average", "vote"}));
+
     auto* predict = app.add_subcommand("predict", "predicted class (and probabilities) for each test sample, as CSV");
     predict->add_option("--data", o.data, "IDX directory or CSV file")->required();
     predict->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
@@ -330,7 +349,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         bool known = false;
         for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
         if (!known) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, gradcheck, eval, predict, grad or summary; see --help)\n", model.name, command);
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, gradcheck, eval, ensemble, predict, grad or summary; see --help)\n", model.name, command);
             return 1;
         }
     }
@@ -347,6 +366,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         if (*predict) return predict_command(model, o);
         if (*grad) return grad_command(model, o);
         if (*gradcheck) return gradcheck_command(model, o);
+        if (*ensemble) return ensemble_command(model, o);
         if (*summary) return summary_command(model);
     } catch (const Error& error) {
         fmt::print(stderr, "{}: error: {}\n", model.name, error.what());

@@ -124,3 +124,34 @@ TEST_CASE("gradcheck: the model binary checks its backward stage against finite 
     CHECK(last_json_line(r.output)["max_relative_error"].get<double>() < 1e-2);
     require_refused(run(binary("fashion_mlp_bn") + " gradcheck --data " + fashion + " --tolerance 1e-9"), "exceeds --tolerance");
 }
+
+TEST_CASE("snapshot ensembles: a checkpoint at each warm restart, combined by ensemble", "[e2e]") {
+    TempDir dir;
+    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+                " --epochs 6 --batch 32 --lr 0.01 --min-lr 0.0001 --schedule cosine_restarts --period-epochs 2 --seed 3 --no-progress" +
+                " --snapshot-dir " + dir.path().string() + " --checkpoint " + dir.file("last.st"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    // 455 training samples in batches of 32: 15 steps per epoch, restarts after steps 30 and 60, and the end at 90.
+    std::vector<std::string> snapshots = last_json_line(r.output)["snapshots"];
+    REQUIRE(snapshots == std::vector<std::string>{dir.file("snapshot_step30.safetensors"), dir.file("snapshot_step60.safetensors"),
+                                                  dir.file("snapshot_step90.safetensors")});
+    Run all = run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") + " --checkpoints " + snapshots[0] + " " +
+                  snapshots[1] + " " + snapshots[2]);
+    INFO(all.output);
+    REQUIRE(all.status == 0);
+    nlohmann::json ensemble = last_json_line(all.output);
+    CHECK(ensemble["members"] == 3);
+    CHECK(ensemble["accuracy"].get<double>() >= 0.9);
+
+    // One model twice: the ensemble is that model (same accuracy and loss as eval).
+    Run single = run(binary("two_layer_sigmoid") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " + dir.file("last.st"));
+    Run twice = run(binary("two_layer_sigmoid") + " ensemble --mode vote --data " + data("breast_cancer.csv") + " --checkpoints " +
+                    dir.file("last.st") + " " + snapshots[2]);
+    REQUIRE(single.status == 0);
+    REQUIRE(twice.status == 0);
+    CHECK(last_json_line(twice.output)["accuracy"] == last_json_line(single.output)["accuracy"]);
+    CHECK(last_json_line(twice.output)["loss"].get<double>() == Approx(last_json_line(single.output)["loss"].get<double>()).epsilon(1e-5));
+    require_refused(run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") + " --checkpoints " + dir.file("none.st")),
+                    "none.st");
+}

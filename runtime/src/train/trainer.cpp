@@ -68,6 +68,15 @@ nlohmann::json dead_relu_fractions(Model& model, const Dataset& train) {
     return fractions;
 }
 
+// Snapshot ensembles take a model where the cyclic rate bottoms out: the step's rate is no higher
+// than the previous one and the next is higher (a restart or a cycle's turn).
+bool at_lr_minimum(const LrSchedule& schedule, long step, long steps_per_epoch) {
+    if (step < 1) return false;
+    const double previous = learning_rate(schedule, step - 1, steps_per_epoch), current = learning_rate(schedule, step, steps_per_epoch),
+                 next = learning_rate(schedule, step + 1, steps_per_epoch);
+    return current <= previous && next > current;
+}
+
 // The first batch's training loss against ln C: far off means a bug in the data, the labels or
 // the initialization (e.g. logits scaled too large).
 void check_initial_loss(const ModelDescriptor& d, double loss) {
@@ -138,6 +147,13 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
             if (last_step) std::copy(model.params().all().begin(), model.params().all().end(), before_step.all().begin());
             optimizer->step(model.params(), model.gradients());
             if (last_step) ratios = update_ratios(d, before_step, model.params());
+            const bool final_step = last_step && epoch == settings.epochs;
+            if (!settings.snapshot_directory.empty() && (final_step || at_lr_minimum(schedule, progress.step - 1, steps_per_epoch))) {
+                const std::string path = fmt::format("{}/snapshot_step{}.safetensors", settings.snapshot_directory, progress.step);
+                save_checkpoint(path, model, standardizer, epoch);
+                result.snapshots.push_back(path);
+                if (settings.progress) fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress.step, optimizer->lr, path);
+            }
             loss_sum += loss;
             ++steps;
             bar.update(steps, loss_sum / steps);

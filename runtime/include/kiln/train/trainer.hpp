@@ -24,6 +24,7 @@ struct TrainSettings {
     std::string metrics_path, checkpoint_path;
     std::string best_checkpoint_path;  // written whenever the validation loss improves
     std::string resume_path;           // a checkpoint written by --checkpoint: continue from it
+    std::string snapshot_directory;    // snapshot ensembles: a checkpoint at every LR minimum (and the end)
     int patience = 0;                  // > 0: stop after this many epochs without a better validation loss
     double divergence_factor = 3;      // > 0: stop when a step's loss exceeds this × the initial loss
     bool progress = true;
@@ -33,6 +34,7 @@ struct TrainResult {
     double final_train_loss = 0;
     Evaluation final_validation;
     int epochs_run = 0, best_epoch = 0;
+    std::vector<std::string> snapshots;
     bool stopped_early = false;
     double seconds = 0;
 };
