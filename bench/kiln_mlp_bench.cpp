@@ -3,7 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <kiln/data/batches.hpp>
-#include <kiln/data/standardize.hpp>
+#include <kiln/data/preprocess.hpp>
 #include <kiln/halide_call.hpp>
 #include <kiln/init.hpp>
 #include <kiln/metrics.hpp>
@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
     using clock = std::chrono::steady_clock;
     kiln::initialize_halide_runtime(threads);
     kiln::DataSplit data = kiln::load_data(path);
-    kiln::Standardizer standardizer = kiln::Standardizer::fit(data.train.features);
-    standardizer.apply(data.train.features);
-    standardizer.apply(data.test.features);
+    kiln::Preprocessor preprocessor = kiln::Preprocessor::fit(data.train.features);
+    preprocessor.apply(data.train.features);
+    preprocessor.apply(data.test.features);
 
     const kiln::ModelDescriptor& d = kiln::models::fashion_mlp();
     kiln::Model model(d);

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <iostream>
 #include <kiln/data/batches.hpp>
-#include <kiln/data/standardize.hpp>
+#include <kiln/data/preprocess.hpp>
 #include <nlohmann/json.hpp>
 
 struct Mlp : torch::nn::Module {
@@ -32,9 +32,9 @@ int main(int argc, char** argv) {
     torch::set_num_threads(threads);
     torch::manual_seed(0);
     kiln::DataSplit data = kiln::load_data(path);
-    kiln::Standardizer standardizer = kiln::Standardizer::fit(data.train.features);
-    standardizer.apply(data.train.features);
-    standardizer.apply(data.test.features);
+    kiln::Preprocessor preprocessor = kiln::Preprocessor::fit(data.train.features);
+    preprocessor.apply(data.train.features);
+    preprocessor.apply(data.test.features);
     auto to_tensor = [](const kiln::Dataset& d) {
         return std::pair{torch::from_blob(const_cast<float*>(d.features.values.data()), {d.size(), 784}).clone(),
                          torch::tensor(std::vector<int64_t>(d.labels.begin(), d.labels.end()))};

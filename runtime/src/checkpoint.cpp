@@ -182,7 +182,7 @@ TrainingProgress load_progress(const std::string& path, const SafetensorsFile& f
 }
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch,
+void save_checkpoint(const std::string& path, const Model& model, const Preprocessor& preprocessor, int epoch,
                      const TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
     SafetensorsFile file;
@@ -194,12 +194,15 @@ void save_checkpoint(const std::string& path, const Model& model, const Standard
     }
     for (std::size_t i = 0; i < d.states.size(); ++i)
         file.tensors[d.states[i].name] = {{d.states[i].rows, d.states[i].cols}, model.states()[i].values};
-    file.tensors["__standardize.mean"] = {{1, standardizer.mean.cols}, standardizer.mean.values};
-    file.tensors["__standardize.scale"] = {{1, standardizer.scale.cols}, standardizer.scale.values};
+    file.tensors["__standardize.mean"] = {{1, preprocessor.mean.cols}, preprocessor.mean.values};
+    file.tensors["__standardize.scale"] = {{1, preprocessor.scale.cols}, preprocessor.scale.values};
+    file.metadata["preprocess"] = preprocessor.kind;
+    if (preprocessor.projection.size() > 0)
+        file.tensors["__preprocess.projection"] = {{preprocessor.projection.rows, preprocessor.projection.cols}, preprocessor.projection.values};
     write_safetensors(path, file);
 }
 
-Standardizer load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress) {
+Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
     SafetensorsFile file = read_safetensors(path);
     if (progress) *progress = load_progress(path, file);
@@ -224,15 +227,22 @@ Standardizer load_checkpoint(const std::string& path, Model& model, TrainingProg
             fail("{}: running statistic '{}' has {} values, model '{}' expects {}", path, spec.name, found->second.values.size(), d.name, spec.size());
         model.states()[i].values = found->second.values;
     }
-    Standardizer standardizer{Tensor(1, d.input.cols), Tensor(1, d.input.cols, 1.0f)};
+    Preprocessor preprocessor = Preprocessor::identity(d.input.cols);
+    if (auto kind = file.metadata.find("preprocess"); kind != file.metadata.end()) preprocessor.kind = kind->second;
+    if (auto projection = file.tensors.find("__preprocess.projection"); projection != file.tensors.end()) {
+        if (projection->second.values.size() != std::size_t(d.input.cols) * d.input.cols)
+            fail("{}: the whitening projection has {} values, expected {}×{}", path, projection->second.values.size(), d.input.cols, d.input.cols);
+        preprocessor.projection = Tensor(d.input.cols, d.input.cols);
+        preprocessor.projection.values = projection->second.values;
+    }
     auto mean = file.tensors.find("__standardize.mean"), scale = file.tensors.find("__standardize.scale");
     if (mean != file.tensors.end() && scale != file.tensors.end()) {
         if (mean->second.values.size() != std::size_t(d.input.cols) || scale->second.values.size() != std::size_t(d.input.cols))
             fail("{}: standardization statistics have the wrong size for {} features", path, d.input.cols);
-        standardizer.mean.values = mean->second.values;
-        standardizer.scale.values = scale->second.values;
+        preprocessor.mean.values = mean->second.values;
+        preprocessor.scale.values = scale->second.values;
     }
-    return standardizer;
+    return preprocessor;
 }
 
 }  // namespace kiln

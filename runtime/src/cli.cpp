@@ -37,6 +37,7 @@ struct Options {
     int gradcheck_batch = 16;
     double tolerance = 1e-2;
     int overfit = 0;
+    PreprocessSettings preprocess;
     std::vector<std::string> checkpoints;
     std::string ensemble_mode = "average";
 };
@@ -61,11 +62,12 @@ int train_command(const ModelDescriptor& d, Options& o) {
     } else if (o.validation_fraction > 0) {
         hold_out_validation(data, o.validation_fraction, o.train.seed);
     }
-    Standardizer standardizer = Standardizer::fit(data.train.features);
-    for (Dataset* set : {&data.train, &data.validation, &data.test}) standardizer.apply(set->features);
+    Preprocessor preprocessor = Preprocessor::fit(data.train.features, o.preprocess);
+    for (Dataset* set : {&data.train, &data.validation, &data.test})
+        if (set != &data.train || !o.train.augment.enabled()) preprocessor.apply(set->features);  // augmented: per batch, after augmenting
     Model model(d);
     initialize(model.params(), d.params, o.train.seed);
-    TrainResult result = train(model, data, standardizer, o.train);
+    TrainResult result = train(model, data, preprocessor, o.train);
     nlohmann::json summary{{"model", d.name}, {"epochs", result.epochs_run}, {"best_epoch", result.best_epoch},
                            {"stopped_early", result.stopped_early}, {"train_loss", result.final_train_loss},
                            {"val_loss", result.final_validation.loss}, {"seconds", result.seconds}};
@@ -87,15 +89,15 @@ struct Trained {
 };
 Trained load_trained(const ModelDescriptor& d, const Options& o) {
     Model model(d);
-    Standardizer standardizer = load_checkpoint(o.checkpoint, model);
+    Preprocessor preprocessor = load_checkpoint(o.checkpoint, model);
     DataSplit data = load_checked(o.data, d);
-    standardizer.apply(data.test.features);
+    preprocessor.apply(data.test.features);
     return {std::move(model), std::move(data.test)};
 }
 
 int lr_find_command(const ModelDescriptor& d, Options& o) {
     DataSplit data = load_checked(o.data, d);
-    Standardizer::fit(data.train.features).apply(data.train.features);
+    Preprocessor::fit(data.train.features).apply(data.train.features);
     Model model(d);
     initialize(model.params(), d.params, o.finder.seed);
     LrFinderResult r = find_learning_rate(model, data.train, o.finder);
@@ -118,10 +120,10 @@ int gradcheck_command(const ModelDescriptor& d, Options& o) {
     DataSplit data = load_checked(o.data, d);
     Model model(d);
     if (!o.checkpoint.empty()) {
-        Standardizer standardizer = load_checkpoint(o.checkpoint, model);
-        standardizer.apply(data.train.features);
+        Preprocessor preprocessor = load_checkpoint(o.checkpoint, model);
+        preprocessor.apply(data.train.features);
     } else {
-        Standardizer::fit(data.train.features).apply(data.train.features);
+        Preprocessor::fit(data.train.features).apply(data.train.features);
         initialize(model.params(), d.params, o.gradcheck.seed);
     }
     std::vector<int> order = shuffled_indices(data.train.size(), o.gradcheck.seed);
@@ -296,6 +298,13 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     train->add_option("--patience", o.train.patience, "early stopping: epochs without a better validation loss (0: off)")->check(CLI::NonNegativeNumber);
     train->add_option("--divergence-factor", o.train.divergence_factor, "stop when a step's loss exceeds this × the initial loss (0: off)")
         ->check(CLI::NonNegativeNumber);
+    train->add_option("--preprocess", o.preprocess.kind, fmt::format("input preprocessing: {}", fmt::join(preprocess_kinds(), " | ")))
+        ->check(CLI::IsMember(preprocess_kinds()));
+    train->add_option("--channels", o.preprocess.channels, "--preprocess channel: channel-major blocks in each sample")->check(CLI::PositiveNumber);
+    train->add_option("--whiten-epsilon", o.preprocess.whiten_epsilon, "whitening: ε as a fraction of the mean eigenvalue")->check(CLI::PositiveNumber);
+    train->add_flag("--flip", o.train.augment.flip, "augmentation: random horizontal flips (images)");
+    train->add_option("--shift", o.train.augment.shift, "augmentation: random shifts up to ±this many pixels (images)")->check(CLI::NonNegativeNumber);
+    train->add_option("--noise", o.train.augment.noise, "augmentation: Gaussian noise with this std (raw pixel units)")->check(CLI::NonNegativeNumber);
     train->add_option("--snapshot-dir", o.train.snapshot_directory, "snapshot ensembles: save a checkpoint at every LR minimum (use a cyclic schedule) and at the end");
     train->add_option("--overfit", o.overfit, "babysitting: train on the first N samples only, no weight decay; the loss should reach ~0")
         ->check(CLI::PositiveNumber);

@@ -34,9 +34,9 @@ EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std
     EnsembleResult result;
     for (const std::string& path : checkpoints) {
         Model model(d);
-        Standardizer standardizer = load_checkpoint(path, model);
+        Preprocessor preprocessor = load_checkpoint(path, model);
         Tensor features = test.features;
-        standardizer.apply(features);
+        preprocessor.apply(features);
         Tensor prediction = model.predict(features);
         int correct = 0;
         for (int i = 0; i < n; ++i) {

@@ -155,3 +155,16 @@ TEST_CASE("snapshot ensembles: a checkpoint at each warm restart, combined by en
     require_refused(run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") + " --checkpoints " + dir.file("none.st")),
                     "none.st");
 }
+
+TEST_CASE("preprocessing travels in the checkpoint: eval applies the training set's whitening", "[e2e]") {
+    TempDir dir;
+    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+                " --epochs 20 --batch 32 --lr 0.01 --preprocess pca_whiten --seed 1 --no-progress --checkpoint " + dir.file("w.st"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    CHECK(last_json_line(r.output)["val_accuracy"].get<double>() >= 0.9);
+    Run e = run(binary("two_layer_sigmoid") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " + dir.file("w.st"));
+    REQUIRE(e.status == 0);
+    CHECK(last_json_line(e.output)["accuracy"] == last_json_line(r.output)["val_accuracy"]);
+    require_refused(run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --flip"), "augmentation needs image data");
+}

@@ -100,11 +100,11 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
     kiln::ModelDescriptor d = tiny_model("tiny", 4);
     kiln::Model model(d);
     for (std::size_t i = 0; i < model.params().all().size(); ++i) model.params().all()[i] = float(i) * 0.5f;
-    kiln::Standardizer s{kiln::Tensor(1, 3, 2.0f), kiln::Tensor(1, 3, 0.25f)};
+    kiln::Preprocessor s{"standardize", kiln::Tensor(1, 3, 2.0f), kiln::Tensor(1, 3, 0.25f), {}};
     kiln::save_checkpoint(dir.file("tiny.safetensors"), model, s, 3);
 
     kiln::Model restored(d);
-    kiln::Standardizer back = kiln::load_checkpoint(dir.file("tiny.safetensors"), restored);
+    kiln::Preprocessor back = kiln::load_checkpoint(dir.file("tiny.safetensors"), restored);
     CHECK(std::equal(model.params().all().begin(), model.params().all().end(), restored.params().all().begin()));
     CHECK(back.mean.values == s.mean.values);
     CHECK(back.scale.values == s.scale.values);

@@ -1,7 +1,7 @@
 // Standardization, seeded shuffling and batch assembly, and the checks that data fits a model.
 #include <catch2/catch.hpp>
 #include <kiln/data/batches.hpp>
-#include <kiln/data/standardize.hpp>
+#include <kiln/data/preprocess.hpp>
 #include <kiln/error.hpp>
 #include <numeric>
 
@@ -10,7 +10,7 @@ using Catch::Contains;
 TEST_CASE("standardization uses the training statistics", "[runtime][data]") {
     kiln::Tensor train(4, 2);
     train.values = {1, 5, 2, 5, 3, 5, 4, 5};  // column 1 is constant
-    kiln::Standardizer s = kiln::Standardizer::fit(train);
+    kiln::Preprocessor s = kiln::Preprocessor::fit(train);
     kiln::Tensor copy = train;
     s.apply(copy);
     double mean = 0, square = 0;

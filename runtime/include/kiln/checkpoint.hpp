@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kiln/data/standardize.hpp"
+#include "kiln/data/preprocess.hpp"
 #include "kiln/model.hpp"
 #include "kiln/optim/optimizer.hpp"
 
@@ -40,10 +40,10 @@ struct TrainingProgress {
 };
 
 // Parameters, running statistics and standardization; with `progress`, also the training state.
-void save_checkpoint(const std::string& path, const Model& model, const Standardizer& standardizer, int epoch,
+void save_checkpoint(const std::string& path, const Model& model, const Preprocessor& preprocessor, int epoch,
                      const TrainingProgress* progress = nullptr);
 // Loads parameters, running statistics and the standardization after checking the file belongs
 // to this model. With `progress`, also the training state, which must be there (resume).
-Standardizer load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress = nullptr);
+Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress = nullptr);
 
 }  // namespace kiln

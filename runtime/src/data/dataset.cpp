@@ -14,6 +14,8 @@ Dataset subset(const Dataset& data, std::span<const int> indices) {
     Dataset out;
     out.source = data.source;
     out.class_names = data.class_names;
+    out.image_rows = data.image_rows;
+    out.image_cols = data.image_cols;
     out.features = Tensor(int(indices.size()), data.features.cols);
     for (std::size_t i = 0; i < indices.size(); ++i) {
         std::copy_n(data.features.row(indices[i]), data.features.cols, out.features.row(int(i)));

@@ -47,6 +47,8 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path)
     Dataset data;
     data.source = images_path;
     data.features = Tensor(count, pixels);
+    data.image_rows = int(image_dims[1]);
+    data.image_cols = int(image_dims[2]);
     const auto* pixel = reinterpret_cast<const uint8_t*>(images.data() + 16);
     for (std::size_t i = 0; i < data.features.size(); ++i) data.features.values[i] = float(pixel[i]) / 255.0f;
     const auto* label = reinterpret_cast<const uint8_t*>(labels.data() + 8);

@@ -89,10 +89,12 @@ void check_initial_loss(const ModelDescriptor& d, double loss) {
 
 }  // namespace
 
-TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings) {
+TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
     const ModelDescriptor& d = model.descriptor();
+    if (settings.augment.enabled() && data.train.image_rows == 0)
+        fail("--flip/--shift/--noise: augmentation needs image data (an IDX directory); {} has no image shape", data.train.source);
     const Dataset& validation_set = data.validation.size() > 0 ? data.validation : data.test;
     auto optimizer = make_optimizer(settings.optimizer, model.params().all().size());
     LrSchedule schedule = settings.schedule;
@@ -130,6 +132,10 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
         for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
             Batch batch = make_batch(data.train, indices, d.supervision);
+            if (settings.augment.enabled()) {
+                augment(batch.features, data.train.image_rows, data.train.image_cols, settings.augment, step_seed(settings.seed ^ 0xa5a5, progress.step));
+                preprocessor.apply(batch.features);
+            }
             optimizer->lr = float(learning_rate(schedule, progress.step, steps_per_epoch));
             const float loss = model.forward_backward(batch, step_seed(settings.seed, progress.step));
             ++progress.step;
@@ -150,7 +156,7 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
             const bool final_step = last_step && epoch == settings.epochs;
             if (!settings.snapshot_directory.empty() && (final_step || at_lr_minimum(schedule, progress.step - 1, steps_per_epoch))) {
                 const std::string path = fmt::format("{}/snapshot_step{}.safetensors", settings.snapshot_directory, progress.step);
-                save_checkpoint(path, model, standardizer, epoch);
+                save_checkpoint(path, model, preprocessor, epoch);
                 result.snapshots.push_back(path);
                 if (settings.progress) fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress.step, optimizer->lr, path);
             }
@@ -186,9 +192,9 @@ TrainResult train(Model& model, const DataSplit& data, const Standardizer& stand
         fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, train_loss, validation.loss,
                    validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", train_seconds,
                    improved && !settings.best_checkpoint_path.empty() ? "  (best)" : "");
-        if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, standardizer, epoch, &progress);
+        if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, preprocessor, epoch, &progress);
         if (improved && !settings.best_checkpoint_path.empty())
-            save_checkpoint(settings.best_checkpoint_path, model, standardizer, epoch, &progress);
+            save_checkpoint(settings.best_checkpoint_path, model, preprocessor, epoch, &progress);
         result.final_train_loss = train_loss;
         result.final_validation = validation;
         result.epochs_run = epoch;

@@ -14,6 +14,7 @@ struct Dataset {
     Tensor features;              // [samples × features]
     std::vector<float> labels;    // one per sample: a class id, or a regression target
     std::vector<std::string> class_names;
+    int image_rows = 0, image_cols = 0;  // images (IDX): each sample is rows × cols pixels, row-major
     int size() const { return features.rows; }
 };
 

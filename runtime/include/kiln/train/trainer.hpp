@@ -6,8 +6,9 @@
 #include <cstdint>
 #include <string>
 
+#include "kiln/data/augment.hpp"
 #include "kiln/data/dataset.hpp"
-#include "kiln/data/standardize.hpp"
+#include "kiln/data/preprocess.hpp"
 #include "kiln/lr.hpp"
 #include "kiln/metrics.hpp"
 #include "kiln/model.hpp"
@@ -27,6 +28,7 @@ struct TrainSettings {
     std::string snapshot_directory;    // snapshot ensembles: a checkpoint at every LR minimum (and the end)
     int patience = 0;                  // > 0: stop after this many epochs without a better validation loss
     double divergence_factor = 3;      // > 0: stop when a step's loss exceeds this × the initial loss
+    AugmentSettings augment;           // when enabled, data.train holds raw images, preprocessed per batch
     bool progress = true;
 };
 
@@ -47,6 +49,6 @@ uint32_t step_seed(uint64_t seed, long step);
 double expected_initial_loss(const ModelDescriptor& model);
 
 // Validates on data.validation, or on data.test when no validation set was held out.
-TrainResult train(Model& model, const DataSplit& data, const Standardizer& standardizer, const TrainSettings& settings);
+TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings);
 
 }  // namespace kiln
