@@ -19,6 +19,7 @@
 #include "kiln/plot.hpp"
 #include "kiln/train/gradcheck.hpp"
 #include "kiln/train/lr_finder.hpp"
+#include "kiln/train/search.hpp"
 #include "kiln/train/trainer.hpp"
 
 namespace kiln {
@@ -38,6 +39,8 @@ struct Options {
     double tolerance = 1e-2;
     int overfit = 0;
     PreprocessSettings preprocess;
+    SearchSettings search;
+    std::vector<std::string> space;
     std::vector<std::string> checkpoints;
     std::string ensemble_mode = "average";
 };
@@ -143,6 +146,55 @@ int gradcheck_command(const ModelDescriptor& d, Options& o) {
     }
     if (!passed) fail("gradcheck: a relative error exceeds --tolerance {} (see FAIL above): the backward stage disagrees with finite differences", o.tolerance);
     fmt::print(stderr, "gradcheck passed: every relative error ≤ {}\n", o.tolerance);
+    return 0;
+}
+
+int search_command(const ModelDescriptor& d, Options& o) {
+    DataSplit data = load_checked(o.data, d);
+    hold_out_validation(data, o.validation_fraction > 0 ? o.validation_fraction : 0.1, o.train.seed);  // never tune on the test split
+    Preprocessor preprocessor = Preprocessor::fit(data.train.features, o.preprocess);
+    for (Dataset* set : {&data.train, &data.validation}) preprocessor.apply(set->features);
+    for (const std::string& text : o.space) o.search.space.push_back(parse_search_dimension(text));
+    o.train.progress = false;
+    o.train.report_epochs = false;
+    MetricsWriter results(o.output);
+    auto run_trial = [&](const TrainSettings& settings) {
+        Trial trial;
+        Model model(d);
+        initialize(model.params(), d.params, settings.seed);
+        try {
+            TrainResult r = train(model, data, preprocessor, settings);
+            trial.val_loss = r.best_validation_loss;
+            trial.val_accuracy = r.final_validation.accuracy;
+            trial.best_epoch = r.best_epoch;
+        } catch (const Error& error) {  // a diverging configuration is a result, not a failure of the search
+            trial.diverged = true;
+            trial.val_loss = INFINITY;
+            trial.error = error.what();
+        }
+        return trial;
+    };
+    auto record = [](const Trial& t) {
+        nlohmann::json j{{"trial", t.number}, {"stage", t.stage}, {"config", t.config}, {"diverged", t.diverged}};
+        if (!t.diverged) j.update({{"val_loss", t.val_loss}, {"best_epoch", t.best_epoch}});
+        if (t.val_accuracy >= 0 && !t.diverged) j["val_accuracy"] = t.val_accuracy;
+        if (t.diverged) j["error"] = t.error;
+        return j;
+    };
+    auto on_trial = [&](const Trial& t) {
+        results.write(record(t));
+        fmt::print(stderr, "trial {:>3} (stage {})  {}  {}\n", t.number, t.stage, nlohmann::json(t.config).dump(),
+                   t.diverged ? "diverged" : fmt::format("val_loss {:.4f}{}", t.val_loss, t.val_accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", t.val_accuracy) : ""));
+    };
+    std::vector<Trial> ranked = run_search(o.search, o.train, run_trial, on_trial);
+    const Trial& best = ranked.front();
+    if (best.diverged) fail("search: every trial diverged; narrow the --space ranges");
+    std::string flags;
+    for (const auto& [name, value] : best.config) flags += fmt::format(" --{} {}", name, value);
+    nlohmann::json summary = record(best);
+    summary["flags"] = flags.substr(1);
+    summary["trials"] = ranked.size();
+    std::cout << summary.dump() << std::endl;
     return 0;
 }
 
@@ -335,6 +387,24 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     eval->add_option("--checkpoint", o.checkpoint, "safetensors checkpoint written by train")->required();
     eval->add_option("--batch", o.eval_batch, "samples per call")->check(CLI::PositiveNumber);
 
+    auto* search = app.add_subcommand("search", "hyper-parameter search (random or grid, log-space, coarse-to-fine) on a validation split");
+    search->add_option("--data", o.data, "IDX directory or CSV file")->required();
+    search->add_option("--space", o.space, "a dimension: name=log:low:high | name=linear:low:high | name=choice:a,b (repeat; names: " +
+                                                   fmt::format("{})", fmt::join(searchable_names(), ", ")))->required();
+    search->add_option("--strategy", o.search.strategy, "random | grid")->check(CLI::IsMember({"random", "grid"}));
+    search->add_option("--trials", o.search.trials, "random search: trials per stage")->check(CLI::PositiveNumber);
+    search->add_option("--grid-points", o.search.grid_points, "grid search: values per numeric dimension")->check(CLI::PositiveNumber);
+    search->add_flag("--coarse-to-fine", o.search.coarse_to_fine, "a second stage in the box spanned by the best --keep trials");
+    search->add_option("--keep", o.search.keep, "coarse-to-fine: best first-stage trials that span the second stage")->check(CLI::PositiveNumber);
+    search->add_option("--epochs", o.train.epochs, "epochs per trial (first stage)")->check(CLI::PositiveNumber);
+    search->add_option("--fine-epochs", o.search.fine_epochs, "epochs per second-stage trial (default: --epochs)")->check(CLI::NonNegativeNumber);
+    search->add_option("--batch", o.train.batch, "samples per step (unless searched)")->check(CLI::PositiveNumber);
+    search->add_option("--optimizer", o.train.optimizer.name, "optimizer (unless searched)")->check(CLI::IsMember(optimizer_names()));
+    search->add_option("--val-split", o.validation_fraction, "validation fraction held out of the training set (default 0.1)")->check(CLI::Range(0.0, 0.99));
+    search->add_option("--patience", o.train.patience, "early stopping within each trial (0: off)")->check(CLI::NonNegativeNumber);
+    search->add_option("--seed", o.train.seed, "seed for the split, the samples and each trial (trial i uses seed + i)");
+    search->add_option("--output", o.output, "write one JSON object per trial");
+
     auto* ensemble = app.add_subcommand("ensemble", "accuracy of several checkpoints combined (average probabilities or majority vote) on the test split");
     ensemble->add_option("--data", o.data, "IDX directory or CSV file")->required();
     ensemble->add_option("--checkpoints", o.checkpoints, "checkpoints of this model (e.g. train --snapshot-dir's snapshots)")->required()->expected(1, -1);
@@ -358,7 +428,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         bool known = false;
         for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
         if (!known) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, gradcheck, eval, ensemble, predict, grad or summary; see --help)\n", model.name, command);
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, search, gradcheck, eval, ensemble, predict, grad or summary; see --help)\n", model.name, command);
             return 1;
         }
     }
@@ -376,6 +446,10 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         if (*grad) return grad_command(model, o);
         if (*gradcheck) return gradcheck_command(model, o);
         if (*ensemble) return ensemble_command(model, o);
+        if (*search) {
+            o.search.seed = o.train.seed;
+            return search_command(model, o);
+        }
         if (*summary) return summary_command(model);
     } catch (const Error& error) {
         fmt::print(stderr, "{}: error: {}\n", model.name, error.what());

@@ -168,3 +168,22 @@ TEST_CASE("preprocessing travels in the checkpoint: eval applies the training se
     CHECK(last_json_line(e.output)["accuracy"] == last_json_line(r.output)["val_accuracy"]);
     require_refused(run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --flip"), "augmentation needs image data");
 }
+
+TEST_CASE("search: trials as JSON lines and the best configuration as flags", "[e2e]") {
+    TempDir dir;
+    Run r = run(binary("two_layer_sigmoid") + " search --data " + data("breast_cancer.csv") +
+                " --space lr=log:1e-4:1e-1 --space optimizer=choice:adam,momentum --trials 3 --coarse-to-fine --keep 2 --epochs 5 --seed 2" +
+                " --output " + dir.file("trials.jsonl"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    auto trials = read_jsonl(dir.file("trials.jsonl"));
+    REQUIRE(trials.size() == 6);
+    CHECK(trials[3]["stage"] == 2);
+    nlohmann::json best = last_json_line(r.output);
+    double lowest = 1e300;
+    for (const auto& t : trials)
+        if (!t["diverged"].get<bool>()) lowest = std::min(lowest, t["val_loss"].get<double>());
+    CHECK(best["val_loss"].get<double>() == lowest);
+    CHECK_THAT(best["flags"].get<std::string>(), Catch::Contains("--lr ") && Catch::Contains("--optimizer "));
+    require_refused(run(binary("two_layer_sigmoid") + " search --data " + data("breast_cancer.csv") + " --space depth=log:1:4"), "not searchable");
+}

@@ -141,7 +141,7 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
             ++progress.step;
             if (std::isnan(progress.initial_loss)) {
                 progress.initial_loss = loss;
-                check_initial_loss(d, loss);
+                if (settings.report_epochs) check_initial_loss(d, loss);
             }
             if (!std::isfinite(loss))
                 fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
@@ -189,7 +189,7 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
             if (!std::isnan(expected_initial_loss(d))) record["expected_initial_loss"] = expected_initial_loss(d);
         }
         metrics.write(record);
-        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, train_loss, validation.loss,
+        if (settings.report_epochs) fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, train_loss, validation.loss,
                    validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", train_seconds,
                    improved && !settings.best_checkpoint_path.empty() ? "  (best)" : "");
         if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, preprocessor, epoch, &progress);
@@ -199,8 +199,9 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
         result.final_validation = validation;
         result.epochs_run = epoch;
         result.best_epoch = progress.best_epoch;
+        result.best_validation_loss = progress.best_validation_loss;
         if (settings.patience > 0 && epochs_without_improvement >= settings.patience) {
-            fmt::print(stderr, "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
+            if (settings.report_epochs) fmt::print(stderr, "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
                        epochs_without_improvement, progress.best_validation_loss, progress.best_epoch);
             result.stopped_early = true;
             break;

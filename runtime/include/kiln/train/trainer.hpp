@@ -29,13 +29,15 @@ struct TrainSettings {
     int patience = 0;                  // > 0: stop after this many epochs without a better validation loss
     double divergence_factor = 3;      // > 0: stop when a step's loss exceeds this × the initial loss
     AugmentSettings augment;           // when enabled, data.train holds raw images, preprocessed per batch
-    bool progress = true;
+    bool progress = true;        // the progress bar
+    bool report_epochs = true;   // a line per epoch (and warnings) on stderr
 };
 
 struct TrainResult {
     double final_train_loss = 0;
     Evaluation final_validation;
     int epochs_run = 0, best_epoch = 0;
+    double best_validation_loss = 0;
     std::vector<std::string> snapshots;
     bool stopped_early = false;
     double seconds = 0;
