@@ -17,6 +17,7 @@
 #include "kiln/init.hpp"
 #include "kiln/metrics.hpp"
 #include "kiln/plot.hpp"
+#include "kiln/report.hpp"
 #include "kiln/train/gradcheck.hpp"
 #include "kiln/train/lr_finder.hpp"
 #include "kiln/train/search.hpp"
@@ -43,6 +44,7 @@ struct Options {
     std::vector<std::string> space;
     std::vector<std::string> checkpoints;
     std::string ensemble_mode = "average";
+    std::string metrics_input;
 };
 
 DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
@@ -405,6 +407,10 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     search->add_option("--seed", o.train.seed, "seed for the split, the samples and each trial (trial i uses seed + i)");
     search->add_option("--output", o.output, "write one JSON object per trial");
 
+    auto* report = app.add_subcommand("report", "SVG plots (loss, accuracy, LR, update ratios, dead ReLUs) and an HTML page from train --metrics");
+    report->add_option("--metrics", o.metrics_input, "JSON lines written by train --metrics")->required();
+    report->add_option("--output", o.output, "directory for the plots and report.html")->required();
+
     auto* ensemble = app.add_subcommand("ensemble", "accuracy of several checkpoints combined (average probabilities or majority vote) on the test split");
     ensemble->add_option("--data", o.data, "IDX directory or CSV file")->required();
     ensemble->add_option("--checkpoints", o.checkpoints, "checkpoints of this model (e.g. train --snapshot-dir's snapshots)")->required()->expected(1, -1);
@@ -428,7 +434,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         bool known = false;
         for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
         if (!known) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, search, gradcheck, eval, ensemble, predict, grad or summary; see --help)\n", model.name, command);
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, search, gradcheck, eval, ensemble, report, predict, grad or summary; see --help)\n", model.name, command);
             return 1;
         }
     }
@@ -446,6 +452,10 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         if (*grad) return grad_command(model, o);
         if (*gradcheck) return gradcheck_command(model, o);
         if (*ensemble) return ensemble_command(model, o);
+        if (*report) {
+            std::cout << nlohmann::json{{"files", write_report(o.metrics_input, o.output)}}.dump() << std::endl;
+            return 0;
+        }
         if (*search) {
             o.search.seed = o.train.seed;
             return search_command(model, o);

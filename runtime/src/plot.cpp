@@ -23,19 +23,20 @@ std::string escape(const std::string& text) {
 
 std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spec) {
     auto tx = [&](double x) { return spec.log_x ? std::log10(x) : x; };
+    auto ty = [&](double y) { return spec.log_y ? std::log10(y) : y; };
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
     for (const Series& s : series)
         for (std::size_t i = 0; i < s.x.size(); ++i) {
-            if (!std::isfinite(s.y[i]) || !std::isfinite(tx(s.x[i]))) continue;
+            if (!std::isfinite(ty(s.y[i])) || !std::isfinite(tx(s.x[i]))) continue;
             x0 = std::min(x0, tx(s.x[i]));
             x1 = std::max(x1, tx(s.x[i]));
-            y0 = std::min(y0, s.y[i]);
-            y1 = std::max(y1, s.y[i]);
+            y0 = std::min(y0, ty(s.y[i]));
+            y1 = std::max(y1, ty(s.y[i]));
         }
     if (!(x1 > x0)) x1 = x0 + 1;
     if (!(y1 > y0)) y1 = y0 + 1;
     auto px = [&](double x) { return left + (tx(x) - x0) / (x1 - x0) * (width - left - right); };
-    auto py = [&](double y) { return height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom); };
+    auto py = [&](double y) { return height - bottom - (ty(y) - y0) / (y1 - y0) * (height - top - bottom); };
 
     std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="12">)" "\n", width, height);
     svg += fmt::format(R"(<rect width="100%" height="100%" fill="white"/><text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>)" "\n",
@@ -47,7 +48,8 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spe
         const double xp = left + (width - left - right) * k / 4, yp = height - bottom - (height - top - bottom) * k / 4;
         svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", xp, height - bottom + 16,
                            spec.log_x ? fmt::format("1e{:.1f}", xv) : fmt::format("{:.3g}", xv));
-        svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{:.3g}</text>)" "\n", left - 6, yp + 4, yv);
+        svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">{}</text>)" "\n", left - 6, yp + 4,
+                           spec.log_y ? fmt::format("1e{:.1f}", yv) : fmt::format("{:.3g}", yv));
     }
     svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", width / 2, height - 12, escape(spec.x_label));
     svg += fmt::format(R"svg(<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">{}</text>)svg" "\n", height / 2, height / 2,
@@ -58,7 +60,7 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spe
     for (std::size_t s = 0; s < series.size(); ++s) {
         std::string points;
         for (std::size_t i = 0; i < series[s].x.size(); ++i)
-            if (std::isfinite(series[s].y[i])) points += fmt::format("{:.1f},{:.1f} ", px(series[s].x[i]), py(series[s].y[i]));
+            if (std::isfinite(ty(series[s].y[i])) && std::isfinite(tx(series[s].x[i]))) points += fmt::format("{:.1f},{:.1f} ", px(series[s].x[i]), py(series[s].y[i]));
         const char* color = colors[s % 5];
         svg += fmt::format(R"(<polyline fill="none" stroke="{}" stroke-width="1.5" points="{}"/>)" "\n", color, points);
         svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)" "\n", width - right - 150, top + 16 + 16 * double(s), color,

@@ -187,3 +187,22 @@ TEST_CASE("search: trials as JSON lines and the best configuration as flags", "[
     CHECK_THAT(best["flags"].get<std::string>(), Catch::Contains("--lr ") && Catch::Contains("--optimizer "));
     require_refused(run(binary("two_layer_sigmoid") + " search --data " + data("breast_cancer.csv") + " --space depth=log:1:4"), "not searchable");
 }
+
+TEST_CASE("report: SVG plots of a run's metrics, and clear errors for malformed metrics", "[e2e]") {
+    TempDir dir;
+    Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --epochs 3 --no-progress --metrics " +
+                      dir.file("m.jsonl"));
+    REQUIRE(trained.status == 0);
+    Run r = run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("m.jsonl") + " --output " + dir.path().string());
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    std::vector<std::string> files = last_json_line(r.output)["files"];
+    CHECK(files.size() == 5);  // loss, accuracy, lr, update ratios, report.html (no ReLU layers: no dead-ReLU plot)
+    const std::string loss = read_bytes(dir.file("loss.svg"));
+    CHECK_THAT(loss, Catch::Contains("<svg") && Catch::Contains("validation loss") && Catch::Contains("<polyline"));
+    CHECK_THAT(read_bytes(dir.file("report.html")), Catch::Contains("update_ratio.svg"));
+
+    std::ofstream(dir.file("bad.jsonl")) << "{\"epoch\": 1, \"train_loss\": 0.5}\n{oops\n";
+    require_refused(run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("bad.jsonl") + " --output " + dir.path().string()),
+                    "bad.jsonl:2: not a JSON object");
+}

@@ -13,7 +13,7 @@ struct Series {
 
 struct PlotSpec {
     std::string title, x_label, y_label;
-    bool log_x = false;
+    bool log_x = false, log_y = false;
     std::vector<double> vertical_markers;  // e.g. a suggested learning rate
 };
 

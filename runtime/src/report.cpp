@@ -1,0 +1,95 @@
+#include "kiln/report.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "kiln/error.hpp"
+#include "kiln/plot.hpp"
+
+namespace kiln {
+
+namespace {
+std::vector<nlohmann::json> read_metrics(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) fail("{}: cannot read metrics (written by train --metrics)", path);
+    std::vector<nlohmann::json> records;
+    int line_number = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++line_number;
+        if (line.empty()) continue;
+        try {
+            records.push_back(nlohmann::json::parse(line));
+        } catch (const nlohmann::json::exception& e) {
+            fail("{}:{}: not a JSON object: {}", path, line_number, e.what());
+        }
+        if (!records.back().is_object() || !records.back().contains("epoch"))
+            fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path, line_number);
+    }
+    if (records.empty()) fail("{}: no metrics records", path);
+    return records;
+}
+
+// One series per key of a nested object field (update_ratio, dead_relu_fraction), over epochs.
+std::vector<Series> nested_series(const std::vector<nlohmann::json>& records, const std::string& field) {
+    std::map<std::string, Series> by_name;
+    for (const nlohmann::json& r : records)
+        if (r.contains(field) && r[field].is_object())
+            for (const auto& [name, value] : r[field].items()) {
+                Series& s = by_name[name];
+                s.label = name;
+                s.x.push_back(r["epoch"].get<double>());
+                s.y.push_back(value.is_number() ? value.get<double>() : NAN);
+            }
+    std::vector<Series> series;
+    for (auto& [name, s] : by_name) series.push_back(std::move(s));
+    return series;
+}
+
+Series scalar_series(const std::vector<nlohmann::json>& records, const std::string& field, const std::string& label) {
+    Series s{label, {}, {}};
+    for (const nlohmann::json& r : records)
+        if (r.contains(field) && r[field].is_number()) {
+            s.x.push_back(r["epoch"].get<double>());
+            s.y.push_back(r[field].get<double>());
+        }
+    return s;
+}
+}  // namespace
+
+std::vector<std::string> write_report(const std::string& metrics_path, const std::string& directory) {
+    if (!std::filesystem::is_directory(directory)) fail("--output: {} is not a directory", directory);
+    const std::vector<nlohmann::json> records = read_metrics(metrics_path);
+    std::vector<std::string> written;
+    auto plot = [&](const std::string& file, const std::vector<Series>& all, PlotSpec spec) {
+        std::vector<Series> series;
+        for (const Series& s : all)
+            if (!s.x.empty()) series.push_back(s);
+        if (series.empty()) return;
+        const std::string path = (std::filesystem::path(directory) / file).string();
+        write_text_file(path, line_plot_svg(series, spec), "--output");
+        written.push_back(path);
+    };
+    plot("loss.svg", {scalar_series(records, "train_loss", "train loss"), scalar_series(records, "val_loss", "validation loss")},
+         {"Loss", "epoch", "loss"});
+    plot("accuracy.svg", {scalar_series(records, "val_accuracy", "validation accuracy")}, {"Validation accuracy", "epoch", "accuracy"});
+    plot("lr.svg", {scalar_series(records, "lr", "learning rate")}, {"Learning rate (at the end of each epoch)", "epoch", "lr"});
+    std::vector<Series> ratios = nested_series(records, "update_ratio");
+    if (!ratios.empty()) ratios.push_back({"1e-3 (rule of thumb)", {ratios[0].x.front(), ratios[0].x.back()}, {1e-3, 1e-3}});
+    PlotSpec ratio_spec{"Update / weight ratio per parameter (last step of each epoch)", "epoch", "‖Δθ‖ / ‖θ‖"};
+    ratio_spec.log_y = true;
+    plot("update_ratio.svg", ratios, ratio_spec);
+    plot("dead_relu.svg", nested_series(records, "dead_relu_fraction"), {"Dead ReLU units (never active on 1000 training samples)", "epoch", "fraction"});
+
+    std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kiln report</title></head><body>\n<h1>" +
+                       std::filesystem::path(metrics_path).filename().string() + "</h1>\n";
+    for (const std::string& path : written) html += "<img src=\"" + std::filesystem::path(path).filename().string() + "\">\n";
+    html += "</body></html>\n";
+    const std::string index = (std::filesystem::path(directory) / "report.html").string();
+    write_text_file(index, html, "--output");
+    written.push_back(index);
+    return written;
+}
+
+}  // namespace kiln
