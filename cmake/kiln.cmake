@@ -1,14 +1,28 @@
-# kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [LIBRARY_ONLY])
+# kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [AUTOSCHEDULER <name>] [LIBRARY_ONLY])
 #
 # Generates NAME's kernels from the network declared in HEADER (default expression: `network`)
-# and builds the model binary NAME (unless LIBRARY_ONLY). Targets:
+# and builds the model binary NAME (unless LIBRARY_ONLY). AUTOSCHEDULER schedules every stage with
+# one of Halide's autoschedulers (Mullapudi2016, Adams2019, Li2018) instead of kiln's hand
+# schedules. Targets:
 #   NAME_gen      the generator (links libHalide; runs at build time only)
 #   NAME_kernels  the generated static libraries + NAME.kiln.h descriptor (no libHalide)
 #   NAME          the model binary: train | eval | predict | grad | summary
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 function(kiln_add_model name)
-  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK" "" ${ARGN})
+  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER" "" ${ARGN})
+  set(scheduler_flags)
+  set(scheduler_depends)
+  if(ARG_AUTOSCHEDULER)
+    if(NOT ARG_AUTOSCHEDULER MATCHES "^(Mullapudi2016|Adams2019|Li2018)$")
+      message(FATAL_ERROR "kiln_add_model(${name}): AUTOSCHEDULER must be Mullapudi2016, Adams2019 or Li2018, not ${ARG_AUTOSCHEDULER}")
+    endif()
+    if(NOT TARGET Halide::${ARG_AUTOSCHEDULER})
+      message(FATAL_ERROR "kiln_add_model(${name}): this Halide has no ${ARG_AUTOSCHEDULER} plugin")
+    endif()
+    set(scheduler_flags --scheduler ${ARG_AUTOSCHEDULER} --plugin $<TARGET_FILE:Halide::${ARG_AUTOSCHEDULER}>)
+    set(scheduler_depends Halide::${ARG_AUTOSCHEDULER})
+  endif()
   if(NOT ARG_HEADER)
     message(FATAL_ERROR "kiln_add_model(${name}): HEADER <model.hpp> is required")
   endif()
@@ -36,8 +50,8 @@ function(kiln_add_model name)
   endforeach()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET}
-    DEPENDS ${name}_gen
+    COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${scheduler_flags}
+    DEPENDS ${name}_gen ${scheduler_depends}
     COMMENT "kiln: generating kernels for ${name}"
     VERBATIM)
   add_custom_target(${name}_generate DEPENDS ${outputs})

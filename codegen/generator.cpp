@@ -20,6 +20,9 @@ GeneratorOptions parse_generator_options(int argc, char** argv) {
     app.add_option("--name", options.model_name, "model name (prefix of every generated file)")->required();
     app.add_option("--output", options.output_directory, "directory for the generated files")->required();
     app.add_option("--target", options.target, "Halide target")->required();
+    app.add_option("--scheduler", options.scheduler, "default (kiln's hand schedules) | Mullapudi2016 | Adams2019 | Li2018")
+        ->check(CLI::IsMember({"default", "Mullapudi2016", "Adams2019", "Li2018"}));
+    app.add_option("--plugin", options.plugin, "the autoscheduler's plugin library (libautoschedule_*.so)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
@@ -41,7 +44,7 @@ std::string stage_initializer(const Stage& stage, const std::string& function) {
     out << "{" << function << "_argv, {";
     for (const StageArgument& argument : stage.arguments())
         out << "{kiln::BufferRole::" << role_name(argument.role) << ", " << argument.index << "}, ";
-    out << "}}";
+    out << "}, " << stage.context_flops().first << ", " << stage.context_flops().second << "}";
     return out.str();
 }
 }  // namespace
@@ -54,7 +57,8 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
     out << "\nnamespace kiln::models {\ninline const kiln::ModelDescriptor& " << model.name << "() {\n"
         << "    static const kiln::ModelDescriptor descriptor = [] {\n"
         << "        kiln::ModelDescriptor d;\n"
-        << "        d.name = " << quoted(model.name) << ";\n";
+        << "        d.name = " << quoted(model.name) << ";\n"
+        << "        d.scheduler = " << quoted(model.scheduler) << ";\n";
     for (const ParamSpec& p : model.params)
         out << "        d.params.push_back({" << quoted(p.name) << ", " << p.rows << ", " << p.cols << ", {" << quoted(p.init.kind)
             << ", " << p.init.a << ", " << p.init.b << "}, " << quoted(p.gradient_formula) << "});\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <thread>
 
 #include "kiln/codegen/schedule.hpp"
 
@@ -51,7 +52,6 @@ void Stage::add_output(const Value& value, Role role, int index, const std::stri
     output(context_.col, context_.row) = value.func(context_.col, context_.row);
     output.set_estimates({{0, value.shape.cols}, {0, value.shape.batched() ? 128 : value.shape.rows}});
     constrain(output.output_buffer(), value.shape, context_);
-    schedule::elementwise(output, context_);
     outputs_.push_back(output);
     outputs_arguments_.push_back({role, index, name});
     // An output reads its value once, but it is also stored: count it as a use.
@@ -78,7 +78,7 @@ const Value& Stage::remember(std::type_index node, Value value) {
     return values_.emplace(node, std::move(value)).first->second;
 }
 
-void Stage::compile(const std::string& directory, const std::string& function, const Target& target) {
+void Stage::apply_default_schedule() {
     const auto& requested = context_.materialize_requests;
     std::set<std::string> scheduled;  // one Func can stand for two nodes (running(x) is x while training)
     for (std::type_index node : order_) {
@@ -88,9 +88,21 @@ void Stage::compile(const std::string& directory, const std::string& function, c
         bool wanted = std::find(requested.begin(), requested.end(), value.func.name()) != requested.end();
         if (value.kind != ValueKind::elementwise || reused || wanted) value.schedule();
     }
+    for (Func output : outputs_) schedule::elementwise(output, context_);
+}
+
+void Stage::compile(const std::string& directory, const std::string& function, const Target& target, const std::string& scheduler) {
     std::vector<Argument> arguments{context_.batch, context_.seed};
     for (const ImageParam& buffer : buffers_) arguments.push_back(buffer);
     Pipeline pipeline(outputs_);
+    if (scheduler == "default") {
+        apply_default_schedule();
+    } else {  // a Halide autoscheduler, from the estimates every buffer and output carries
+        context_.batch.set_estimate(128);
+        context_.seed.set_estimate(0);
+        const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+        pipeline.auto_schedule(scheduler, target, MachineParams(cores, 32 * 1024 * 1024, 40));
+    }
     if (std::getenv("KILN_EMIT_STMT")) pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
     pipeline.compile_to_static_library(directory + "/" + function, arguments, function, target);
 }

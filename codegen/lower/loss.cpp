@@ -7,9 +7,13 @@ namespace kiln::codegen {
 using namespace Halide;
 
 namespace {
-// Per-row max and log-sum-exp of z, stored: every element of the row reads them.
+// Per-row max and log-sum-exp of z, stored (by the default schedule): every element of the row reads them.
 struct RowStatistics {
     Func max, log_sum_exp;
+    void store() {
+        max.compute_root();
+        log_sum_exp.compute_root();
+    }
 };
 RowStatistics row_statistics(LoweringContext& context, const Value& z) {
     RDom k(0, z.shape.cols, "class");
@@ -17,8 +21,6 @@ RowStatistics row_statistics(LoweringContext& context, const Value& z) {
     Func row_max(context.fresh_name("row_max")), row_lse(context.fresh_name("row_log_sum_exp"));
     row_max(r) = maximum(z.func(k, r));
     row_lse(r) = row_max(r) + log(sum(exp(z.func(k, r) - row_max(r))));
-    row_max.compute_root();
-    row_lse.compute_root();
     return {row_max, row_lse};
 }
 }  // namespace
@@ -29,8 +31,9 @@ Value lower(const dsl::LossInfo& info, LoweringContext& context, const Operands&
     const Var &c = context.col, &r = context.row;
     Func total(context.fresh_name(std::string(dsl::loss_name(info.kind))));
     total(c, r) = 0.0f;
+    RowStatistics stats;
     if (info.kind == dsl::LossKind::softmax_cross_entropy) {
-        RowStatistics stats = row_statistics(context, z);
+        stats = row_statistics(context, z);
         RDom n(0, context.rows(z.shape), "sample");
         Expr label = clamp(t.func(0, n), 0, z.shape.cols - 1);
         total(c, r) += stats.log_sum_exp(n) - z.func(label, n);
@@ -42,14 +45,21 @@ Value lower(const dsl::LossInfo& info, LoweringContext& context, const Operands&
         else total(c, r) += (a - y) * (a - y);
         total(c, r) = total(c, r) / (cast<float>(context.rows(z.shape)) * z.shape.cols);
     }
-    return {total, shape, ValueKind::reduction, [total]() mutable { total.compute_root(); }};
+    const bool has_statistics = info.kind == dsl::LossKind::softmax_cross_entropy;
+    return {total, shape, ValueKind::reduction, [total, stats, has_statistics]() mutable {
+                total.compute_root();
+                if (has_statistics) stats.store();
+            }};
 }
 
 Value lower(const dsl::SoftmaxInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     RowStatistics stats = row_statistics(context, operands[0]);
     Func f(context.fresh_name("softmax"));
     f(context.col, context.row) = exp(operands[0].func(context.col, context.row) - stats.log_sum_exp(context.row));
-    return {f, shape, ValueKind::reduction, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::reduction, [f, stats, &context]() mutable {
+                stats.store();
+                schedule::elementwise(f, context);
+            }};
 }
 
 Value lower(const dsl::OneHotInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {

@@ -31,6 +31,13 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     output(j, i) = accumulator(j, i);
 
     if (a.kind != ValueKind::source) context.materialize_requests.push_back(a.func.name());
+    double flops = 2;  // 2·M·K·N, with the batch dimension (at most one of them) counted per sample
+    bool per_sample = false;
+    for (int extent : {a.shape.rows, a.shape.cols, b.shape.cols}) {
+        if (extent == dsl::batch) per_sample = true;
+        else flops *= extent;
+    }
+    (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
     schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k)};
     return {output, shape, ValueKind::matmul, [parts, &context] { schedule::gemm(parts, context); }};
 }

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "kiln/bench.hpp"
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/batches.hpp"
 #include "kiln/ensemble.hpp"
@@ -45,6 +46,7 @@ struct Options {
     std::vector<std::string> checkpoints;
     std::string ensemble_mode = "average";
     std::string metrics_input;
+    int bench_batch = 128, bench_iterations = 50;
 };
 
 DataSplit load_checked(const std::string& path, const ModelDescriptor& model) {
@@ -197,6 +199,21 @@ int search_command(const ModelDescriptor& d, Options& o) {
     summary["flags"] = flags.substr(1);
     summary["trials"] = ranked.size();
     std::cout << summary.dump() << std::endl;
+    return 0;
+}
+
+int bench_command(const ModelDescriptor& d, Options& o) {
+    Model model(d);
+    BenchResult r = benchmark_model(model, o.bench_batch, o.bench_iterations, o.train.seed);
+    fmt::print(stderr, "model {} (schedules: {}), batch {}, machine FMA peak {:.0f} GFLOP/s\n", d.name, d.scheduler, r.batch, r.peak_gflops);
+    fmt::print(stderr, "{:<18} {:>10} {:>12} {:>10}\n", "stage", "ms", "GEMM GFLOP/s", "% of peak");
+    nlohmann::json stages = nlohmann::json::array();
+    for (const StageTiming& s : r.stages) {
+        fmt::print(stderr, "{:<18} {:>10.3f} {:>12.1f} {:>9.1f}%\n", s.stage, s.milliseconds, s.gflops, s.percent_of_peak);
+        stages.push_back({{"stage", s.stage}, {"milliseconds", s.milliseconds}, {"gflops", s.gflops}, {"percent_of_peak", s.percent_of_peak}});
+    }
+    std::cout << nlohmann::json{{"model", d.name}, {"scheduler", d.scheduler}, {"batch", r.batch}, {"peak_gflops", r.peak_gflops}, {"stages", stages}}.dump()
+              << std::endl;
     return 0;
 }
 
@@ -407,6 +424,11 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     search->add_option("--seed", o.train.seed, "seed for the split, the samples and each trial (trial i uses seed + i)");
     search->add_option("--output", o.output, "write one JSON object per trial");
 
+    auto* bench = app.add_subcommand("bench", "time every generated stage on random data: ms, GEMM GFLOP/s, % of the measured FMA peak");
+    bench->add_option("--batch", o.bench_batch, "samples per call")->check(CLI::PositiveNumber);
+    bench->add_option("--iterations", o.bench_iterations, "timed calls per stage (the median is reported)")->check(CLI::PositiveNumber);
+    bench->add_option("--seed", o.train.seed, "seed for the random parameters and data");
+
     auto* report = app.add_subcommand("report", "SVG plots (loss, accuracy, LR, update ratios, dead ReLUs) and an HTML page from train --metrics");
     report->add_option("--metrics", o.metrics_input, "JSON lines written by train --metrics")->required();
     report->add_option("--output", o.output, "directory for the plots and report.html")->required();
@@ -434,7 +456,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         bool known = false;
         for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == command;
         if (!known) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, search, gradcheck, eval, ensemble, report, predict, grad or summary; see --help)\n", model.name, command);
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected train, lr-find, search, gradcheck, eval, ensemble, report, bench, predict, grad or summary; see --help)\n", model.name, command);
             return 1;
         }
     }
@@ -452,6 +474,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         if (*grad) return grad_command(model, o);
         if (*gradcheck) return gradcheck_command(model, o);
         if (*ensemble) return ensemble_command(model, o);
+        if (*bench) return bench_command(model, o);
         if (*report) {
             std::cout << nlohmann::json{{"files", write_report(o.metrics_input, o.output)}}.dump() << std::endl;
             return 0;

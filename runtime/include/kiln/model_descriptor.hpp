@@ -62,10 +62,12 @@ struct StageArgumentSpec {
 struct StageSpec {
     int (*entry)(void** arguments) = nullptr;
     std::vector<StageArgumentSpec> arguments;  // in call order: inputs, then outputs
+    double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // 2·M·K·N over its matmuls: per batch row, and fixed
 };
 
 struct ModelDescriptor {
     std::string name;
+    std::string scheduler = "default";  // default (kiln's hand schedules) or a Halide autoscheduler
     std::vector<ParamSpec> params;
     DataLeafSpec input, supervision;
     std::string loss_kind;  // softmax_cross_entropy, bce_with_logits, mse, or custom

@@ -18,6 +18,8 @@ namespace hana = boost::hana;
 
 struct GeneratorOptions {
     std::string model_name, output_directory, target;
+    std::string scheduler = "default";  // or Mullapudi2016, Adams2019, Li2018
+    std::string plugin;                 // the autoscheduler's plugin library
 };
 GeneratorOptions parse_generator_options(int argc, char** argv);
 void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages, const GeneratorOptions& options);
@@ -106,6 +108,8 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
     GeneratorOptions options = parse_generator_options(argc, argv);
     try {
         ModelDescriptor model = describe(network, options.model_name);
+        model.scheduler = options.scheduler;
+        if (options.scheduler != "default") Halide::load_plugin(options.plugin);
         auto position = [](const auto& list, std::string_view name, const char* what) {
             for (std::size_t i = 0; i < list.size(); ++i)
                 if (list[i].name == name) return int(i);
@@ -162,7 +166,7 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
         Halide::Target target(options.target);
         target = target.with_feature(Halide::Target::NoRuntime);
         for (Stage* stage : {&infer, &evaluate, &activations, &forward, &backward})
-            stage->compile(options.output_directory, options.model_name + "_" + stage->name(), target);
+            stage->compile(options.output_directory, options.model_name + "_" + stage->name(), target, options.scheduler);
         write_descriptor(model, {&infer, &evaluate, &activations, &forward, &backward}, options);
         return 0;
     } catch (const std::exception& error) {

@@ -27,6 +27,8 @@ public:
 
     LoweringContext& context() { return context_; }
     const std::string& name() const { return name_; }
+    // GEMM FLOPs of the stage: (per batch row, fixed).
+    std::pair<double, double> context_flops() const { return {context_.gemm_flops_per_sample, context_.gemm_flops_fixed}; }
 
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
     Value buffer_argument(Role role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
@@ -37,10 +39,14 @@ public:
 
     // In call order: the inputs (scalars, then buffers in creation order), then the outputs.
     std::vector<StageArgument> arguments() const;
-    // Applies the schedules, then writes <directory>/<function>.a and .h (no Halide runtime inside).
-    void compile(const std::string& directory, const std::string& function, const Halide::Target& target);
+    // Schedules the stage — kiln's hand schedules ("default") or the named Halide autoscheduler
+    // (its plugin loaded) — then writes <directory>/<function>.a and .h (no Halide runtime inside).
+    void compile(const std::string& directory, const std::string& function, const Halide::Target& target,
+                 const std::string& scheduler = "default");
 
 private:
+    void apply_default_schedule();
+
     std::string name_;
     LoweringContext context_;
     std::unordered_map<std::type_index, Value> values_;

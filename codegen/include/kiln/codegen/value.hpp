@@ -33,6 +33,7 @@ struct LoweringContext {
     Halide::Param<uint32_t> seed{"seed"};
     bool training = true;
     std::vector<std::string> materialize_requests;  // names of Funcs a consumer wants stored
+    double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul
     int next_id = 0;
 
     std::string fresh_name(const std::string& what) { return "n" + std::to_string(next_id++) + "_" + what; }
