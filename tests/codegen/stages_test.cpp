@@ -14,6 +14,9 @@
 #include "models/regularized.hpp"
 #include "regression.kiln.h"
 #include "regularized.kiln.h"
+#ifdef KILN_TEST_AUTOSCHEDULED
+#include "regularized_autoscheduled.kiln.h"
+#endif
 
 namespace {
 
@@ -125,6 +128,27 @@ TEST_CASE("batch norm, dropout, maxout, layer norm: stages match the reference i
     for (int batch : {1, 3, 130}) {
         DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized(), regularized::network, batch, 41 + batch); }
     }
+}
+
+#ifdef KILN_TEST_AUTOSCHEDULED
+TEST_CASE("a model scheduled by Halide's Mullapudi2016 autoscheduler computes the same stages", "[codegen]") {
+    REQUIRE(kiln::models::regularized_autoscheduled().scheduler == "Mullapudi2016");
+    // Autoschedulers split with ShiftInwards tails, so batches smaller than their tiles are
+    // refused (as a clear error, below); kiln's own schedules take any batch.
+    for (int batch : {130, 257}) {
+        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized_autoscheduled(), regularized::network, batch, 51 + batch); }
+    }
+    kiln::Model model(kiln::models::regularized_autoscheduled());
+    REQUIRE_THROWS_WITH(model.predict(kiln::Tensor(1, 6)), Catch::Contains("infer stage") && Catch::Contains("before the min"));
+}
+#endif
+
+TEST_CASE("the descriptor counts each stage's GEMM FLOPs for bench", "[codegen]") {
+    const kiln::ModelDescriptor& d = kiln::models::binary();  // x [N×33] · hidden [33×40], h [N×40] · out [40×1]
+    CHECK(d.infer.gemm_flops_per_sample == 2 * (33 * 40 + 40 * 1));
+    CHECK(d.infer.gemm_flops_fixed == 0);
+    CHECK(d.forward.gemm_flops_per_sample == d.infer.gemm_flops_per_sample);
+    CHECK(d.backward.gemm_flops_per_sample > 0);  // dW = xᵀ·g: the batch is the inner dimension
 }
 
 TEST_CASE("errors in generated code come back as messages, not aborts", "[codegen]") {

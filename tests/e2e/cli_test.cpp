@@ -211,3 +211,18 @@ TEST_CASE("fashion_mlp reaches 0.88 test accuracy within 10 epochs", "[e2e][fash
     REQUIRE(trained.status == 0);
     CHECK(last_json_line(trained.output)["val_accuracy"].get<double>() >= 0.88);
 }
+
+TEST_CASE("bench times every stage and relates it to the machine's FMA peak", "[e2e]") {
+    Run r = run(binary("fashion_mlp") + " bench --batch 64 --iterations 5");
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    nlohmann::json result = last_json_line(r.output);
+    CHECK(result["scheduler"] == "default");
+    CHECK(result["peak_gflops"].get<double>() > 1);
+    REQUIRE(result["stages"].size() == 5);
+    for (const auto& stage : result["stages"]) {
+        CHECK(stage["milliseconds"].get<double>() > 0);
+        CHECK(stage["gflops"].get<double>() > 0);
+        CHECK(stage["percent_of_peak"].get<double>() < 150);  // a FLOP count or a peak far off would show here
+    }
+}
