@@ -3,7 +3,9 @@
 // C(j, i) = Σ_k A(k, i) · B(j, k)   (Halide dims are innermost-first: column j, row i)
 // The accumulator is a 32×8 tile kept in registers; B is copied once into a zero-padded buffer
 // (columns rounded up to the tile) so whole tiles may be computed without reading out of bounds,
-// and A's row index is clamped for the same reason. Only the output store is guarded.
+// and A's row index is clamped for the same reason. Only the output store is guarded. A B that is
+// already stored (a stage input or a materialized value) and a whole number of tiles wide is read
+// in place: no copy.
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
 
@@ -19,8 +21,11 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     const int right_cols = b.shape.cols;
     RDom k(0, context.extent(a.shape.cols), "k");
 
+    const bool stored = b.kind == ValueKind::source || b.kind == ValueKind::matmul || b.kind == ValueKind::reduction;
+    const bool copy_right = !stored || right_cols % schedule::gemm_tile_cols != 0;
     Func padded_right(context.fresh_name("matmul_right"));
-    padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
+    if (copy_right) padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
+    else padded_right(j, i) = b.func(j, i);
 
     Expr last_row = context.rows(a.shape) - 1;
     Func accumulator(context.fresh_name("matmul_accumulator"));
@@ -38,7 +43,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
         else flops *= extent;
     }
     (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
-    schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k)};
+    schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k), copy_right};
     return {output, shape, ValueKind::matmul, [parts, &context] { schedule::gemm(parts, context); }};
 }
 

@@ -29,7 +29,7 @@ void reduction(Func f, int axis, const LoweringContext& context) {
 }
 
 void gemm(GemmFuncs parts, const LoweringContext& context) {
-    constexpr int tile_cols = 2 * vector_width, tile_rows = 8;  // 16 accumulator registers
+    constexpr int tile_cols = gemm_tile_cols, tile_rows = gemm_tile_rows;
     const Var &j = context.col, &i = context.row;
     Var jo("j_tile"), ji("j_in"), io("i_tile"), ii("i_in");
     parts.output.compute_root()
@@ -46,7 +46,7 @@ void gemm(GemmFuncs parts, const LoweringContext& context) {
         .unroll(i);
     parts.accumulator.update(0).reorder(j, i, parts.k).vectorize(j, vector_width).unroll(j).unroll(i);
     // RoundUp (never ShiftInwards): the padded copy may extend past the last column, never before 0.
-    parts.padded_right.compute_root().vectorize(j, vector_width, TailStrategy::RoundUp).parallel(i);
+    if (parts.copy_right) parts.padded_right.compute_root().vectorize(j, vector_width, TailStrategy::RoundUp).parallel(i);
 }
 
 }  // namespace kiln::codegen::schedule

@@ -1,5 +1,7 @@
 #include "kiln/halide_call.hpp"
 
+#include "caching_allocator.hpp"
+
 #include <mutex>
 
 #include "kiln/error.hpp"
@@ -36,7 +38,10 @@ BufferView::BufferView(float* data, std::size_t n) {
 
 void initialize_halide_runtime(int threads) {
     static std::once_flag once;
-    std::call_once(once, [] { halide_set_error_handler(kiln_halide_error); });
+    std::call_once(once, [] {
+        halide_set_error_handler(kiln_halide_error);
+        install_caching_allocator();
+    });
     if (threads > 0) halide_set_num_threads(threads);
 }
 

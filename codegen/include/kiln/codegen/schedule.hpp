@@ -14,9 +14,11 @@ void elementwise(Halide::Func f, const LoweringContext& context);
 // or over columns into [R × 1] (row blocks in parallel).
 void reduction(Halide::Func f, int axis, const LoweringContext& context);
 // The register-blocked GEMM schedule; see lower/matmul.cpp for the algorithm it applies to.
+inline constexpr int gemm_tile_cols = 2 * vector_width, gemm_tile_rows = 8;  // 16 accumulator registers
 struct GemmFuncs {
     Halide::Func output, accumulator, padded_right;
     Halide::RVar k;
+    bool copy_right = true;  // false: the right operand is stored and a whole number of tiles wide, read in place
 };
 void gemm(GemmFuncs gemm, const LoweringContext& context);
 
