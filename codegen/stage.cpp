@@ -15,6 +15,7 @@ std::string_view role_name(Role role) {
     switch (role) {
         case Role::batch: return "batch";
         case Role::seed: return "seed";
+        case Role::dropout: return "dropout";
         case Role::state: return "state";
         case Role::state_update: return "state_update";
         case Role::activation: return "activation";
@@ -92,7 +93,7 @@ void Stage::apply_default_schedule() {
 }
 
 void Stage::compile(const std::string& directory, const std::string& function, const Target& target, const std::string& scheduler) {
-    std::vector<Argument> arguments{context_.batch, context_.seed};
+    std::vector<Argument> arguments{context_.batch, context_.seed, context_.dropout};
     for (const ImageParam& buffer : buffers_) arguments.push_back(buffer);
     Pipeline pipeline(outputs_);
     if (scheduler == "default") {
@@ -100,6 +101,7 @@ void Stage::compile(const std::string& directory, const std::string& function, c
     } else {  // a Halide autoscheduler, from the estimates every buffer and output carries
         context_.batch.set_estimate(128);
         context_.seed.set_estimate(0);
+        context_.dropout.set_estimate(1);
         const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
         pipeline.auto_schedule(scheduler, target, MachineParams(cores, 32 * 1024 * 1024, 40));
     }

@@ -23,7 +23,8 @@ Value lower(const dsl::DropoutMaskInfo& info, LoweringContext& context, const Op
     Func f(context.fresh_name("dropout_mask"));
     Expr col = cast<uint32_t>(context.col), row = cast<uint32_t>(context.row);
     Expr bits = mix_bits(mix_bits(mix_bits(context.seed ^ u32(info.layer)) + col) ^ (row * u32(0x9e3779b9u)));
-    f(context.col, context.row) = select((bits >> 8) < u32(dsl::keep_threshold(info.keep)), float(1.0 / info.keep), 0.0f);
+    Expr mask = select((bits >> 8) < u32(dsl::keep_threshold(info.keep)), float(1.0 / info.keep), 0.0f);
+    f(context.col, context.row) = select(context.dropout != 0, mask, 1.0f);
     return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
 }
 

@@ -65,7 +65,8 @@ int train_command(const ModelDescriptor& d, Options& o) {
         data.train = subset(data.train, first);
         data.validation = data.train;
         o.train.optimizer.weight_decay = 0;
-        fmt::print(stderr, "overfit: training on the first {} samples without weight decay (validation = the same samples)\n", o.overfit);
+        o.train.dropout = false;
+        fmt::print(stderr, "overfit: training on the first {} samples without weight decay or dropout (validation = the same samples)\n", o.overfit);
     } else if (o.validation_fraction > 0) {
         hold_out_validation(data, o.validation_fraction, o.train.seed);
     }
@@ -377,7 +378,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     train->add_option("--shift", o.train.augment.shift, "augmentation: random shifts up to ±this many pixels (images)")->check(CLI::NonNegativeNumber);
     train->add_option("--noise", o.train.augment.noise, "augmentation: Gaussian noise with this std (raw pixel units)")->check(CLI::NonNegativeNumber);
     train->add_option("--snapshot-dir", o.train.snapshot_directory, "snapshot ensembles: save a checkpoint at every LR minimum (use a cyclic schedule) and at the end");
-    train->add_option("--overfit", o.overfit, "babysitting: train on the first N samples only, no weight decay; the loss should reach ~0")
+    train->add_option("--overfit", o.overfit, "babysitting: train on the first N samples only, no weight decay or dropout; the loss should reach ~0")
         ->check(CLI::PositiveNumber);
     train->add_flag("!--no-progress", o.train.progress, "no progress bar");
 

@@ -95,6 +95,7 @@ void Model::run(const StageSpec& stage, const char* name, const Batch* batch, co
         switch (argument.role) {
             case BufferRole::batch: arguments.push_back(&n); break;
             case BufferRole::seed: arguments.push_back(&seed); break;
+            case BufferRole::dropout: arguments.push_back(&dropout_); break;
             case BufferRole::activation: {
                 Tensor& layer = (*activations)[argument.index];
                 bind(layer.values.data(), layer.rows, layer.cols);

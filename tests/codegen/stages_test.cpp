@@ -96,6 +96,16 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
             require_close(model.states()[index].values.data(), expected, "running statistic " + spec.name);
         }
     });
+
+    // Training with dropout switched off (babysitting's overfit mode): masks of ones.
+    // (On a copy of the context: the gradients below are compared with the dropout run's.)
+    kiln::dsl::reference::Context undropped_context = context;
+    undropped_context.dropout = false;
+    kiln::dsl::Evaluator without_dropout(undropped_context);
+    model.set_dropout(false);
+    const float undropped = model.training_loss(data, context.seed);
+    require_close(&undropped, without_dropout(network.loss), "training loss without dropout");
+    model.set_dropout(true);
     auto gradients = kiln::dsl::grad(network.loss);
     hana::for_each(kiln::dsl::parameters(network.loss), [&](auto t) {
         using Op = typename kiln::dsl::node_of<decltype(t)>::op;

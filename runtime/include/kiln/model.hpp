@@ -42,6 +42,9 @@ public:
     // The prediction stage: [n × prediction_cols].
     Tensor predict(const Tensor& features);
 
+    // Dropout while training (on by default); off for babysitting's overfit mode.
+    void set_dropout(bool enabled) { dropout_ = enabled ? 1 : 0; }
+
     // Every ReLU layer's output at inference (descriptor().activation_layers order).
     std::vector<Tensor> activations(const Tensor& features);
 
@@ -56,6 +59,7 @@ private:
     const ModelDescriptor& descriptor_;
     Arena params_, gradients_;
     std::vector<Tensor> saved_, states_, batch_states_;
+    int32_t dropout_ = 1;
 };
 
 }  // namespace kiln

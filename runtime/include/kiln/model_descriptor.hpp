@@ -35,7 +35,7 @@ struct SavedSpec {
 };
 
 // Matches kiln::codegen::Role.
-enum class BufferRole { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
+enum class BufferRole { batch, seed, dropout, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
 
 // A running statistic (batch norm's mean / variance): not trained, updated after each training
 // step from the forward stage's batch value: s ← (1 − momentum)·s + momentum·v·(N/(N−1) if unbiased).

@@ -116,6 +116,7 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
         optimizer->restore(progress.optimizer_state);
     }
     MetricsWriter metrics(settings.metrics_path, /*append=*/!settings.resume_path.empty());
+    model.set_dropout(settings.dropout);
     TrainResult result;
     result.best_epoch = progress.best_epoch;
     const auto start = Clock::now();

@@ -10,7 +10,7 @@
 namespace kiln::codegen {
 
 // What a stage argument is to the runtime; mirrored by kiln::BufferRole in the descriptor.
-enum class Role { batch, seed, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
+enum class Role { batch, seed, dropout, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
 std::string_view role_name(Role);
 
 struct StageArgument {
@@ -54,7 +54,7 @@ private:
     std::vector<std::type_index> order_;
     std::vector<Halide::ImageParam> buffers_;
     std::vector<Halide::Func> outputs_;
-    std::vector<StageArgument> inputs_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}}, outputs_arguments_;
+    std::vector<StageArgument> inputs_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}, {Role::dropout, 0, "dropout"}}, outputs_arguments_;
 };
 
 }  // namespace kiln::codegen

@@ -31,6 +31,7 @@ struct LoweringContext {
     Halide::Var col{"c"}, row{"r"};
     Halide::Param<int32_t> batch{"batch"};
     Halide::Param<uint32_t> seed{"seed"};
+    Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
     std::vector<std::string> materialize_requests;  // names of Funcs a consumer wants stored
     double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul

@@ -34,6 +34,7 @@ struct Context {
     std::map<std::string, Matrix, std::less<>> bindings;
     int batch = 0;
     bool training = true;
+    bool dropout = true;  // training without dropout (babysitting: overfit a tiny subset)
     unsigned seed = 0;
 
     const Matrix& lookup(std::string_view name, Shape expected) const {

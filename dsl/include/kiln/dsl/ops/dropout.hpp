@@ -50,7 +50,7 @@ struct DropoutMaskOp {
     static std::string format(const Texts&) { return "mask[" + std::string(name) + "]"; }
     static reference::Matrix evaluate(const reference::Context& c) {
         reference::Matrix m(c.batch, Features, 1.0);
-        if (!c.training) return m;
+        if (!c.training || !c.dropout) return m;
         for (int r = 0; r < c.batch; ++r)
             for (int k = 0; k < Features; ++k)
                 m(r, k) = (dropout_bits(c.seed, lowering.layer, uint32_t(k), uint32_t(r)) >> 8) < keep_threshold(Keep) ? 1.0 / Keep : 0.0;
