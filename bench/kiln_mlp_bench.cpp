@@ -1,5 +1,6 @@
-// kiln's side of the Fashion-MNIST MLP benchmark: the same recipe as torch_mlp_bench.cpp (784-256-
-// 128-10 ReLU, He init, Adam 1e-3, batch 128, standardized pixels). Prints one JSON object.
+// kiln's side of the Fashion-MNIST MLP benchmark: the same recipe as torch_mlp_bench.cpp (ReLU MLP,
+// He init, Adam 1e-3, standardized pixels): "fashion" 784-256-128-10 at batch 128 or "wide"
+// 784-1024-1024-10 at batch 256. Prints one JSON object.
 #include <chrono>
 #include <iostream>
 #include <kiln/data/batches.hpp>
@@ -11,11 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "fashion_mlp.kiln.h"
+#include "wide_mlp.kiln.h"
 
 int main(int argc, char** argv) {
     const std::string path = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
     const int epochs = argc > 2 ? std::stoi(argv[2]) : 10;
     const int threads = argc > 3 ? std::stoi(argv[3]) : 2;
+    const bool wide = argc > 4 && std::string(argv[4]) == "wide";
+    const std::size_t batch_size = wide ? 256 : 128;
     using clock = std::chrono::steady_clock;
     kiln::initialize_halide_runtime(threads);
     kiln::DataSplit data = kiln::load_data(path);
@@ -23,7 +27,7 @@ int main(int argc, char** argv) {
     preprocessor.apply(data.train.features);
     preprocessor.apply(data.test.features);
 
-    const kiln::ModelDescriptor& d = kiln::models::fashion_mlp();
+    const kiln::ModelDescriptor& d = wide ? kiln::models::wide_mlp() : kiln::models::fashion_mlp();
     kiln::Model model(d);
     kiln::initialize(model.params(), d.params, 0);
     auto optimizer = kiln::make_optimizer({"adam", 1e-3f}, model.params().all().size());
@@ -31,8 +35,8 @@ int main(int argc, char** argv) {
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         auto order = kiln::shuffled_indices(data.train.size(), uint64_t(epoch));
         auto start = clock::now();
-        for (std::size_t at = 0; at < order.size(); at += 128) {
-            std::span<const int> indices(order.data() + at, std::min<std::size_t>(128, order.size() - at));
+        for (std::size_t at = 0; at < order.size(); at += batch_size) {
+            std::span<const int> indices(order.data() + at, std::min(batch_size, order.size() - at));
             kiln::Batch batch = kiln::make_batch(data.train, indices, d.supervision);
             model.forward_backward(batch);
             optimizer->step(model.params(), model.gradients());
@@ -54,7 +58,7 @@ int main(int argc, char** argv) {
     }
     double sum = 0;
     for (std::size_t i = 1; i < epoch_seconds.size(); ++i) sum += epoch_seconds[i];
-    nlohmann::json result{{"framework", "kiln"}, {"epochs", epochs}, {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
+    nlohmann::json result{{"framework", "kiln"}, {"model", wide ? "wide" : "fashion"}, {"epochs", epochs}, {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
                           {"first_epoch_seconds", epoch_seconds[0]}, {"test_accuracy", accuracy},
                           {"inference_samples_per_second", data.test.size() / best}};
     std::cout << result.dump() << std::endl;

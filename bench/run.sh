@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Runs kiln and LibTorch on the Fashion-MNIST MLP, interleaved (kiln, torch, kiln, torch, …) so both
 # see the same machine load, and prints each round plus the median ratios.
-# Usage: bash bench/run.sh [build-directory] [epochs] [rounds]
+# Usage: bash bench/run.sh [build-directory] [epochs] [rounds] [fashion|wide]
 set -euo pipefail
 build=${1:-build}
 epochs=${2:-10}
 rounds=${3:-3}
+model=${4:-fashion}
 data=/usr/share/datasets/fashion-mnist
 results=()
 for ((r = 1; r <= rounds; ++r)); do
-  results+=("$("$build/bench/kiln_mlp_bench" "$data" "$epochs" 2)")
+  results+=("$("$build/bench/kiln_mlp_bench" "$data" "$epochs" 2 "$model")")
   # LibTorch's fastest setting on 2 cores: 1 intra-op (OpenMP) thread, 2 OpenBLAS threads.
-  results+=("$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 "$build/bench/torch_mlp_bench" "$data" "$epochs" 1)")
+  results+=("$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 "$build/bench/torch_mlp_bench" "$data" "$epochs" 1 "$model")")
 done
 printf '%s\n' "${results[@]}"
 python3 - "${results[@]}" <<'PY'

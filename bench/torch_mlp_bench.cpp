@@ -1,5 +1,6 @@
 // LibTorch's side of the Fashion-MNIST MLP benchmark: the same model, data, standardization and
 // recipe as kiln_mlp_bench.cpp. Data is loaded with kiln's loader so both read identical tensors.
+// Models: "fashion" (784-256-128-10, batch 128) or "wide" (784-1024-1024-10, batch 256).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -9,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 struct Mlp : torch::nn::Module {
-    torch::nn::Linear fc1{784, 256}, fc2{256, 128}, fc3{128, 10};
-    Mlp() {
+    torch::nn::Linear fc1, fc2, fc3;
+    Mlp(int hidden1, int hidden2) : fc1(784, hidden1), fc2(hidden1, hidden2), fc3(hidden2, 10) {
         register_module("fc1", fc1);
         register_module("fc2", fc2);
         register_module("fc3", fc3);
@@ -28,6 +29,8 @@ int main(int argc, char** argv) {
     const std::string path = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
     const int epochs = argc > 2 ? std::stoi(argv[2]) : 10;
     const int threads = argc > 3 ? std::stoi(argv[3]) : 1;
+    const bool wide = argc > 4 && std::string(argv[4]) == "wide";
+    const int batch_size = wide ? 256 : 128;
     using clock = std::chrono::steady_clock;
     torch::set_num_threads(threads);
     torch::manual_seed(0);
@@ -42,15 +45,15 @@ int main(int argc, char** argv) {
     auto [train_x, train_y] = to_tensor(data.train);
     auto [test_x, test_y] = to_tensor(data.test);
 
-    Mlp model;
+    Mlp model(wide ? 1024 : 256, wide ? 1024 : 128);
     torch::optim::Adam optimizer(model.parameters(), torch::optim::AdamOptions(1e-3));
     std::vector<double> epoch_seconds;
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         auto order = kiln::shuffled_indices(data.train.size(), uint64_t(epoch));
         auto index = torch::tensor(std::vector<int64_t>(order.begin(), order.end()));
         auto start = clock::now();
-        for (int64_t at = 0; at < train_x.size(0); at += 128) {
-            auto rows = index.slice(0, at, std::min<int64_t>(at + 128, train_x.size(0)));
+        for (int64_t at = 0; at < train_x.size(0); at += batch_size) {
+            auto rows = index.slice(0, at, std::min<int64_t>(at + batch_size, train_x.size(0)));
             auto x = train_x.index_select(0, rows), y = train_y.index_select(0, rows);
             optimizer.zero_grad();
             auto loss = torch::nn::functional::cross_entropy(model.forward(x), y);
@@ -69,7 +72,7 @@ int main(int argc, char** argv) {
     }
     double sum = 0;
     for (std::size_t i = 1; i < epoch_seconds.size(); ++i) sum += epoch_seconds[i];
-    nlohmann::json result{{"framework", "libtorch " TORCH_VERSION}, {"epochs", epochs},
+    nlohmann::json result{{"framework", "libtorch " TORCH_VERSION}, {"model", wide ? "wide" : "fashion"}, {"epochs", epochs},
                           {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
                           {"first_epoch_seconds", epoch_seconds[0]}, {"test_accuracy", accuracy},
                           {"inference_samples_per_second", test_x.size(0) / best}};
