@@ -1,16 +1,23 @@
-# kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [AUTOSCHEDULER <name>] [LIBRARY_ONLY])
+# kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [AUTOSCHEDULER <name>]
+#                [SCHEDULE <plan.json>|default] [LIBRARY_ONLY])
 #
 # Generates NAME's kernels from the network declared in HEADER (default expression: `network`)
-# and builds the model binary NAME (unless LIBRARY_ONLY). AUTOSCHEDULER schedules every stage with
-# one of Halide's autoschedulers (Mullapudi2016, Adams2019, Li2018) instead of kiln's hand
-# schedules. Targets:
+# and builds the model binary NAME (unless LIBRARY_ONLY). Schedules come from the plan SCHEDULE
+# (default: schedules/NAME.<KILN_HALIDE_TARGET>.json beside the CMakeLists, used when it exists
+# and matches the network; `default`: kiln's hand heuristics only), or from one of Halide's
+# autoschedulers (AUTOSCHEDULER Mullapudi2016, Adams2019, Li2018). Targets:
 #   NAME_gen      the generator (links libHalide; runs at build time only)
 #   NAME_kernels  the generated static libraries + NAME.kiln.h descriptor (no libHalide)
-#   NAME          the model binary: train | eval | predict | grad | summary
+#   NAME          the model binary: train | eval | predict | grad | summary | bench | …
+#   NAME_tune     the autotuner: times schedule candidates on this machine for KILN_TUNE_BUDGET
+#                 seconds, writes the plan to SCHEDULE; the next build compiles with it
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(KILN_TUNE_BUDGET 120 CACHE STRING "seconds <model>_tune spends searching schedules")
+set(KILN_TUNE_BATCH 128 CACHE STRING "batch size <model>_tune times stages at")
+set(KILN_TUNE_COMPARE "Mullapudi2016;Adams2019" CACHE STRING "Halide autoschedulers <model>_tune times for comparison")
 
 function(kiln_add_model name)
-  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER" "" ${ARGN})
+  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE" "" ${ARGN})
   set(scheduler_flags)
   set(scheduler_depends)
   if(ARG_AUTOSCHEDULER)
@@ -48,13 +55,43 @@ function(kiln_add_model name)
     list(APPEND libraries ${dir}/${name}_${stage}.a)
     list(APPEND outputs ${dir}/${name}_${stage}.a ${dir}/${name}_${stage}.h)
   endforeach()
+  if(NOT ARG_SCHEDULE)
+    set(ARG_SCHEDULE ${CMAKE_CURRENT_SOURCE_DIR}/schedules/${name}.${KILN_HALIDE_TARGET}.json)
+  endif()
+  set(plan_flags)
+  if(NOT ARG_SCHEDULE STREQUAL "default" AND NOT ARG_AUTOSCHEDULER)
+    get_filename_component(ARG_SCHEDULE ${ARG_SCHEDULE} ABSOLUTE)
+    set(plan_flags --schedule ${ARG_SCHEDULE})
+    if(EXISTS ${ARG_SCHEDULE})
+      list(APPEND scheduler_depends ${ARG_SCHEDULE})
+    endif()
+  endif()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${scheduler_flags}
+    COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${scheduler_flags} ${plan_flags}
     DEPENDS ${name}_gen ${scheduler_depends}
     COMMENT "kiln: generating kernels for ${name}"
     VERBATIM)
   add_custom_target(${name}_generate DEPENDS ${outputs})
+
+  if(plan_flags)
+    set(compare_flags)
+    foreach(autoscheduler ${KILN_TUNE_COMPARE})
+      if(TARGET Halide::${autoscheduler})
+        list(APPEND compare_flags --compare ${autoscheduler}=$<TARGET_FILE:Halide::${autoscheduler}>)
+      endif()
+    endforeach()
+    get_filename_component(plan_dir ${ARG_SCHEDULE} DIRECTORY)
+    # Removing the descriptor makes the next build regenerate the kernels with the new plan.
+    add_custom_target(${name}_tune
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${plan_dir}
+      COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${plan_flags} --tune
+              --budget ${KILN_TUNE_BUDGET} --tune-batch ${KILN_TUNE_BATCH} ${compare_flags}
+      COMMAND ${CMAKE_COMMAND} -E remove ${dir}/${name}.kiln.h
+      DEPENDS ${name}_gen
+      COMMENT "kiln: tuning ${name}'s schedules for ${KILN_TUNE_BUDGET} s"
+      USES_TERMINAL VERBATIM)
+  endif()
 
   add_library(${name}_kernels INTERFACE)
   add_dependencies(${name}_kernels ${name}_generate)

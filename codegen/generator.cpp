@@ -23,6 +23,11 @@ GeneratorOptions parse_generator_options(int argc, char** argv) {
     app.add_option("--scheduler", options.scheduler, "default (kiln's hand schedules) | Mullapudi2016 | Adams2019 | Li2018")
         ->check(CLI::IsMember({"default", "Mullapudi2016", "Adams2019", "Li2018"}));
     app.add_option("--plugin", options.plugin, "the autoscheduler's plugin library (libautoschedule_*.so)");
+    app.add_option("--schedule", options.schedule, "schedule plan (JSON): read if it exists; written by --tune");
+    app.add_flag("--tune", options.tune, "search schedule knobs by JIT timing and write the best plan to --schedule");
+    app.add_option("--budget", options.budget_seconds, "seconds of tuning for the whole model")->check(CLI::PositiveNumber);
+    app.add_option("--tune-batch", options.tune_batch, "batch size the tuner times stages at")->check(CLI::PositiveNumber);
+    app.add_option("--compare", options.compare, "Name=plugin.so: an autoscheduler to time against the tuned plan");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <set>
-#include <thread>
+
+#include <kiln/cpu.hpp>
 
 #include "kiln/codegen/schedule.hpp"
 
@@ -44,6 +46,7 @@ Value Stage::buffer_argument(Role role, int index, const std::string& name, dsl:
     constrain(buffer, shape, context_);
     buffer.set_estimates({{0, shape.cols}, {0, shape.batched() ? 128 : shape.rows}});
     buffers_.push_back(buffer);
+    buffer_shapes_.push_back(shape);
     inputs_.push_back({role, index, name});
     return source(context_, buffer, shape);
 }
@@ -54,10 +57,16 @@ void Stage::add_output(const Value& value, Role role, int index, const std::stri
     output.set_estimates({{0, value.shape.cols}, {0, value.shape.batched() ? 128 : value.shape.rows}});
     constrain(output.output_buffer(), value.shape, context_);
     outputs_.push_back(output);
+    output_shapes_.push_back(value.shape);
     outputs_arguments_.push_back({role, index, name});
     // An output reads its value once, but it is also stored: count it as a use.
+    std::optional<std::type_index> node;
     for (auto& [key, known] : values_)
-        if (known.func.name() == value.func.name()) ++uses_[key];
+        if (known.func.name() == value.func.name()) {
+            ++uses_[key];
+            if (!node || known.gemm_chain.size() > values_.at(*node).gemm_chain.size()) node = key;
+        }
+    output_nodes_.push_back(node.value_or(std::type_index(typeid(void))));
 }
 
 std::vector<StageArgument> Stage::arguments() const {
@@ -79,32 +88,104 @@ const Value& Stage::remember(std::type_index node, Value value) {
     return values_.emplace(node, std::move(value)).first->second;
 }
 
-void Stage::apply_default_schedule() {
+namespace {
+LoopKind loop_kind(ValueKind kind) {
+    return kind == ValueKind::matmul ? LoopKind::gemm : kind == ValueKind::reduction ? LoopKind::reduction : LoopKind::elementwise;
+}
+}  // namespace
+
+// Stores every value that is not elementwise, read more than once, or wanted by a consumer (a
+// GEMM's left operand); the rest are inlined. A GEMM whose pointwise chain ends in a stored value
+// or a stage output, with every earlier link read only by the next, runs inside that Func's
+// loops (fused epilogue) and is never stored itself.
+void Stage::apply_plan() {
     const auto& requested = context_.materialize_requests;
-    std::set<std::string> scheduled;  // one Func can stand for two nodes (running(x) is x while training)
+    auto wanted = [&](const Value& v) { return std::find(requested.begin(), requested.end(), v.func.name()) != requested.end(); };
+    auto fusable_gemm = [&](const std::vector<std::type_index>& chain) -> const Value* {
+        if (chain.empty()) return nullptr;
+        const Value& gemm = values_.at(chain.front());
+        if (wanted(gemm) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue) return nullptr;
+        for (std::size_t n = 0; n + 1 < chain.size(); ++n)
+            if (!read_once(chain[n])) return nullptr;
+        return &gemm;
+    };
+    std::set<std::string> absorbed;                    // Funcs computed inside another Func's loops
+    std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        auto node = output_nodes_[o];
+        if (!values_.count(node) || uses_.at(node) != 2) continue;  // read by the output alone
+        const Value& value = values_.at(node);
+        if (const Value* gemm = fusable_gemm(value.gemm_chain)) {
+            epilogue_of[outputs_[o].name()] = gemm;
+            absorbed.insert({value.func.name(), gemm->func.name()});
+        }
+    }
+    std::vector<const Value*> stored;
+    std::set<std::string> seen;  // one Func can stand for two nodes (running(x) is x while training)
     for (std::type_index node : order_) {
         const Value& value = values_.at(node);
-        if (value.kind == ValueKind::source || !scheduled.insert(value.func.name()).second) continue;
-        bool reused = uses_[node] > 1;
-        bool wanted = std::find(requested.begin(), requested.end(), value.func.name()) != requested.end();
-        if (value.kind != ValueKind::elementwise || reused || wanted) value.schedule();
+        if (value.kind == ValueKind::source || absorbed.count(value.func.name()) || !seen.insert(value.func.name()).second) continue;
+        if (value.kind != ValueKind::elementwise || !read_once(node) || wanted(value)) stored.push_back(&value);
     }
-    for (Func output : outputs_) schedule::elementwise(output, context_);
+    for (const Value* value : stored)
+        if (value->gemm_chain.size() >= 2)
+            if (const Value* gemm = fusable_gemm(value->gemm_chain)) {
+                epilogue_of[value->func.name()] = gemm;
+                absorbed.insert(gemm->func.name());
+            }
+
+    auto run_gemm_in = [&](const Value& gemm, Func consumer) {
+        const FuncSchedule knobs = context_.knobs(gemm.func, LoopKind::gemm);
+        gemm.schedule_into(knobs, consumer);
+        applied_[plan_key(gemm.func)] = knobs;
+    };
+    for (const Value* value : stored) {
+        const std::string& name = value->func.name();
+        if (absorbed.count(name)) continue;
+        if (auto fused = epilogue_of.find(name); fused != epilogue_of.end()) {
+            run_gemm_in(*fused->second, value->func);
+            continue;
+        }
+        const FuncSchedule knobs = context_.knobs(value->func, loop_kind(value->kind));
+        value->schedule(knobs);
+        applied_[plan_key(value->func)] = knobs;
+    }
+    for (Func output : outputs_) {
+        if (auto fused = epilogue_of.find(output.name()); fused != epilogue_of.end()) {
+            run_gemm_in(*fused->second, output);
+            continue;
+        }
+        const FuncSchedule knobs = context_.knobs(output, LoopKind::elementwise);
+        schedule::elementwise(output, knobs, context_);
+        applied_[plan_key(output)] = knobs;
+    }
 }
 
-void Stage::compile(const std::string& directory, const std::string& function, const Target& target, const std::string& scheduler) {
+std::vector<Argument> Stage::halide_arguments() const {
     std::vector<Argument> arguments{context_.batch, context_.seed, context_.dropout};
     for (const ImageParam& buffer : buffers_) arguments.push_back(buffer);
+    return arguments;
+}
+
+Pipeline Stage::scheduled_pipeline(const Target& target, const std::string& scheduler) {
+    if (scheduled_) throw std::logic_error("stage " + name_ + " is already scheduled");
+    scheduled_ = true;
     Pipeline pipeline(outputs_);
     if (scheduler == "default") {
-        apply_default_schedule();
+        apply_plan();
     } else {  // a Halide autoscheduler, from the estimates every buffer and output carries
         context_.batch.set_estimate(128);
         context_.seed.set_estimate(0);
         context_.dropout.set_estimate(1);
-        const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+        const int cores = physical_core_count();
         pipeline.auto_schedule(scheduler, target, MachineParams(cores, 32 * 1024 * 1024, 40));
     }
+    return pipeline;
+}
+
+void Stage::compile(const std::string& directory, const std::string& function, const Target& target, const std::string& scheduler) {
+    Pipeline pipeline = scheduled_pipeline(target, scheduler);
+    const std::vector<Argument> arguments = halide_arguments();
     if (std::getenv("KILN_EMIT_STMT")) pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
     pipeline.compile_to_static_library(directory + "/" + function, arguments, function, target);
 }

@@ -15,7 +15,7 @@ Value lower(const dsl::BinaryInfo& info, LoweringContext& context, const Operand
         case dsl::BinaryKind::mul: f(context.col, context.row) = a * b; break;
         case dsl::BinaryKind::div: f(context.col, context.row) = a / b; break;
     }
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }, /*pointwise=*/true};
 }
 
 }  // namespace kiln::codegen

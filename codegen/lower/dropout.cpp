@@ -25,7 +25,7 @@ Value lower(const dsl::DropoutMaskInfo& info, LoweringContext& context, const Op
     Expr bits = mix_bits(mix_bits(mix_bits(context.seed ^ u32(info.layer)) + col) ^ (row * u32(0x9e3779b9u)));
     Expr mask = select((bits >> 8) < u32(dsl::keep_threshold(info.keep)), float(1.0 / info.keep), 0.0f);
     f(context.col, context.row) = select(context.dropout != 0, mask, 1.0f);
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
 }
 
 }  // namespace kiln::codegen

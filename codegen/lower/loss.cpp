@@ -46,7 +46,7 @@ Value lower(const dsl::LossInfo& info, LoweringContext& context, const Operands&
         total(c, r) = total(c, r) / (cast<float>(context.rows(z.shape)) * z.shape.cols);
     }
     const bool has_statistics = info.kind == dsl::LossKind::softmax_cross_entropy;
-    return {total, shape, ValueKind::reduction, [total, stats, has_statistics]() mutable {
+    return {total, shape, ValueKind::reduction, [total, stats, has_statistics](const FuncSchedule&) mutable {
                 total.compute_root();
                 if (has_statistics) stats.store();
             }};
@@ -56,16 +56,16 @@ Value lower(const dsl::SoftmaxInfo&, LoweringContext& context, const Operands& o
     RowStatistics stats = row_statistics(context, operands[0]);
     Func f(context.fresh_name("softmax"));
     f(context.col, context.row) = exp(operands[0].func(context.col, context.row) - stats.log_sum_exp(context.row));
-    return {f, shape, ValueKind::reduction, [f, stats, &context]() mutable {
+    return {f, shape, ValueKind::reduction, [f, stats, &context](const FuncSchedule& knobs) mutable {
                 stats.store();
-                schedule::elementwise(f, context);
+                schedule::elementwise(f, knobs, context);
             }};
 }
 
 Value lower(const dsl::OneHotInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("one_hot"));
     f(context.col, context.row) = select(context.col == operands[0].func(0, context.row), 1.0f, 0.0f);
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
 }
 
 }  // namespace kiln::codegen

@@ -1,8 +1,8 @@
 // Matrix product as a register-blocked GEMM, and transpose as an index swap.
 //
 // C(j, i) = Σ_k A(k, i) · B(j, k)   (Halide dims are innermost-first: column j, row i)
-// The accumulator is a 32×8 tile kept in registers; B is copied once into a zero-padded buffer
-// (columns rounded up to the tile) so whole tiles may be computed without reading out of bounds,
+// The accumulator is a tile kept in registers (32×8 by default; the knobs set it); B is copied once
+// into a zero-padded buffer (columns rounded up to the tile) so whole tiles may be computed without reading out of bounds,
 // and A's row index is clamped for the same reason. Only the output store is guarded. A B that is
 // already stored (a stage input or a materialized value) and a whole number of tiles wide is read
 // in place: no copy.
@@ -22,7 +22,9 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     RDom k(0, context.extent(a.shape.cols), "k");
 
     const bool stored = b.kind == ValueKind::source || b.kind == ValueKind::matmul || b.kind == ValueKind::reduction;
-    const bool copy_right = !stored || right_cols % schedule::gemm_tile_cols != 0;
+    Func output(context.fresh_name("matmul"));
+    const FuncSchedule knobs = context.knobs(output, LoopKind::gemm);
+    const bool copy_right = !stored || right_cols % knobs.tile_cols != 0;
     Func padded_right(context.fresh_name("matmul_right"));
     if (copy_right) padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
     else padded_right(j, i) = b.func(j, i);
@@ -32,7 +34,6 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     accumulator(j, i) = 0.0f;
     accumulator(j, i) += a.func(k, clamp(i, 0, last_row)) * padded_right(j, k);
 
-    Func output(context.fresh_name("matmul"));
     output(j, i) = accumulator(j, i);
 
     if (a.kind != ValueKind::source) context.materialize_requests.push_back(a.func.name());
@@ -44,13 +45,16 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     }
     (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
     schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k), copy_right};
-    return {output, shape, ValueKind::matmul, [parts, &context] { schedule::gemm(parts, context); }};
+    Value value{output, shape, ValueKind::matmul,
+                [parts, &context](const FuncSchedule& knobs) { schedule::gemm(parts, knobs, parts.output, context); }};
+    value.schedule_into = [parts, &context](const FuncSchedule& knobs, Func consumer) { schedule::gemm(parts, knobs, consumer, context); };
+    return value;
 }
 
 Value lower(const dsl::TransposeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("transpose"));
     f(context.col, context.row) = operands[0].func(context.row, context.col);
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
 }
 
 }  // namespace kiln::codegen

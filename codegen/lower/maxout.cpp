@@ -31,7 +31,7 @@ Value lower(const dsl::MaxoutInfo& info, LoweringContext& context, const Operand
         Expr offset = group_max(context, operands[0], group * info.pieces, info.pieces).second;
         f(c, context.row) = select(c - group * info.pieces == offset, context.at(operands[1], group, context.row), 0.0f);
     }
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
 }
 
 }  // namespace kiln::codegen

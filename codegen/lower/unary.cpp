@@ -29,13 +29,13 @@ Expr apply(dsl::UnaryKind kind, float alpha, Expr x) {
 Value lower(const dsl::UnaryInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name(std::string(info.kind == dsl::UnaryKind::sigmoid ? "sigmoid" : "unary")));
     f(context.col, context.row) = apply(info.kind, float(info.alpha), context.at(operands[0]));
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }, /*pointwise=*/true};
 }
 
 Value lower(const dsl::SelectInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("select"));
     f(context.col, context.row) = select(context.at(operands[0]) > 0.0f, context.at(operands[1]), context.at(operands[2]));
-    return {f, shape, ValueKind::elementwise, [f, &context] { schedule::elementwise(f, context); }};
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }, /*pointwise=*/true};
 }
 
 }  // namespace kiln::codegen

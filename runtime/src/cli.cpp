@@ -110,7 +110,7 @@ int lr_find_command(const ModelDescriptor& d, Options& o) {
     initialize(model.params(), d.params, o.finder.seed);
     LrFinderResult r = find_learning_rate(model, data.train, o.finder);
     if (!o.plot.empty()) {
-        PlotSpec spec{fmt::format("LR range test: {} ({})", d.name, o.finder.optimizer.name), "learning rate", "loss", true, {r.suggested_lr}};
+        PlotSpec spec{fmt::format("LR range test: {} ({})", d.name, o.finder.optimizer.name), "learning rate", "loss", true, false, {r.suggested_lr}};
         write_text_file(o.plot, line_plot_svg({{"loss", r.rates, r.losses}, {"smoothed", r.rates, r.smoothed}}, spec), "--plot");
     }
     if (!o.output.empty()) {
@@ -332,7 +332,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     Options o;
     CLI::App app{fmt::format("kiln model '{}': {} parameters, loss {}", model.name, model.parameter_count(), model.loss_kind)};
     app.require_subcommand(1);
-    app.add_option("--threads", o.threads, "worker threads for the generated kernels (default: all cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", o.threads, "worker threads for the generated kernels (default: one per physical core)")->check(CLI::NonNegativeNumber);
 
     auto* train = app.add_subcommand("train", "train from initialization; metrics as JSON lines, checkpoints as safetensors");
     train->add_option("--data", o.data, "IDX directory (e.g. /usr/share/datasets/fashion-mnist) or CSV file")->required();

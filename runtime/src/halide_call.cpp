@@ -4,6 +4,7 @@
 
 #include <mutex>
 
+#include "kiln/cpu.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln {
@@ -41,6 +42,7 @@ void initialize_halide_runtime(int threads) {
     std::call_once(once, [] {
         halide_set_error_handler(kiln_halide_error);
         install_caching_allocator();
+        halide_set_num_threads(physical_core_count());  // Halide's default counts SMT siblings as cores
     });
     if (threads > 0) halide_set_num_threads(threads);
 }

@@ -14,6 +14,7 @@
 #include "models/regularized.hpp"
 #include "regression.kiln.h"
 #include "regularized.kiln.h"
+#include "regularized_varied.kiln.h"
 #ifdef KILN_TEST_AUTOSCHEDULED
 #include "regularized_autoscheduled.kiln.h"
 #endif
@@ -137,6 +138,16 @@ TEST_CASE("batch norm, dropout, maxout, layer norm: stages match the reference i
     REQUIRE(kiln::models::regularized().states.size() == 2);
     for (int batch : {1, 3, 130}) {
         DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized(), regularized::network, batch, 41 + batch); }
+    }
+}
+
+TEST_CASE("a schedule plan with every knob off its default computes the same stages", "[codegen]") {
+    // schedules/regularized_varied.json: odd GEMM tiles (48×6, 16×3), unfused epilogues, 3- and
+    // 5-row tasks, 4- and 8-wide vectors. "tuned" proves the generator applied it (a stale plan
+    // would be ignored with a warning).
+    REQUIRE(kiln::models::regularized_varied().scheduler == "tuned");
+    for (int batch : {1, 3, 130}) {
+        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized_varied(), regularized::network, batch, 61 + batch); }
     }
 }
 

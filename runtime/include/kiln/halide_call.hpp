@@ -27,7 +27,8 @@ private:
     halide_buffer_t buffer_{};
 };
 
-// Installs kiln's error handler once (idempotent); sets the Halide thread pool size if > 0.
+// Installs kiln's error handler and allocator once, with one worker per physical core (idempotent);
+// sets the Halide thread pool size if threads > 0.
 void initialize_halide_runtime(int threads = 0);
 // Throws kiln::Error with what the generated code reported, if status is non-zero.
 void check_halide_status(int status, const std::string& what);

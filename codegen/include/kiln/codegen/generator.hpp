@@ -11,6 +11,7 @@
 
 #include "kiln/codegen/lower_expr.hpp"
 #include "kiln/codegen/stage.hpp"
+#include "kiln/codegen/tuner.hpp"
 
 namespace kiln::codegen {
 
@@ -20,8 +21,20 @@ struct GeneratorOptions {
     std::string model_name, output_directory, target;
     std::string scheduler = "default";  // or Mullapudi2016, Adams2019, Li2018
     std::string plugin;                 // the autoscheduler's plugin library
+    std::string schedule;               // a schedule plan (JSON); absent file: kiln's heuristics
+    // --tune: search the plan's knobs by JIT timing and write the best to `schedule`.
+    bool tune = false;
+    double budget_seconds = 120;
+    int tune_batch = 128;
+    std::vector<std::string> compare;  // autoscheduler plugins to time against, when tuning
 };
 GeneratorOptions parse_generator_options(int argc, char** argv);
+inline const std::vector<std::string> stage_names{"infer", "evaluate", "activations", "forward", "backward"};
+// The plan the options name, when it exists and was made for this network and target (a stale
+// plan is reported and ignored, so editing a network never breaks its build).
+ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);
+void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& stages, const ModelDescriptor& model,
+                    const GeneratorOptions& options);
 void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages, const GeneratorOptions& options);
 int report_generator_failure(const std::string& model, const std::exception& error);
 
@@ -103,6 +116,75 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
     return model;
 }
 
+// Builds any of a model's stages afresh: once each for the AOT build, and once per candidate
+// schedule when tuning (a scheduled Halide Func cannot be rescheduled). `record`, when given,
+// collects what the runtime needs to know (activation layers, the saved set).
+template <class P, class L>
+std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, const std::string& name, const LeafIndex& leaf_index,
+                                   const StageSchedule* plan, ModelDescriptor* record) {
+    using Mode = Stage::Mode;
+    if (name == "infer") {
+        auto stage = std::make_unique<Stage>(name, Mode::inference, plan);
+        stage->add_output(lower_node(*stage, P{}, leaf_index), Role::prediction, 0, "prediction");
+        return stage;
+    }
+    if (name == "evaluate") {
+        auto stage = std::make_unique<Stage>(name, Mode::inference, plan);
+        stage->add_output(lower_node(*stage, L{}, leaf_index), Role::loss, 0, "loss");
+        return stage;
+    }
+    if (name == "activations") {
+        auto stage = std::make_unique<Stage>(name, Mode::inference, plan);
+        int layers = 0;
+        hana::for_each(dsl::topological_order(P{}), [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::UnaryKind::relu>>) {
+                const std::string layer = "relu_" + std::to_string(layers + 1);
+                if (record) record->activation_layers.push_back({layer, Node::shape.cols, dsl::to_string(Node{})});
+                stage->add_output(lower_node(*stage, Node{}, leaf_index), Role::activation, layers++, layer);
+            }
+        });
+        if (layers == 0)  // a stage needs an output: the prediction, unused
+            stage->add_output(lower_node(*stage, P{}, leaf_index), Role::prediction, 0, "prediction");
+        return stage;
+    }
+    if (name == "forward") {
+        auto stage = std::make_unique<Stage>(name, Mode::training, plan);
+        stage->add_output(lower_node(*stage, L{}, leaf_index), Role::loss, 0, "loss");
+        hana::for_each(dsl::topological_order(L{}), [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            if constexpr (dsl::is_running<Node>)
+                stage->add_output(lower_node(*stage, Node{}, leaf_index), Role::state_update, leaf_index.state(Node::op::name),
+                                  "batch_" + c_identifier(Node::op::name));
+        });
+        int index = 0;
+        hana::for_each(dsl::saved_set(network), [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            stage->add_output(lower_node(*stage, Node{}, leaf_index), Role::saved, index, "saved_" + std::to_string(index));
+            if (record) record->saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
+            ++index;
+        });
+        return stage;
+    }
+    if (name == "backward") {
+        auto stage = std::make_unique<Stage>(name, Mode::training, plan);
+        int index = 0;
+        hana::for_each(dsl::saved_set(network), [&](auto t) {
+            using Node = dsl::node_of<decltype(t)>;
+            const std::string saved = "saved_" + std::to_string(index);
+            stage->remember(typeid(Node), stage->buffer_argument(Role::saved, index++, saved, Node::shape, Halide::Float(32)));
+        });
+        auto gradients = dsl::grad(L{});
+        hana::for_each(dsl::parameters(L{}), [&](auto t) {
+            using Op = typename dsl::node_of<decltype(t)>::op;
+            stage->add_output(lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index), Role::gradient, leaf_index.param(Op::name),
+                              "gradient_" + c_identifier(Op::name));
+        });
+        return stage;
+    }
+    throw std::logic_error("unknown stage " + name);
+}
+
 template <class P, class L>
 int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
     GeneratorOptions options = parse_generator_options(argc, argv);
@@ -117,57 +199,27 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
         };
         LeafIndex leaf_index{[&](std::string_view name) { return position(model.params, name, "parameter"); },
                              [&](std::string_view name) { return position(model.states, name, "running statistic"); }};
-        auto saved = dsl::saved_set(network);
-        auto gradients = dsl::grad(L{});
-        using Mode = Stage::Mode;
-
-        Stage infer("infer", Mode::inference);
-        infer.add_output(lower_node(infer, P{}, leaf_index), Role::prediction, 0, "prediction");
-        Stage evaluate("evaluate", Mode::inference);
-        evaluate.add_output(lower_node(evaluate, L{}, leaf_index), Role::loss, 0, "loss");
-
-        Stage activations("activations", Mode::inference);
-        hana::for_each(dsl::topological_order(P{}), [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::UnaryKind::relu>>) {
-                const int i = int(model.activation_layers.size());
-                model.activation_layers.push_back({"relu_" + std::to_string(i + 1), Node::shape.cols, dsl::to_string(Node{})});
-                activations.add_output(lower_node(activations, Node{}, leaf_index), Role::activation, i, "relu_" + std::to_string(i + 1));
-            }
-        });
-        if (model.activation_layers.empty())  // a stage needs an output: the prediction, unused
-            activations.add_output(lower_node(activations, P{}, leaf_index), Role::prediction, 0, "prediction");
-
-        Stage forward("forward", Mode::training);
-        forward.add_output(lower_node(forward, L{}, leaf_index), Role::loss, 0, "loss");
-        hana::for_each(dsl::topological_order(L{}), [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            if constexpr (dsl::is_running<Node>)
-                forward.add_output(lower_node(forward, Node{}, leaf_index), Role::state_update, leaf_index.state(Node::op::name),
-                                   "batch_" + c_identifier(Node::op::name));
-        });
-        Stage backward("backward", Mode::training);
-        int index = 0;
-        hana::for_each(saved, [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            const std::string name = "saved_" + std::to_string(index);
-            forward.add_output(lower_node(forward, Node{}, leaf_index), Role::saved, index, name);
-            backward.remember(typeid(Node), backward.buffer_argument(Role::saved, index, name, Node::shape, Halide::Float(32)));
-            model.saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
-            ++index;
-        });
-        hana::for_each(dsl::parameters(L{}), [&](auto t) {
-            using Op = typename dsl::node_of<decltype(t)>::op;
-            const int i = leaf_index.param(Op::name);
-            backward.add_output(lower_node(backward, gradients[dsl::name<Op::fixed_name>], leaf_index), Role::gradient, i,
-                                "gradient_" + c_identifier(Op::name));
-        });
-
-        Halide::Target target(options.target);
-        target = target.with_feature(Halide::Target::NoRuntime);
-        for (Stage* stage : {&infer, &evaluate, &activations, &forward, &backward})
-            stage->compile(options.output_directory, options.model_name + "_" + stage->name(), target, options.scheduler);
-        write_descriptor(model, {&infer, &evaluate, &activations, &forward, &backward}, options);
+        const Halide::Target target = Halide::Target(options.target).with_feature(Halide::Target::NoRuntime);
+        if (options.tune) {
+            auto factory = [&](const std::string& stage) -> StageFactory {
+                return [&, stage](const StageSchedule* plan) { return build_stage(network, stage, leaf_index, plan, nullptr); };
+            };
+            std::vector<std::pair<std::string, StageFactory>> stages;
+            for (const std::string& stage : stage_names) stages.emplace_back(stage, factory(stage));
+            tune_and_write(stages, model, options);
+            return 0;
+        }
+        const ModelSchedule plan = load_plan(model, options);
+        if (!plan.stages.empty()) model.scheduler = "tuned";
+        std::vector<std::unique_ptr<Stage>> stages;
+        for (const std::string& name : stage_names) {
+            auto found = plan.stages.find(name);
+            stages.push_back(build_stage(network, name, leaf_index, found == plan.stages.end() ? nullptr : &found->second, &model));
+            stages.back()->compile(options.output_directory, options.model_name + "_" + name, target, options.scheduler);
+        }
+        std::vector<const Stage*> compiled;
+        for (const auto& stage : stages) compiled.push_back(stage.get());
+        write_descriptor(model, compiled, options);
         return 0;
     } catch (const std::exception& error) {
         return report_generator_failure(options.model_name, error);

@@ -39,6 +39,25 @@ Value lower_leaf(Stage& stage, const LeafIndex& index) {
     }
 }
 
+// A GEMM starts a chain; a pointwise value of the same shape computed from exactly one chained
+// operand extends it. The stage may then run the GEMM inside the chain's last stored value.
+inline void note_gemm_chain(Value& value, std::type_index node, const Operands& operands) {
+    if (value.kind == ValueKind::matmul) {
+        value.gemm_chain = {node};
+        return;
+    }
+    if (!value.pointwise) return;
+    const Value* chained = nullptr;
+    for (const Value& operand : operands) {
+        if (operand.gemm_chain.empty() || operand.shape != value.shape) continue;
+        if (chained) return;  // two GEMMs meet here: neither is fused
+        chained = &operand;
+    }
+    if (!chained) return;
+    value.gemm_chain = chained->gemm_chain;
+    value.gemm_chain.push_back(node);
+}
+
 template <dsl::Expression E>
 Value lower_node(Stage& stage, E node, const LeafIndex& index) {
     if (const Value* known = stage.find(typeid(E))) return *known;
@@ -54,6 +73,7 @@ Value lower_node(Stage& stage, E node, const LeafIndex& index) {
         Operands operands;
         boost::hana::for_each(dsl::children(node), [&](auto child) { operands.push_back(lower_node(stage, child, index)); });
         value = lower(E::op::lowering, stage.context(), operands, E::shape);
+        note_gemm_chain(value, typeid(E), operands);
     }
     return stage.remember(typeid(E), std::move(value));
 }

@@ -1,6 +1,7 @@
 // One pipeline stage (infer, forward or backward): its buffer arguments with their roles, the
 // lowered values memoized by node type, its outputs, and compilation to a static library.
 #pragma once
+#include <optional>
 #include <typeindex>
 #include <unordered_map>
 #include <vector>
@@ -22,7 +23,11 @@ struct StageArgument {
 class Stage {
 public:
     enum class Mode { training, inference };
-    Stage(std::string name, Mode mode) : name_(std::move(name)) { context_.training = mode == Mode::training; }
+    // `plan`: knobs by Func name (null or missing entries: the defaults); must outlive the stage.
+    Stage(std::string name, Mode mode, const StageSchedule* plan = nullptr) : name_(std::move(name)) {
+        context_.training = mode == Mode::training;
+        context_.plan = plan;
+    }
     bool training() const { return context_.training; }
 
     LoweringContext& context() { return context_; }
@@ -39,13 +44,24 @@ public:
 
     // In call order: the inputs (scalars, then buffers in creation order), then the outputs.
     std::vector<StageArgument> arguments() const;
-    // Schedules the stage — kiln's hand schedules ("default") or the named Halide autoscheduler
-    // (its plugin loaded) — then writes <directory>/<function>.a and .h (no Halide runtime inside).
+    // Schedules the stage — from its plan ("default": the plan's knobs, else kiln's heuristics) or
+    // by the named Halide autoscheduler (its plugin loaded) — and returns its pipeline. Once.
+    Halide::Pipeline scheduled_pipeline(const Halide::Target& target, const std::string& scheduler = "default");
+    // scheduled_pipeline, then writes <directory>/<function>.a and .h (no Halide runtime inside).
     void compile(const std::string& directory, const std::string& function, const Halide::Target& target,
                  const std::string& scheduler = "default");
+    // The knobs each stored Func got (after scheduled_pipeline with "default"): what a tuner varies.
+    const StageSchedule& applied() const { return applied_; }
+
+    // For JIT timing: the scalar and buffer arguments, and the shapes of buffers and outputs.
+    std::vector<Halide::Argument> halide_arguments() const;
+    const std::vector<Halide::ImageParam>& buffers() const { return buffers_; }
+    const std::vector<dsl::Shape>& buffer_shapes() const { return buffer_shapes_; }
+    const std::vector<dsl::Shape>& output_shapes() const { return output_shapes_; }
 
 private:
-    void apply_default_schedule();
+    void apply_plan();
+    bool read_once(std::type_index node) const { return uses_.at(node) == 1; }
 
     std::string name_;
     LoweringContext context_;
@@ -53,7 +69,11 @@ private:
     std::unordered_map<std::type_index, int> uses_;
     std::vector<std::type_index> order_;
     std::vector<Halide::ImageParam> buffers_;
+    std::vector<dsl::Shape> buffer_shapes_, output_shapes_;
     std::vector<Halide::Func> outputs_;
+    std::vector<std::type_index> output_nodes_;
+    StageSchedule applied_;
+    bool scheduled_ = false;
     std::vector<StageArgument> inputs_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}, {Role::dropout, 0, "dropout"}}, outputs_arguments_;
 };
 

@@ -1,0 +1,45 @@
+// A schedule as plain data: per materialized Func, the knobs its loops are built from. Lowering
+// names Funcs deterministically, so one network always yields the same names and a plan written
+// for it (by `<model>_tune`, or by hand) applies to every build. A Func the plan does not mention
+// gets kiln's hand heuristics (FuncSchedule::defaults).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kiln::codegen {
+
+enum class LoopKind { elementwise, reduction, gemm };
+std::string_view loop_kind_name(LoopKind);
+
+struct FuncSchedule {
+    LoopKind kind = LoopKind::elementwise;
+    int vector_width = 16;   // floats per SIMD vector (16: one AVX-512 register)
+    int rows_per_task = 8;   // rows per parallel task; a GEMM reuses its right operand's column strip across them
+    int tile_cols = 32;      // GEMM register tile: tile_cols/vector_width × tile_rows accumulators
+    int tile_rows = 8;
+    bool fuse_epilogue = true;  // GEMM: computed tile by tile inside its pointwise consumer (bias, activation, output)
+
+    static FuncSchedule defaults(LoopKind kind) { return {kind}; }
+    // Empty when the knobs are consistent, else what is wrong ("tile_cols 40 is not a multiple of …").
+    std::string problem() const;
+    bool operator==(const FuncSchedule&) const = default;
+};
+
+using StageSchedule = std::map<std::string, FuncSchedule>;  // Func name → knobs
+
+struct ModelSchedule {
+    std::string model, target;  // target "any": knobs valid everywhere (hand-written plans, tests)
+    std::string network;  // fingerprint of the graph the plan was made for
+    std::map<std::string, StageSchedule> stages;
+    std::string report_json = "{}";  // what the tuner measured, kept for people (not read back)
+};
+
+// A short hash of the model's graph listing: a plan made for another network is stale.
+std::string network_fingerprint(const std::vector<std::string>& graph);
+// Throws std::runtime_error naming the file and the field when the JSON is malformed.
+ModelSchedule read_schedule(const std::string& path);
+// Written to a temporary file and renamed over `path`, so a reader never sees half a plan.
+void write_schedule(const ModelSchedule& schedule, const std::string& path);
+
+}  // namespace kiln::codegen
