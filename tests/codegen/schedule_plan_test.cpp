@@ -1,0 +1,93 @@
+// Schedule plans as data: JSON round trip, clear errors naming the field, knob consistency, and
+// the tuner's neighbourhood staying inside the valid knobs.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "kiln/codegen/tuner.hpp"
+
+namespace {
+
+using namespace kiln::codegen;
+
+std::string temporary_path(const std::string& name) { return (std::filesystem::temp_directory_path() / name).string(); }
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+TEST_CASE("a plan survives a JSON round trip", "[codegen][schedule]") {
+    ModelSchedule plan{"m", "x86-64-linux", "0123456789abcdef"};
+    FuncSchedule gemm = FuncSchedule::defaults(LoopKind::gemm);
+    gemm.tile_cols = 48;
+    gemm.tile_rows = 6;
+    gemm.rows_per_task = 24;
+    gemm.fuse_epilogue = false;
+    FuncSchedule loop = FuncSchedule::defaults(LoopKind::reduction);
+    loop.rows_per_task = 3;
+    loop.vector_width = 8;
+    plan.stages["forward"]["n0_matmul"] = gemm;
+    plan.stages["backward"]["n7_sum_rows"] = loop;
+    plan.report_json = R"({"note":"x"})";
+    const std::string path = temporary_path("kiln_plan_roundtrip.json");
+    write_schedule(plan, path);
+    const ModelSchedule read = read_schedule(path);
+    CHECK(read.model == "m");
+    CHECK(read.target == "x86-64-linux");
+    CHECK(read.network == "0123456789abcdef");
+    CHECK(read.stages.at("forward").at("n0_matmul") == gemm);
+    CHECK(read.stages.at("backward").at("n7_sum_rows") == loop);
+    CHECK(!std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_CASE("bad plans are refused with the file and field named", "[codegen][schedule]") {
+    const std::string path = temporary_path("kiln_plan_bad.json");
+    auto refused = [&](const std::string& stages, const std::string& expected) {
+        write_text(path, R"({"model": "m", "target": "t", "network": "n", "stages": )" + stages + "}");
+        INFO(stages);
+        REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains(expected));
+    };
+    refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_cols": 40}}})", "stages.infer.n0_matmul: tile_cols 40 must be a multiple of vector_width 16");
+    refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_rows": 6}}})", "rows_per_task 8 must be a multiple of tile_rows 6");
+    refused(R"({"infer": {"n1": {"kind": "tiled"}}})", "stages.infer.n1.kind: expected elementwise, reduction or gemm");
+    refused(R"({"infer": {"n1": {"kind": "elementwise", "unroll": 2}}})", "stages.infer.n1: unknown knob \"unroll\"");
+    refused(R"({"infer": {"n1": {"kind": "elementwise", "rows_per_task": "8"}}})", "stages.infer.n1.rows_per_task: expected an integer");
+    refused(R"({"infer": {"n1": {"kind": "elementwise", "vector_width": 12}}})", "vector_width must be 4, 8 or 16");
+    refused(R"({"infer": {"n1": {"rows_per_task": 8}}})", "stages.infer.n1: missing \"kind\"");
+    write_text(path, "{\"model\": ");
+    REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("not valid JSON"));
+    write_text(path, R"({"model": "m", "stages": {}})");
+    REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("target"));
+    REQUIRE_THROWS_WITH(read_schedule(temporary_path("kiln_no_such_plan.json")), Catch::Contains("cannot read schedule"));
+}
+
+TEST_CASE("the tuner's neighbours are valid knobs that differ in one knob", "[codegen][schedule]") {
+    for (LoopKind kind : {LoopKind::elementwise, LoopKind::reduction, LoopKind::gemm}) {
+        const FuncSchedule start = FuncSchedule::defaults(kind);
+        const std::vector<FuncSchedule> candidates = neighbours(start);
+        REQUIRE(candidates.size() >= 5);
+        for (const FuncSchedule& c : candidates) {
+            CHECK(c.problem().empty());
+            CHECK(!(c == start));
+            CHECK(c.kind == kind);
+            if (kind == LoopKind::gemm) CHECK(c.tile_cols / c.vector_width * c.tile_rows <= 30);  // no register spills
+        }
+    }
+    // Changing the tile height keeps the number of row tiles per task.
+    FuncSchedule gemm = FuncSchedule::defaults(LoopKind::gemm);
+    gemm.rows_per_task = 4 * gemm.tile_rows;
+    bool saw_six = false;
+    for (const FuncSchedule& c : neighbours(gemm))
+        if (c.tile_rows == 6) {
+            saw_six = true;
+            CHECK(c.rows_per_task == 24);
+        }
+    CHECK(saw_six);
+}
+
+TEST_CASE("a network fingerprint changes with the graph", "[codegen][schedule]") {
+    const std::vector<std::string> graph{"x  [N×4] (input)", "%0 = x·W  [N×3]"};
+    CHECK(network_fingerprint(graph) == network_fingerprint(graph));
+    CHECK(network_fingerprint(graph) != network_fingerprint({"x  [N×4] (input)", "%0 = x·W  [N×2]"}));
+    CHECK(network_fingerprint(graph).size() == 16);
+}

@@ -1,0 +1,27 @@
+# Runs a model's generator in --tune mode with a small budget, then as the build does with the
+# plan it wrote, and checks the plan and the generator's use of it.
+file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
+set(plan ${DIR}/regression.json)
+execute_process(COMMAND ${GENERATOR} --name regression --output ${DIR} --target ${TARGET} --schedule ${plan} --tune --budget 4 --tune-batch 64
+                RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "tuning failed (${status}): ${output} ${errors}")
+endif()
+foreach(stage infer evaluate activations forward backward)
+  if(NOT output MATCHES "${stage} +default [0-9.]+ ms, tuned [0-9.]+ ms")
+    message(FATAL_ERROR "no timing line for stage ${stage} in: ${output}")
+  endif()
+endforeach()
+file(READ ${plan} json)
+string(JSON kind GET ${json} stages infer n0_matmul kind)
+string(JSON tuned_ms GET ${json} report stages backward tuned_ms)
+if(NOT kind STREQUAL "gemm" OR tuned_ms LESS_EQUAL 0)
+  message(FATAL_ERROR "the plan lacks the infer GEMM or the backward timing: ${json}")
+endif()
+execute_process(COMMAND ${GENERATOR} --name regression --output ${DIR} --target ${TARGET} --schedule ${plan}
+                RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+file(READ ${DIR}/regression.kiln.h descriptor)
+if(NOT status EQUAL 0 OR NOT descriptor MATCHES "d.scheduler = R\"kiln\\(tuned\\)kiln\"")
+  message(FATAL_ERROR "the generator did not compile with the tuned plan (${status}): ${errors}")
+endif()
