@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# kiln's hand schedules against each Halide autoscheduler, same models, interleaved rounds, via each
-# binary's `bench` subcommand (per-stage ms, GEMM GFLOP/s, % of the machine's measured FMA peak).
+# kiln's tuned plans against its hand heuristics and each Halide autoscheduler, same models,
+# interleaved rounds, via each binary's `bench` subcommand (per-stage ms, GEMM GFLOP/s, % of the machine's measured FMA peak).
 # Needs a build with -DKILN_BUILD_BENCH=ON. Usage: bash bench/schedules.sh [build-directory] [rounds]
 set -euo pipefail
 build=${1:-build}
@@ -10,7 +10,7 @@ for ((r = 1; r <= rounds; ++r)); do
   for model in fashion_mlp wide_mlp; do
     batch=128
     [[ $model == wide_mlp ]] && batch=256
-    for variant in "" _mullapudi2016 _adams2019 _li2018; do
+    for variant in "" _default _mullapudi2016 _adams2019 _li2018; do
       binary="$build/bench/$model$variant"
       [[ $model$variant == fashion_mlp ]] && binary="$build/examples/fashion_mlp"
       [[ -x $binary ]] || continue
@@ -32,8 +32,8 @@ print(f"{'model':<26}{'scheduler':<15}{'stage':<18}{'ms':>9}{'% peak':>9}{'vs de
 for (model, scheduler, stage), values in sorted(ms.items()):
     t = statistics.median(v[0] for v in values)
     p = statistics.median(v[1] for v in values)
-    base_model = model.split("_mullapudi")[0].split("_adams")[0].split("_li2018")[0]
-    base = ms.get((base_model, "default", stage))
+    base_model = model.split("_mullapudi")[0].split("_adams")[0].split("_li2018")[0].split("_default")[0]
+    base = ms.get((base_model + "_default", "default", stage))
     ratio = statistics.median(v[0] for v in base) / t if base else float("nan")
     print(f"{model:<26}{scheduler:<15}{stage:<18}{t:>9.3f}{p:>8.1f}%{ratio:>11.2f}x")
 PY

@@ -1,5 +1,5 @@
 # kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [AUTOSCHEDULER <name>]
-#                [SCHEDULE <plan.json>|default] [LIBRARY_ONLY])
+#                [SCHEDULE <plan.json>|default] [TUNE_BATCH <rows>] [LIBRARY_ONLY])
 #
 # Generates NAME's kernels from the network declared in HEADER (default expression: `network`)
 # and builds the model binary NAME (unless LIBRARY_ONLY). Schedules come from the plan SCHEDULE
@@ -9,15 +9,16 @@
 #   NAME_gen      the generator (links libHalide; runs at build time only)
 #   NAME_kernels  the generated static libraries + NAME.kiln.h descriptor (no libHalide)
 #   NAME          the model binary: train | eval | predict | grad | summary | bench | …
-#   NAME_tune     the autotuner: times schedule candidates on this machine for KILN_TUNE_BUDGET
-#                 seconds, writes the plan to SCHEDULE; the next build compiles with it
+#   NAME_tune     the autotuner: times schedule candidates on this machine at TUNE_BATCH rows
+#                 (default KILN_TUNE_BATCH) for KILN_TUNE_BUDGET seconds, writes the plan to
+#                 SCHEDULE; the next build compiles with it
 set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(KILN_TUNE_BUDGET 120 CACHE STRING "seconds <model>_tune spends searching schedules")
 set(KILN_TUNE_BATCH 128 CACHE STRING "batch size <model>_tune times stages at")
 set(KILN_TUNE_COMPARE "Mullapudi2016;Adams2019" CACHE STRING "Halide autoschedulers <model>_tune times for comparison")
 
 function(kiln_add_model name)
-  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE" "" ${ARGN})
+  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE;TUNE_BATCH" "" ${ARGN})
   set(scheduler_flags)
   set(scheduler_depends)
   if(ARG_AUTOSCHEDULER)
@@ -75,6 +76,9 @@ function(kiln_add_model name)
   add_custom_target(${name}_generate DEPENDS ${outputs})
 
   if(plan_flags)
+    if(NOT ARG_TUNE_BATCH)
+      set(ARG_TUNE_BATCH ${KILN_TUNE_BATCH})
+    endif()
     set(compare_flags)
     foreach(autoscheduler ${KILN_TUNE_COMPARE})
       if(TARGET Halide::${autoscheduler})
@@ -86,7 +90,7 @@ function(kiln_add_model name)
     add_custom_target(${name}_tune
       COMMAND ${CMAKE_COMMAND} -E make_directory ${plan_dir}
       COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${plan_flags} --tune
-              --budget ${KILN_TUNE_BUDGET} --tune-batch ${KILN_TUNE_BATCH} ${compare_flags}
+              --budget ${KILN_TUNE_BUDGET} --tune-batch ${ARG_TUNE_BATCH} ${compare_flags}
       COMMAND ${CMAKE_COMMAND} -E remove ${dir}/${name}.kiln.h
       DEPENDS ${name}_gen
       COMMENT "kiln: tuning ${name}'s schedules for ${KILN_TUNE_BUDGET} s"

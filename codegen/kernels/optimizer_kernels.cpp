@@ -44,13 +44,14 @@ public:
         update.output_buffers()[0].dim(0).set_min(0).set_extent(param.dim(0).extent());
         for (OutputImageParam out : update.output_buffers()) out.dim(0).set_stride(1);
         Var outer("outer"), inner("inner");
-        update.split(i, outer, inner, block, TailStrategy::GuardWithIf)
-            .vectorize(inner, vector_width, TailStrategy::GuardWithIf)
-            .parallel(outer);
+        update.split(i, outer, inner, block, TailStrategy::GuardWithIf).vectorize(inner, vector_width, TailStrategy::GuardWithIf);
         std::vector<Argument> arguments{param};
         for (const ImageParam& s : state) arguments.push_back(s);
         arguments.insert(arguments.end(), {grad, lr, weight_decay, grad_scale, clip});
         arguments.insert(arguments.end(), extra.begin(), extra.end());
+        // <name>_serial: the same loops on the calling thread (small arenas: no thread wake-ups).
+        update.compile_to_static_library(directory + "/" + name_ + "_serial", arguments, name_ + "_serial", target);
+        update.parallel(outer);
         update.compile_to_static_library(directory + "/" + name_, arguments, name_, target);
     }
 
@@ -95,16 +96,18 @@ void generate_all(const std::string& dir, const Target& target) {
         Expr u = rho * k.state[1](k.i) + (1.0f - rho) * delta * delta;
         k.compile({k.param(k.i) - k.lr * delta, s, u}, {rho, eps}, dir, target);
     }
-    {  // Adam (coupled L2) and AdamW (decoupled: p ← p·(1 − lr·wd) first), bias corrections c1, c2
-        // from the host: m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − lr·(m/c1)/(√(v/c2) + ε)
+    {  // Adam (coupled L2) and AdamW (decoupled: p ← p·(1 − lr·wd) first), bias corrections c1, c2:
+        // m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − lr·(m/c1)/(√(v/c2) + ε), computed as
+        // p − (lr/c1)·m/(√v·(1/√c2) + ε) with lr/c1 and 1/√c2 from the host: one division per element.
         for (bool decoupled : {false, true}) {
             Kernel k(decoupled ? "kiln_adamw_update" : "kiln_adam_update", {"m", "v"});
-            Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c1("bias_correction1"), c2("bias_correction2");
+            Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), step("lr_over_bias_correction1"),
+                inverse_root_c2("inverse_sqrt_bias_correction2");
             Expr g = decoupled ? k.clipped_gradient() : k.l2_gradient();
             Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
             Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
             Expr p = decoupled ? k.param(k.i) * (1.0f - k.lr * k.weight_decay) : k.param(k.i);
-            k.compile({p - k.lr * (m / c1) / (sqrt(v / c2) + eps), m, v}, {beta1, beta2, eps, c1, c2}, dir, target);
+            k.compile({p - step * m / (sqrt(v) * inverse_root_c2 + eps), m, v}, {beta1, beta2, eps, step, inverse_root_c2}, dir, target);
         }
     }
     {  // NAdam (Dozat; PyTorch's momentum schedule μ_t computed on the host):

@@ -34,7 +34,9 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
     std::vector<double> weights;
     for (const auto& [name, build] : stages) {
         std::unique_ptr<Stage> stage = build(nullptr);
-        weights.push_back(time_stage(*stage, stage->scheduled_pipeline(target), options.tune_batch, target, 0.05));
+        Halide::Pipeline pipeline = stage->scheduled_pipeline(target);
+        StageRunner runner(std::move(stage), pipeline, options.tune_batch, target);
+        weights.push_back(time_stage(runner, 0.05));
     }
     double total = 0;
     for (double& w : weights) total += w;
@@ -46,22 +48,28 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
     nlohmann::json report{{"batch", options.tune_batch}, {"threads", threads}, {"budget_seconds", options.budget_seconds}, {"stages", {}}};
     std::cout << "kiln tune " << model.name << ": batch " << options.tune_batch << ", " << threads << " threads, budget "
               << options.budget_seconds << " s\n";
+    StageSchedule found;  // every stage's knobs so far, by Func name: hints for the next stages
     for (std::size_t s = 0; s < stages.size(); ++s) {
         const auto& [name, build] = stages[s];
-        const TuneResult result = tune_stage(build, options.tune_batch, target, options.budget_seconds * weights[s] / total);
+        const TuneResult result = tune_stage(build, options.tune_batch, target, options.budget_seconds * weights[s] / total, found);
         schedule.stages[name] = result.plan;
+        for (const auto& [func, knobs] : result.plan) found[func] = knobs;
         report["stages"][name] = {{"default_ms", result.default_ms}, {"tuned_ms", result.tuned_ms}, {"candidates", result.candidates}};
         std::cout << "  " << std::setw(12) << std::left << name << std::right << std::fixed << std::setprecision(3) << " default "
                   << result.default_ms << " ms, tuned " << result.tuned_ms << " ms (" << std::setprecision(2)
                   << result.default_ms / result.tuned_ms << "x, " << result.candidates << " candidates)\n";
     }
+    schedule.report_json = report.dump();
+    write_schedule(schedule, options.schedule);  // the plan is safe before the (slow) comparisons
     for (const std::string& entry : options.compare) {
         const auto [scheduler, plugin] = autoscheduler_entry(entry);
         Halide::load_plugin(plugin);
         for (const auto& [name, build] : stages) {
             try {
                 std::unique_ptr<Stage> stage = build(nullptr);
-                const double ms = time_stage(*stage, stage->scheduled_pipeline(target, scheduler), options.tune_batch, target, 0.3);
+                Halide::Pipeline pipeline = stage->scheduled_pipeline(target, scheduler);
+                StageRunner runner(std::move(stage), pipeline, options.tune_batch, target);
+                const double ms = time_stage(runner, 0.3);
                 report["stages"][name][scheduler + "_ms"] = ms;
                 std::cout << "  " << std::setw(12) << std::left << name << std::right << " " << scheduler << " " << std::setprecision(3) << ms
                           << " ms\n";

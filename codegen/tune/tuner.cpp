@@ -12,42 +12,54 @@ namespace kiln::codegen {
 using namespace Halide;
 using Clock = std::chrono::steady_clock;
 
-double time_stage(Stage& stage, Pipeline pipeline, int batch, const Target& target, double seconds) {
+StageRunner::StageRunner(std::unique_ptr<Stage> stage, Pipeline pipeline, int batch, const Target& target)
+    : stage_(std::move(stage)), pipeline_(pipeline), target_(target) {
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> value(0.1f, 1.0f);  // positive: variances, logs and roots stay finite
     auto rows = [&](dsl::Shape shape) { return shape.batched() ? batch : shape.rows; };
-    ParamMap params;
-    params.set(stage.context().batch, batch);
-    params.set(stage.context().seed, 1u);
-    params.set(stage.context().dropout, 1);
-    std::vector<Buffer<>> inputs;
-    for (std::size_t b = 0; b < stage.buffers().size(); ++b) {
-        const ImageParam& param = stage.buffers()[b];
-        const dsl::Shape shape = stage.buffer_shapes()[b];
+    params_.set(stage_->context().batch, batch);
+    params_.set(stage_->context().seed, 1u);
+    params_.set(stage_->context().dropout, 1);
+    for (std::size_t b = 0; b < stage_->buffers().size(); ++b) {
+        const ImageParam& param = stage_->buffers()[b];
+        const dsl::Shape shape = stage_->buffer_shapes()[b];
         Buffer<> buffer(param.type(), shape.cols, rows(shape));
         if (param.type() == Float(32)) Buffer<float>(buffer).for_each_value([&](float& v) { v = value(rng); });
         else Buffer<int32_t>(buffer).fill(0);  // labels: class 0 is always valid
-        params.set(param, buffer);
-        inputs.push_back(buffer);
+        params_.set(param, buffer);
+        inputs_.push_back(buffer);
     }
-    std::vector<Buffer<>> outputs;
-    for (dsl::Shape shape : stage.output_shapes()) outputs.push_back(Buffer<float>(shape.cols, rows(shape)));
-    Realization realization(outputs);
-    pipeline.compile_jit(target);
-    pipeline.realize(realization, target, params);  // warm: caches, thread pool, allocator
+    for (dsl::Shape shape : stage_->output_shapes()) outputs_.push_back(Buffer<float>(shape.cols, rows(shape)));
+    pipeline_.compile_jit(target_);
+    block_ms(0);  // warm: caches, thread pool, allocator
+}
+
+double StageRunner::block_ms(double seconds) {
+    Realization realization(outputs_);
+    const auto start = Clock::now();
+    int calls = 0;
+    double elapsed = 0;
+    do {
+        pipeline_.realize(realization, target_, params_);
+        ++calls;
+        elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (calls < 3 || elapsed < seconds);
+    return elapsed / calls * 1e3;
+}
+
+double time_stage(StageRunner& runner, double seconds) {
     double best = 1e30;
-    for (int block = 0; block < 5; ++block) {
-        const auto start = Clock::now();
-        int calls = 0;
-        double elapsed = 0;
-        do {
-            pipeline.realize(realization, target, params);
-            ++calls;
-            elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        } while (calls < 3 || elapsed < seconds / 5);
-        best = std::min(best, elapsed / calls);
+    for (int block = 0; block < 5; ++block) best = std::min(best, runner.block_ms(seconds / 5));
+    return best;
+}
+
+double time_ratio(StageRunner& candidate, StageRunner& incumbent, int rounds, double seconds_per_block) {
+    double best_candidate = 1e30, best_incumbent = 1e30;
+    for (int round = 0; round < rounds; ++round) {
+        best_incumbent = std::min(best_incumbent, incumbent.block_ms(seconds_per_block));
+        best_candidate = std::min(best_candidate, candidate.block_ms(seconds_per_block));
     }
-    return best * 1e3;
+    return best_candidate / best_incumbent;
 }
 
 std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
@@ -60,9 +72,10 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
     };
     if (knobs.kind == LoopKind::gemm) {
         const int blocks = std::max(1, knobs.rows_per_task / knobs.tile_rows);  // row tiles per task
-        for (int cols : {16, 32, 48, 64}) {
+        // Row blocking first: it decides how often the right operand's column strip is reloaded.
+        for (int tiles : {1, 2, 4, 8, 16}) {
             FuncSchedule c = knobs;
-            c.tile_cols = cols;
+            c.rows_per_task = knobs.tile_rows * tiles;
             offer(c);
         }
         for (int rows : {4, 6, 8, 12, 14}) {
@@ -71,9 +84,9 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
             c.rows_per_task = rows * blocks;
             offer(c);
         }
-        for (int tiles : {1, 2, 4, 8, 16}) {
+        for (int cols : {16, 32, 48, 64}) {
             FuncSchedule c = knobs;
-            c.rows_per_task = knobs.tile_rows * tiles;
+            c.tile_cols = cols;
             offer(c);
         }
         FuncSchedule c = knobs;
@@ -94,42 +107,70 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
     return result;
 }
 
-TuneResult tune_stage(const StageFactory& build, int batch, const Target& target, double budget_seconds) {
+TuneResult tune_stage(const StageFactory& build, int batch, const Target& target, double budget_seconds, const StageSchedule& hint) {
     const auto deadline = Clock::now() + std::chrono::duration<double>(budget_seconds);
-    TuneResult result;
     const bool verbose = std::getenv("KILN_TUNE_VERBOSE") != nullptr;
-    auto measure = [&](const StageSchedule* plan, StageSchedule& applied, double seconds) {
-        const auto started = Clock::now();
+    TuneResult result;
+    auto runner = [&](const StageSchedule* plan) {
         std::unique_ptr<Stage> stage = build(plan);
         Pipeline pipeline = stage->scheduled_pipeline(target);
-        const double ms = time_stage(*stage, pipeline, batch, target, seconds);
-        if (verbose) std::cerr << "    candidate: " << ms << " ms (" << std::chrono::duration<double>(Clock::now() - started).count() << " s to build and time)\n";
-        applied = stage->applied();
         ++result.candidates;
-        return ms;
+        return std::make_unique<StageRunner>(std::move(stage), pipeline, batch, target);
     };
-    StageSchedule defaults;
-    double best_ms = measure(nullptr, defaults, 0.05);
-    result.plan = defaults;
+    std::unique_ptr<StageRunner> defaults = runner(nullptr);
+    result.plan = defaults->stage().applied();
+    std::unique_ptr<StageRunner> incumbent;  // null: the defaults are the incumbent
+    auto best = [&]() -> StageRunner& { return incumbent ? *incumbent : *defaults; };
+
     std::vector<std::string> order;  // GEMMs first: they hold most of the time
-    for (const auto& [name, knobs] : defaults)
+    for (const auto& [name, knobs] : result.plan)
         if (knobs.kind == LoopKind::gemm) order.push_back(name);
-    for (const auto& [name, knobs] : defaults)
+    for (const auto& [name, knobs] : result.plan)
         if (knobs.kind != LoopKind::gemm) order.push_back(name);
-    // First-improvement hill climbing on each Func's knobs in turn, then again while any pass helped.
+    auto try_plan = [&](const StageSchedule& plan, const std::string& what) {
+        std::unique_ptr<StageRunner> candidate = runner(&plan);
+        double ratio = time_ratio(*candidate, best(), 3, 0.01);
+        if (ratio < 0.97) ratio = std::max(ratio, time_ratio(*candidate, best(), 5, 0.03));
+        if (verbose) std::cerr << "    " << what << ": " << ratio << "x the incumbent's time\n";
+        if (ratio >= 0.97) return false;
+        result.plan = candidate->stage().applied();
+        incumbent = std::move(candidate);
+        return true;
+    };
+    auto describe = [](const std::string& name, const FuncSchedule& k) {
+        return name + " " + std::string(loop_kind_name(k.kind)) + " rows " + std::to_string(k.rows_per_task) + " tile " +
+               std::to_string(k.tile_cols) + "x" + std::to_string(k.tile_rows) + " vector " + std::to_string(k.vector_width) +
+               (k.fuse_epilogue ? " fused" : " unfused");
+    };
+    // Head starts: what other stages found for the Funcs they share with this one, then (for
+    // stages with many GEMMs) the same row blocking and tile on every GEMM.
+    StageSchedule hinted = result.plan;
+    bool any_hint = false;
+    for (auto& [name, knobs] : hinted)
+        if (auto found = hint.find(name); found != hint.end() && found->second.kind == knobs.kind && !(found->second == knobs)) {
+            knobs = found->second;
+            any_hint = true;
+        }
+    if (any_hint) try_plan(hinted, "knobs other stages found");
+    for (auto [rows, cols] : {std::pair{32, 32}, {64, 32}, {32, 48}, {64, 48}}) {
+        if (Clock::now() >= deadline) break;
+        StageSchedule plan = result.plan;
+        for (auto& [name, knobs] : plan)
+            if (knobs.kind == LoopKind::gemm) knobs.rows_per_task = rows, knobs.tile_cols = cols;
+        try_plan(plan, "every GEMM: rows " + std::to_string(rows) + " tile " + std::to_string(cols) + "x8");
+    }
+    // First-improvement hill climbing on each Func's knobs in turn, then again while any pass
+    // helped. A candidate is timed alternately with the incumbent; it must be 3% faster, twice.
     for (bool improved = true; improved && Clock::now() < deadline;) {
         improved = false;
         for (const std::string& name : order) {
             for (bool moved = true; moved && result.plan.count(name);) {  // gone: a fused epilogue took it
                 moved = false;
-                for (const FuncSchedule& candidate : neighbours(result.plan.at(name))) {
+                for (const FuncSchedule& knobs : neighbours(result.plan.at(name))) {
                     if (Clock::now() >= deadline) break;
-                    StageSchedule plan = result.plan, applied;
-                    plan[name] = candidate;
-                    const double ms = measure(&plan, applied, 0.05);
-                    if (ms < best_ms * 0.97) {
-                        best_ms = ms;
-                        result.plan = applied;
+                    StageSchedule plan = result.plan;
+                    plan[name] = knobs;
+                    if (try_plan(plan, describe(name, knobs))) {
                         moved = improved = true;
                         break;
                     }
@@ -137,13 +178,17 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
             }
         }
     }
-    // Re-time both with longer runs, so the report compares like with like.
-    StageSchedule applied;
-    result.default_ms = measure(nullptr, applied, 0.3);
-    result.tuned_ms = measure(&result.plan, applied, 0.3);
-    if (result.tuned_ms > result.default_ms) {  // the search's win was noise: keep the defaults
-        result.plan = defaults;
-        result.tuned_ms = result.default_ms;
+    // The report: both timed the same way, alternating.
+    double tuned = 1e30, plain = 1e30;
+    for (int round = 0; round < 5; ++round) {
+        plain = std::min(plain, defaults->block_ms(0.05));
+        tuned = std::min(tuned, best().block_ms(0.05));
+    }
+    result.default_ms = plain;
+    result.tuned_ms = tuned;
+    if (tuned > plain) {  // the search's wins did not hold up: keep the defaults
+        result.plan = defaults->stage().applied();
+        result.tuned_ms = plain;
     }
     return result;
 }

@@ -70,6 +70,7 @@ BenchResult benchmark_model(Model& model, int batch, int iterations, uint64_t se
     add("evaluate", stage_flops(d.evaluate, batch), [&] { model.loss(data); });
     add("forward", stage_flops(d.forward, batch), [&] { model.training_loss(data, 1); });
     add("forward+backward", stage_flops(d.forward, batch) + stage_flops(d.backward, batch), [&] { model.forward_backward(data, 1, false); });
+    add("adam_update", 0, [&] { optimizer->step(model.params(), model.gradients()); });
     add("train_step", stage_flops(d.forward, batch) + stage_flops(d.backward, batch), [&] {
         model.forward_backward(data, 1, false);
         optimizer->step(model.params(), model.gradients());

@@ -210,7 +210,8 @@ int bench_command(const ModelDescriptor& d, Options& o) {
     fmt::print(stderr, "{:<18} {:>10} {:>12} {:>10}\n", "stage", "ms", "GEMM GFLOP/s", "% of peak");
     nlohmann::json stages = nlohmann::json::array();
     for (const StageTiming& s : r.stages) {
-        fmt::print(stderr, "{:<18} {:>10.3f} {:>12.1f} {:>9.1f}%\n", s.stage, s.milliseconds, s.gflops, s.percent_of_peak);
+        if (s.gflops > 0) fmt::print(stderr, "{:<18} {:>10.3f} {:>12.1f} {:>9.1f}%\n", s.stage, s.milliseconds, s.gflops, s.percent_of_peak);
+        else fmt::print(stderr, "{:<18} {:>10.3f} {:>12} {:>10}\n", s.stage, s.milliseconds, "-", "-");  // no GEMMs
         stages.push_back({{"stage", s.stage}, {"milliseconds", s.milliseconds}, {"gflops", s.gflops}, {"percent_of_peak", s.percent_of_peak}});
     }
     std::cout << nlohmann::json{{"model", d.name}, {"scheduler", d.scheduler}, {"batch", r.batch}, {"peak_gflops", r.peak_gflops}, {"stages", stages}}.dump()

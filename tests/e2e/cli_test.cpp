@@ -217,12 +217,13 @@ TEST_CASE("bench times every stage and relates it to the machine's FMA peak", "[
     INFO(r.output);
     REQUIRE(r.status == 0);
     nlohmann::json result = last_json_line(r.output);
-    CHECK(result["scheduler"] == "default");
+    CHECK((result["scheduler"] == "default" || result["scheduler"] == "tuned"));  // tuned: examples/schedules has a plan
     CHECK(result["peak_gflops"].get<double>() > 1);
-    REQUIRE(result["stages"].size() == 5);
+    REQUIRE(result["stages"].size() == 6);
     for (const auto& stage : result["stages"]) {
+        INFO(stage.dump());
         CHECK(stage["milliseconds"].get<double>() > 0);
-        CHECK(stage["gflops"].get<double>() > 0);
+        CHECK((stage["gflops"].get<double>() > 0) == (stage["stage"] != "adam_update"));  // the optimizer does no GEMM
         CHECK(stage["percent_of_peak"].get<double>() < 150);  // a FLOP count or a peak far off would show here
     }
 }

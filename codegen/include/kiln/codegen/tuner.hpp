@@ -16,16 +16,37 @@ namespace kiln::codegen {
 // Builds one stage afresh with the given plan (null: the defaults).
 using StageFactory = std::function<std::unique_ptr<Stage>(const StageSchedule* plan)>;
 
-// Milliseconds per call of a scheduled stage at `batch` rows, JIT-compiled for `target`, on
-// random inputs: the minimum over five blocks of calls, each at least `seconds`/5 long.
-double time_stage(Stage& stage, Halide::Pipeline pipeline, int batch, const Halide::Target& target, double seconds);
+// A scheduled stage JIT-compiled for `target`, with random inputs at `batch` rows, ready to time.
+class StageRunner {
+public:
+    StageRunner(std::unique_ptr<Stage> stage, Halide::Pipeline pipeline, int batch, const Halide::Target& target);
+    // Milliseconds per call, averaged over calls lasting at least `seconds` (at least 3 calls).
+    double block_ms(double seconds);
+    const Stage& stage() const { return *stage_; }
+
+private:
+    std::unique_ptr<Stage> stage_;
+    Halide::Pipeline pipeline_;
+    Halide::Target target_;
+    Halide::ParamMap params_;
+    std::vector<Halide::Buffer<>> inputs_, outputs_;
+};
+
+// Milliseconds per call: the fastest of five blocks, each at least `seconds`/5 long.
+double time_stage(StageRunner& runner, double seconds);
+// The ratio candidate/incumbent time, from `rounds` alternating blocks of each (the fastest block
+// of each side): a machine that slows down or speeds up affects both alike.
+double time_ratio(StageRunner& candidate, StageRunner& incumbent, int rounds, double seconds_per_block);
 
 struct TuneResult {
     StageSchedule plan;
     double default_ms = 0, tuned_ms = 0;
     int candidates = 0;
 };
-TuneResult tune_stage(const StageFactory& build, int batch, const Halide::Target& target, double budget_seconds);
+// `hint`: knobs found for other stages; Funcs of the same name and kind (stages share their
+// forward prefix, so its Funcs have the same names) are tried with them first.
+TuneResult tune_stage(const StageFactory& build, int batch, const Halide::Target& target, double budget_seconds,
+                      const StageSchedule& hint = {});
 
 // The knob values tried next to `knobs` (every other value of each knob, one knob at a time).
 std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs);
