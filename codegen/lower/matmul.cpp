@@ -4,8 +4,8 @@
 // The accumulator is a tile kept in registers (32×8 by default; the knobs set it); B is copied once
 // into a zero-padded buffer (columns rounded up to the tile) so whole tiles may be computed without reading out of bounds,
 // and A's row index is clamped for the same reason. Only the output store is guarded. A B that is
-// already stored (a stage input or a materialized value) and a whole number of tiles wide is read
-// in place: no copy.
+// stored (a stage input, or a value the GEMM asks the stage to store) and a whole number of tiles
+// wide is read in place: no copy.
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
 
@@ -21,10 +21,13 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     const int right_cols = b.shape.cols;
     RDom k(0, context.extent(a.shape.cols), "k");
 
-    const bool stored = b.kind == ValueKind::source || b.kind == ValueKind::matmul || b.kind == ValueKind::reduction;
+    // A computed right operand is stored rather than inlined into the padded copy: stored once, it
+    // is read in place when whole tiles fit, and a transpose gets its block-transpose schedule
+    // (inlined, Wᵀ would be gathered column by column: a third of a backward stage).
+    if (b.kind == ValueKind::elementwise) context.materialize_requests.push_back(b.func.name());
     Func output(context.fresh_name("matmul"));
     const FuncSchedule knobs = context.knobs(output, LoopKind::gemm);
-    const bool copy_right = !stored || right_cols % knobs.tile_cols != 0;
+    const bool copy_right = right_cols % knobs.tile_cols != 0;
     Func padded_right(context.fresh_name("matmul_right"));
     if (copy_right) padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
     else padded_right(j, i) = b.func(j, i);
@@ -51,10 +54,14 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     return value;
 }
 
+// Staged through a square block (dense vector loads of the operand's rows, then an in-register
+// transpose) when stored; see schedule::transpose.
 Value lower(const dsl::TransposeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("transpose"));
-    f(context.col, context.row) = operands[0].func(context.row, context.col);
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
+    Func block(plan_key(f) + "_block");  // named after f: the stage's Func numbering (plan keys) stays put
+    block(context.col, context.row) = operands[0].func(context.col, context.row);
+    f(context.col, context.row) = block(context.row, context.col);
+    return {f, shape, ValueKind::elementwise, [f, block, &context](const FuncSchedule& knobs) { schedule::transpose(f, block, knobs, context); }};
 }
 
 }  // namespace kiln::codegen

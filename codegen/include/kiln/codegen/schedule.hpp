@@ -10,6 +10,10 @@ void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContex
 // A reduction over rows into [1 × C] (update vectorized over columns, column blocks in parallel)
 // or over columns into [R × 1] (row blocks in parallel).
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
+// A stored transpose f(c, r) = block(r, c): square tiles of vector_width, each staged through
+// `block` (one dense vector load per operand row) and transposed in registers; tiles of rows in
+// parallel. Partial edge tiles are guarded.
+void transpose(Halide::Func f, Halide::Func block, const FuncSchedule& knobs, const LoweringContext& context);
 // The register-blocked GEMM schedule; see lower/matmul.cpp for the algorithm it applies to.
 struct GemmFuncs {
     Halide::Func output, accumulator, padded_right;
