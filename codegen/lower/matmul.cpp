@@ -22,7 +22,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     RDom k(0, context.extent(a.shape.cols), "k");
 
     // A computed right operand is stored rather than inlined into the padded copy: stored once, it
-    // is read in place when whole tiles fit, and a transpose gets its block-transpose schedule
+    // is read in place when whole tiles fit, and a transpose gets its tiled schedule
     // (inlined, Wᵀ would be gathered column by column: a third of a backward stage).
     if (b.kind == ValueKind::elementwise) context.materialize_requests.push_back(b.func.name());
     Func output(context.fresh_name("matmul"));
@@ -54,14 +54,11 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     return value;
 }
 
-// Staged through a square block (dense vector loads of the operand's rows, then an in-register
-// transpose) when stored; see schedule::transpose.
+// Stored as square tiles (see schedule::transpose).
 Value lower(const dsl::TransposeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("transpose"));
-    Func block(plan_key(f) + "_block");  // named after f: the stage's Func numbering (plan keys) stays put
-    block(context.col, context.row) = operands[0].func(context.col, context.row);
-    f(context.col, context.row) = block(context.row, context.col);
-    return {f, shape, ValueKind::elementwise, [f, block, &context](const FuncSchedule& knobs) { schedule::transpose(f, block, knobs, context); }};
+    f(context.col, context.row) = operands[0].func(context.row, context.col);
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::transpose(f, knobs, context); }};
 }
 
 }  // namespace kiln::codegen

@@ -29,19 +29,15 @@ void reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContex
     }
 }
 
-void transpose(Func f, Func block, const FuncSchedule& knobs, const LoweringContext& context) {
+void transpose(Func f, const FuncSchedule& knobs, const LoweringContext& context) {
     const Var &c = context.col, &r = context.row;
     const int side = knobs.vector_width;
-    Var co("c_tile"), ro("r_tile"), ci("c_in"), ri("r_in"), bo("block_row_tile"), bi("block_row_in");
+    Var co("c_tile"), ro("r_tile"), ci("c_in"), ri("r_in");
     f.compute_root()
         .tile(c, r, co, ro, ci, ri, side, side, TailStrategy::GuardWithIf)
         .vectorize(ci)
         .unroll(ri)
         .parallel(ro);
-    block.compute_at(f, co)
-        .vectorize(c, side, TailStrategy::GuardWithIf)
-        .split(r, bo, bi, side, TailStrategy::GuardWithIf)
-        .unroll(bi);
 }
 
 // Loop nest: row blocks (parallel) › column tiles › row tiles in the block › the tile. One column

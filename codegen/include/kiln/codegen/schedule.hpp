@@ -10,10 +10,13 @@ void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContex
 // A reduction over rows into [1 × C] (update vectorized over columns, column blocks in parallel)
 // or over columns into [R × 1] (row blocks in parallel).
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
-// A stored transpose f(c, r) = block(r, c): square tiles of vector_width, each staged through
-// `block` (one dense vector load per operand row) and transposed in registers; tiles of rows in
-// parallel. Partial edge tiles are guarded.
-void transpose(Halide::Func f, Halide::Func block, const FuncSchedule& knobs, const LoweringContext& context);
+// A stored transpose: square tiles of vector_width × vector_width, each written as unrolled
+// vectors whose gathers all fall in the same vector_width cache lines of the operand (row-by-row
+// vectors would touch a new line per element and thrash L1 on wide matrices). Tiles of rows in
+// parallel; partial edge tiles guarded. (Staging each tile through a small buffer for an
+// in-register transpose measured slower here: Halide 14 heap-allocates it per tile when the edge
+// tiles are guarded.)
+void transpose(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
 // The register-blocked GEMM schedule; see lower/matmul.cpp for the algorithm it applies to.
 struct GemmFuncs {
     Halide::Func output, accumulator, padded_right;
