@@ -49,6 +49,7 @@ function(kiln_add_model name)
   configure_file(${KILN_CMAKE_DIR}/generator_main.cpp.in ${dir}/${name}_gen.cpp @ONLY)
   add_executable(${name}_gen ${dir}/${name}_gen.cpp)
   target_link_libraries(${name}_gen PRIVATE kiln::codegen)
+  target_compile_options(${name}_gen PRIVATE ${KILN_BUILD_TOOL_OPTIONS})  # runs once per build: compile it fast
 
   set(libraries)
   set(outputs ${dir}/${name}.kiln.h)

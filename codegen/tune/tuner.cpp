@@ -7,6 +7,8 @@
 #include <iostream>
 #include <random>
 
+#include <kiln/cpu.hpp>
+
 namespace kiln::codegen {
 
 using namespace Halide;
@@ -142,6 +144,10 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
                std::to_string(k.tile_cols) + "x" + std::to_string(k.tile_rows) + " vector " + std::to_string(k.vector_width) +
                (k.fuse_epilogue ? " fused" : " unfused");
     };
+    // At least two tasks per worker at the tuning batch: with fewer, a core taken by another
+    // process (shared machines) leaves its share of the work waiting; larger row blocks measured
+    // faster only on a quiet machine.
+    const int max_rows_per_task = std::max(1, batch / (2 * physical_core_count()));
     // Head starts: what other stages found for the Funcs they share with this one, then (for
     // stages with many GEMMs) the same row blocking and tile on every GEMM.
     StageSchedule hinted = result.plan;
@@ -154,6 +160,7 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     if (any_hint) try_plan(hinted, "knobs other stages found");
     for (auto [rows, cols] : {std::pair{32, 32}, {64, 32}, {32, 48}, {64, 48}}) {
         if (Clock::now() >= deadline) break;
+        if (rows > max_rows_per_task) continue;
         StageSchedule plan = result.plan;
         for (auto& [name, knobs] : plan)
             if (knobs.kind == LoopKind::gemm) knobs.rows_per_task = rows, knobs.tile_cols = cols;
@@ -168,6 +175,7 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
                 moved = false;
                 for (const FuncSchedule& knobs : neighbours(result.plan.at(name))) {
                     if (Clock::now() >= deadline) break;
+                    if (knobs.rows_per_task > max_rows_per_task && knobs.rows_per_task > knobs.tile_rows) continue;
                     StageSchedule plan = result.plan;
                     plan[name] = knobs;
                     if (try_plan(plan, describe(name, knobs))) {
