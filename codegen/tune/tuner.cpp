@@ -163,7 +163,7 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
         if (rows > max_rows_per_task) continue;
         StageSchedule plan = result.plan;
         for (auto& [name, knobs] : plan)
-            if (knobs.kind == LoopKind::gemm) knobs.rows_per_task = rows, knobs.tile_cols = cols;
+            if (knobs.kind == LoopKind::gemm) knobs.rows_per_task = rows, knobs.tile_cols = cols, knobs.tile_rows = 8;
         try_plan(plan, "every GEMM: rows " + std::to_string(rows) + " tile " + std::to_string(cols) + "x8");
     }
     // First-improvement hill climbing on each Func's knobs in turn, then again while any pass
