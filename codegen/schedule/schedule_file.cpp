@@ -21,14 +21,14 @@ std::string_view loop_kind_name(LoopKind kind) {
 }
 
 std::string FuncSchedule::problem() const {
-    if (vector_width != 4 && vector_width != 8 && vector_width != 16) return ("vector_width must be 4, 8 or 16");
-    if (rows_per_task < 1 || rows_per_task > 4096) return ("rows_per_task must be in [1, 4096]");
+    if (vector_width != 4 && vector_width != 8 && vector_width != 16) return "vector_width must be 4, 8 or 16";
+    if (rows_per_task < 1 || rows_per_task > 4096) return "rows_per_task must be in [1, 4096]";
     if (kind != LoopKind::gemm) return {};
     if (tile_cols < vector_width || tile_cols > 128 || tile_cols % vector_width != 0)
-        return ("tile_cols " + std::to_string(tile_cols) + " must be a multiple of vector_width " + std::to_string(vector_width) + " up to 128");
-    if (tile_rows < 1 || tile_rows > 32) return ("tile_rows must be in [1, 32]");
+        return "tile_cols " + std::to_string(tile_cols) + " must be a multiple of vector_width " + std::to_string(vector_width) + " up to 128";
+    if (tile_rows < 1 || tile_rows > 32) return "tile_rows must be in [1, 32]";
     if (rows_per_task % tile_rows != 0)
-        return ("rows_per_task " + std::to_string(rows_per_task) + " must be a multiple of tile_rows " + std::to_string(tile_rows));
+        return "rows_per_task " + std::to_string(rows_per_task) + " must be a multiple of tile_rows " + std::to_string(tile_rows);
     return {};
 }
 

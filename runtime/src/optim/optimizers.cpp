@@ -147,7 +147,7 @@ private:
         auto kernel = nesterov_ ? (serial() ? kiln_nesterov_update_serial : kiln_nesterov_update)
                                 : (serial() ? kiln_momentum_update_serial : kiln_momentum_update);
         check_halide_status(kernel(p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum, p_out.get(), v_out.get()),
-                            "kiln_momentum_update");
+                            nesterov_ ? "kiln_nesterov_update" : "kiln_momentum_update");
     }
     std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"velocity", &velocity_}}; }
     bool nesterov_;
@@ -223,7 +223,7 @@ private:
         check_halide_status(kernel(p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.beta1,
                   settings.beta2, epsilon(), float(double(c.lr) / bias_correction(settings.beta1)),
                   float(1 / std::sqrt(double(bias_correction(settings.beta2)))), p_out.get(), m_out.get(), v_out.get()),
-                            "kiln_adam_update");
+                            decoupled_ ? "kiln_adamw_update" : "kiln_adam_update");
     }
     bool decoupled_;
 };
