@@ -150,6 +150,10 @@ void Stage::apply_plan() {
         value->schedule(knobs);
         applied_[plan_key(value->func)] = knobs;
     }
+    for (const Value* value : stored)
+        if (absorbed.count(value->func.name())) continue;
+        else if (auto width = context_.storage_widths.find(value->func.name()); width != context_.storage_widths.end())
+            Func(value->func).bound_storage(context_.col, width->second);
     for (Func output : outputs_) {
         if (auto fused = epilogue_of.find(output.name()); fused != epilogue_of.end()) {
             run_gemm_in(*fused->second, output);

@@ -6,6 +6,12 @@
 // and A's row index is clamped for the same reason. Only the output store is guarded. A B that is
 // stored (a stage input, or a value the GEMM asks the stage to store) and a whole number of tiles
 // wide is read in place: no copy.
+//
+// B's row stride: each k of a tile reads B's row k, so a column strip (K × tile) is K lines per
+// 16 columns, one per row. With a stride of a multiple of 512 bytes (1024 columns: 4 KiB) those
+// lines fall into 1/8 or fewer of the cache sets, and a strip of a 1024-deep GEMM thrashes L1 and
+// L2 alike: it streams from L3 for every row tile. B is then stored with a stride of an odd
+// number of cache lines (a stored value just gets wider storage; a stage input is copied so).
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
 
@@ -27,7 +33,14 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     if (b.kind == ValueKind::elementwise) context.materialize_requests.push_back(b.func.name());
     Func output(context.fresh_name("matmul"));
     const FuncSchedule knobs = context.knobs(output, LoopKind::gemm);
-    const bool copy_right = right_cols % knobs.tile_cols != 0;
+    // Copying a stage input costs a pass over it: worth it only where the aliasing is severe (a
+    // stride of a multiple of 2 KiB; at 1 KiB, fashion_mlp's 784×256 weights measured faster in place).
+    const bool aliasing = right_cols != dsl::batch && right_cols % 128 == 0;
+    const bool severe = right_cols != dsl::batch && right_cols % 512 == 0;
+    const bool copy_right = right_cols % knobs.tile_cols != 0 || (severe && b.kind == ValueKind::source);
+    const int tiles_width = (right_cols + knobs.tile_cols - 1) / knobs.tile_cols * knobs.tile_cols;
+    const int stride = tiles_width / 16 % 2 == 0 ? tiles_width + 16 : tiles_width;  // an odd number of lines
+    if (aliasing && !copy_right && b.kind != ValueKind::source) context.storage_widths[b.func.name()] = stride;
     Func padded_right(context.fresh_name("matmul_right"));
     if (copy_right) padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
     else padded_right(j, i) = b.func(j, i);
@@ -47,7 +60,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
         else flops *= extent;
     }
     (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
-    schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k), copy_right};
+    schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k), copy_right, stride};
     Value value{output, shape, ValueKind::matmul,
                 [parts, &context](const FuncSchedule& knobs) { schedule::gemm(parts, knobs, parts.output, context); }};
     value.schedule_into = [parts, &context](const FuncSchedule& knobs, Func consumer) { schedule::gemm(parts, knobs, consumer, context); };

@@ -60,7 +60,14 @@ void gemm(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const Lower
         .unroll(i);
     parts.accumulator.update(0).reorder(j, i, parts.k).vectorize(j, knobs.vector_width).unroll(j).unroll(i);
     // RoundUp (never ShiftInwards): the padded copy may extend past the last column, never before 0.
-    if (parts.copy_right) parts.padded_right.compute_root().vectorize(j, knobs.vector_width, TailStrategy::RoundUp).parallel(i);
+    // The copy's parallel tasks are blocks of ~32 KiB (one row each measured as costly as the
+    // copy itself on narrow operands: the thread pool's per-task overhead).
+    if (parts.copy_right)
+        parts.padded_right.compute_root()
+            .bound_storage(j, parts.right_stride)
+            .vectorize(j, knobs.vector_width, TailStrategy::RoundUp)
+            .split(i, io, ii, std::max(1, 8192 / parts.right_stride), TailStrategy::GuardWithIf)
+            .parallel(io);
 }
 
 }  // namespace kiln::codegen::schedule

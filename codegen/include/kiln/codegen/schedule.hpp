@@ -22,6 +22,7 @@ struct GemmFuncs {
     Halide::Func output, accumulator, padded_right;
     Halide::RVar k;
     bool copy_right = true;  // false: the right operand is stored and a whole number of tiles wide, read in place
+    int right_stride = 0;    // the copy's row stride (columns)
 };
 // The loops go on `consumer`: the GEMM's output itself, or a pointwise function of it (a fused
 // epilogue: bias, activation, or the stage's output buffer), which then never stores the product.

@@ -4,6 +4,7 @@
 #include <Halide.h>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <typeindex>
 #include <kiln/dsl/shape.hpp>
@@ -53,6 +54,7 @@ struct LoweringContext {
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
     std::vector<std::string> materialize_requests;  // names of Funcs a consumer wants stored
+    std::map<std::string, int> storage_widths;       // row strides (columns) a consumer wants for stored Funcs
     const StageSchedule* plan = nullptr;            // knobs by Func name; absent: the defaults
     double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul
     int next_id = 0;
