@@ -138,6 +138,7 @@ void Stage::apply_plan() {
         const FuncSchedule knobs = context_.knobs(gemm.func, LoopKind::gemm);
         gemm.schedule_into(knobs, consumer);
         applied_[plan_key(gemm.func)] = knobs;
+        applied_shapes_[plan_key(gemm.func)] = gemm.shape;
     };
     for (const Value* value : stored) {
         const std::string& name = value->func.name();
@@ -149,12 +150,14 @@ void Stage::apply_plan() {
         const FuncSchedule knobs = context_.knobs(value->func, loop_kind(value->kind));
         value->schedule(knobs);
         applied_[plan_key(value->func)] = knobs;
+        applied_shapes_[plan_key(value->func)] = value->shape;
     }
     for (const Value* value : stored)
         if (absorbed.count(value->func.name())) continue;
         else if (auto width = context_.storage_widths.find(value->func.name()); width != context_.storage_widths.end())
             Func(value->func).bound_storage(context_.col, width->second);
-    for (Func output : outputs_) {
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        Func output = outputs_[o];
         if (auto fused = epilogue_of.find(output.name()); fused != epilogue_of.end()) {
             run_gemm_in(*fused->second, output);
             continue;
@@ -162,6 +165,7 @@ void Stage::apply_plan() {
         const FuncSchedule knobs = context_.knobs(output, LoopKind::elementwise);
         schedule::elementwise(output, knobs, context_);
         applied_[plan_key(output)] = knobs;
+        applied_shapes_[plan_key(output)] = output_shapes_[o];
     }
 }
 

@@ -48,10 +48,13 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
     nlohmann::json report{{"batch", options.tune_batch}, {"threads", threads}, {"budget_seconds", options.budget_seconds}, {"stages", {}}};
     std::cout << "kiln tune " << model.name << ": batch " << options.tune_batch << ", " << threads << " threads, budget "
               << options.budget_seconds << " s\n";
+    const ModelSchedule previous = load_plan(model, options);  // empty when absent or stale
     StageSchedule found;  // every stage's knobs so far, by Func name: hints for the next stages
     for (std::size_t s = 0; s < stages.size(); ++s) {
         const auto& [name, build] = stages[s];
-        const TuneResult result = tune_stage(build, options.tune_batch, target, options.budget_seconds * weights[s] / total, found);
+        const auto earlier = previous.stages.find(name);
+        const TuneResult result = tune_stage(build, options.tune_batch, target, options.budget_seconds * weights[s] / total, found,
+                                             earlier == previous.stages.end() ? StageSchedule{} : earlier->second);
         schedule.stages[name] = result.plan;
         for (const auto& [func, knobs] : result.plan) found[func] = knobs;
         report["stages"][name] = {{"default_ms", result.default_ms}, {"tuned_ms", result.tuned_ms}, {"candidates", result.candidates}};

@@ -109,7 +109,8 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
     return result;
 }
 
-TuneResult tune_stage(const StageFactory& build, int batch, const Target& target, double budget_seconds, const StageSchedule& hint) {
+TuneResult tune_stage(const StageFactory& build, int batch, const Target& target, double budget_seconds, const StageSchedule& hint,
+                      const StageSchedule& previous) {
     const auto deadline = Clock::now() + std::chrono::duration<double>(budget_seconds);
     const bool verbose = std::getenv("KILN_TUNE_VERBOSE") != nullptr;
     TuneResult result;
@@ -147,7 +148,12 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     // At least two tasks per worker at the tuning batch: with fewer, a core taken by another
     // process (shared machines) leaves its share of the work waiting; larger row blocks measured
     // faster only on a quiet machine.
-    const int max_rows_per_task = std::max(1, batch / (2 * physical_core_count()));
+    // Rows are the batch for most GEMMs, but a weight gradient's are the layer's inputs.
+    auto max_rows_per_task = [&](const std::string& name) {  // names of the incumbent's plan
+        const dsl::Shape shape = best().stage().applied_shape(name);
+        return std::max(1, (shape.batched() ? batch : shape.rows) / (2 * physical_core_count()));
+    };
+    if (!previous.empty()) try_plan(previous, "the previous plan");
     // Head starts: what other stages found for the Funcs they share with this one, then (for
     // stages with many GEMMs) the same row blocking and tile on every GEMM.
     StageSchedule hinted = result.plan;
@@ -160,10 +166,10 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     if (any_hint) try_plan(hinted, "knobs other stages found");
     for (auto [rows, cols] : {std::pair{32, 32}, {64, 32}, {32, 48}, {64, 48}}) {
         if (Clock::now() >= deadline) break;
-        if (rows > max_rows_per_task) continue;
         StageSchedule plan = result.plan;
         for (auto& [name, knobs] : plan)
-            if (knobs.kind == LoopKind::gemm) knobs.rows_per_task = rows, knobs.tile_cols = cols, knobs.tile_rows = 8;
+            if (knobs.kind == LoopKind::gemm)
+                knobs.rows_per_task = std::max(8, std::min(rows, max_rows_per_task(name)) / 8 * 8), knobs.tile_cols = cols, knobs.tile_rows = 8;
         try_plan(plan, "every GEMM: rows " + std::to_string(rows) + " tile " + std::to_string(cols) + "x8");
     }
     // First-improvement hill climbing on each Func's knobs in turn, then again while any pass
@@ -175,7 +181,7 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
                 moved = false;
                 for (const FuncSchedule& knobs : neighbours(result.plan.at(name))) {
                     if (Clock::now() >= deadline) break;
-                    if (knobs.rows_per_task > max_rows_per_task && knobs.rows_per_task > knobs.tile_rows) continue;
+                    if (knobs.rows_per_task > max_rows_per_task(name) && knobs.rows_per_task > knobs.tile_rows) continue;
                     StageSchedule plan = result.plan;
                     plan[name] = knobs;
                     if (try_plan(plan, describe(name, knobs))) {

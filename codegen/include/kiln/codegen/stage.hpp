@@ -1,6 +1,7 @@
 // One pipeline stage (infer, forward or backward): its buffer arguments with their roles, the
 // lowered values memoized by node type, its outputs, and compilation to a static library.
 #pragma once
+#include <map>
 #include <optional>
 #include <typeindex>
 #include <unordered_map>
@@ -52,6 +53,8 @@ public:
                  const std::string& scheduler = "default");
     // The knobs each stored Func got (after scheduled_pipeline with "default"): what a tuner varies.
     const StageSchedule& applied() const { return applied_; }
+    // The shape of the values a Func of `applied()` stores (a GEMM's rows may be the batch or not).
+    dsl::Shape applied_shape(const std::string& key) const { return applied_shapes_.at(key); }
 
     // For JIT timing: the scalar and buffer arguments, and the shapes of buffers and outputs.
     std::vector<Halide::Argument> halide_arguments() const;
@@ -73,6 +76,7 @@ private:
     std::vector<Halide::Func> outputs_;
     std::vector<std::type_index> output_nodes_;
     StageSchedule applied_;
+    std::map<std::string, dsl::Shape> applied_shapes_;
     bool scheduled_ = false;
     std::vector<StageArgument> inputs_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}, {Role::dropout, 0, "dropout"}}, outputs_arguments_;
 };

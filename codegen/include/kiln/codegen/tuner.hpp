@@ -43,10 +43,11 @@ struct TuneResult {
     double default_ms = 0, tuned_ms = 0;
     int candidates = 0;
 };
-// `hint`: knobs found for other stages; Funcs of the same name and kind (stages share their
-// forward prefix, so its Funcs have the same names) are tried with them first.
+// `previous`: this stage's plan from an earlier tuning, tried first (re-tuning resumes from it
+// rather than from the heuristics). `hint`: knobs found for other stages; Funcs of the same name and kind (stages share their
+// forward prefix, so its Funcs have the same names) are tried with them next.
 TuneResult tune_stage(const StageFactory& build, int batch, const Halide::Target& target, double budget_seconds,
-                      const StageSchedule& hint = {});
+                      const StageSchedule& hint = {}, const StageSchedule& previous = {});
 
 // The knob values tried next to `knobs` (every other value of each knob, one knob at a time).
 std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs);
