@@ -31,7 +31,10 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
             // r̂ exposes gradient errors in any direction.
             std::vector<double> direction(values.size());
             double random_norm = 0;
-            for (double& v : direction) random_norm += (v = normal(rng)) * v;
+            for (double& v : direction) {
+                v = normal(rng);
+                random_norm += v * v;
+            }
             random_norm = std::sqrt(random_norm);
             double norm = 0;
             for (std::size_t k = 0; k < direction.size(); ++k) {
