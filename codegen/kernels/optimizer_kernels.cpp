@@ -43,8 +43,14 @@ public:
         update(i) = outputs.size() == 1 ? Tuple(outputs[0]) : Tuple(outputs);
         update.output_buffers()[0].dim(0).set_min(0).set_extent(param.dim(0).extent());
         for (OutputImageParam out : update.output_buffers()) out.dim(0).set_stride(1);
-        Var outer("outer"), inner("inner");
-        update.split(i, outer, inner, block, TailStrategy::GuardWithIf).vectorize(inner, vector_width, TailStrategy::GuardWithIf);
+        // Vectors first, then blocks of vectors: the last block loops over the vectors it has. (Split
+        // into blocks of elements first, the last block ran all block/16 iterations with masked
+        // loads and stores past the end — as long as a whole block, and more than the whole update
+        // on fashion_mlp's 235 k parameters.)
+        Var vector("vector"), lane("lane"), outer("outer"), inner("inner");
+        update.split(i, vector, lane, vector_width, TailStrategy::GuardWithIf)
+            .vectorize(lane)
+            .split(vector, outer, inner, block / vector_width, TailStrategy::GuardWithIf);
         std::vector<Argument> arguments{param};
         for (const ImageParam& s : state) arguments.push_back(s);
         arguments.insert(arguments.end(), {grad, lr, weight_decay, grad_scale, clip});
