@@ -98,6 +98,7 @@ ModelSchedule read_schedule(const std::string& path) {
         schedule.model = document.at("model").get<std::string>();
         schedule.target = document.at("target").get<std::string>();
         schedule.network = document.at("network").get<std::string>();
+        schedule.lowering = document.value("lowering", 0);  // plans from before the field: version 0
         if (document.contains("report")) schedule.report_json = document.at("report").dump();
         for (const auto& [stage, funcs] : document.at("stages").items()) {
             if (!funcs.is_object()) throw std::runtime_error("stages." + stage + ": expected an object of Funcs");
@@ -113,7 +114,11 @@ ModelSchedule read_schedule(const std::string& path) {
 }
 
 void write_schedule(const ModelSchedule& schedule, const std::string& path) {
-    json document{{"model", schedule.model}, {"target", schedule.target}, {"network", schedule.network}, {"stages", json::object()}};
+    json document{{"model", schedule.model},
+                  {"target", schedule.target},
+                  {"network", schedule.network},
+                  {"lowering", schedule.lowering},
+                  {"stages", json::object()}};
     for (const auto& [stage, funcs] : schedule.stages)
         for (const auto& [func, knobs] : funcs) document["stages"][stage][func] = to_json(knobs);
     document["report"] = json::parse(schedule.report_json);

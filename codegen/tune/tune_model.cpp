@@ -96,6 +96,9 @@ ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& op
     if (plan.model != model.name) stale = "it is for model " + plan.model;
     else if (plan.target != options.target && plan.target != "any") stale = "it is for target " + plan.target;
     else if (plan.network != network_fingerprint(model.graph)) stale = "the network changed since it was tuned";
+    else if (plan.lowering != lowering_version)
+        stale = "it names Funcs as lowering version " + std::to_string(plan.lowering) + " did; this generator is version " +
+                std::to_string(lowering_version);
     if (!stale.empty()) {
         std::cerr << "kiln: warning: ignoring schedule " << options.schedule << " (" << stale << "); using the default heuristics. Re-run "
                   << model.name << "_tune.\n";

@@ -29,15 +29,24 @@ TEST_CASE("a plan survives a JSON round trip", "[codegen][schedule]") {
     plan.stages["forward"]["n0_matmul"] = gemm;
     plan.stages["backward"]["n7_sum_rows"] = loop;
     plan.report_json = R"({"note":"x"})";
+    plan.lowering = lowering_version + 1;
     const std::string path = temporary_path("kiln_plan_roundtrip.json");
     write_schedule(plan, path);
     const ModelSchedule read = read_schedule(path);
     CHECK(read.model == "m");
     CHECK(read.target == "x86-64-linux");
     CHECK(read.network == "0123456789abcdef");
+    CHECK(read.lowering == lowering_version + 1);
     CHECK(read.stages.at("forward").at("n0_matmul") == gemm);
     CHECK(read.stages.at("backward").at("n7_sum_rows") == loop);
     CHECK(!std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_CASE("a plan without a lowering version predates it: version 0", "[codegen][schedule]") {
+    const std::string path = temporary_path("kiln_plan_unversioned.json");
+    write_text(path, R"({"model": "m", "target": "t", "network": "n", "stages": {}})");
+    CHECK(read_schedule(path).lowering == 0);
+    CHECK(ModelSchedule{}.lowering == lowering_version);
 }
 
 TEST_CASE("bad plans are refused with the file and field named", "[codegen][schedule]") {

@@ -28,9 +28,15 @@ struct FuncSchedule {
 
 using StageSchedule = std::map<std::string, FuncSchedule>;  // Func name → knobs
 
+// Plans key knobs by the Func names lowering gives ("n15_matmul"): a lowering change that renames
+// or renumbers Funcs must bump this, so older plans are reported stale instead of putting a GEMM's
+// knobs on another GEMM.
+inline constexpr int lowering_version = 1;
+
 struct ModelSchedule {
     std::string model, target;  // target "any": knobs valid everywhere (hand-written plans, tests)
     std::string network;  // fingerprint of the graph the plan was made for
+    int lowering = lowering_version;  // the naming of the Funcs the knobs are keyed by
     std::map<std::string, StageSchedule> stages;
     std::string report_json = "{}";  // what the tuner measured, kept for people (not read back)
 };
