@@ -1,5 +1,5 @@
 // The non-template half of the generator: options, the descriptor header, error reporting.
-#include "kiln/codegen/generator.hpp"
+#include "kiln/codegen/generator_options.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fstream>

@@ -7,6 +7,7 @@
 
 #include <kiln/cpu.hpp>
 
+#include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {

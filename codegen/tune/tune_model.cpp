@@ -9,7 +9,7 @@
 
 #include <kiln/cpu.hpp>
 
-#include "kiln/codegen/generator.hpp"
+#include "kiln/codegen/generator_options.hpp"
 
 namespace kiln::codegen {
 

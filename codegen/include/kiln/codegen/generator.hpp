@@ -9,34 +9,14 @@
 #include <kiln/dsl.hpp>
 #include <kiln/model_descriptor.hpp>
 
+#include "kiln/codegen/generator_options.hpp"
 #include "kiln/codegen/lower_expr.hpp"
 #include "kiln/codegen/stage.hpp"
-#include "kiln/codegen/tuner.hpp"
 
 namespace kiln::codegen {
 
 namespace hana = boost::hana;
 
-struct GeneratorOptions {
-    std::string model_name, output_directory, target;
-    std::string scheduler = "default";  // or Mullapudi2016, Adams2019, Li2018
-    std::string plugin;                 // the autoscheduler's plugin library
-    std::string schedule;               // a schedule plan (JSON); absent file: kiln's heuristics
-    // --tune: search the plan's knobs by JIT timing and write the best to `schedule`.
-    bool tune = false;
-    double budget_seconds = 120;
-    int tune_batch = 128;
-    std::vector<std::string> compare;  // autoscheduler plugins to time against, when tuning
-};
-GeneratorOptions parse_generator_options(int argc, char** argv);
-inline const std::vector<std::string> stage_names{"infer", "evaluate", "activations", "forward", "backward"};
-// The plan the options name, when it exists and was made for this network and target (a stale
-// plan is reported and ignored, so editing a network never breaks its build).
-ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);
-void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& stages, const ModelDescriptor& model,
-                    const GeneratorOptions& options);
-void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages, const GeneratorOptions& options);
-int report_generator_failure(const std::string& model, const std::exception& error);
 
 constexpr std::string_view leaf_role(dsl::LeafKind kind) {
     switch (kind) {

@@ -7,6 +7,7 @@
 
 #include <kiln/dsl/leaves.hpp>
 
+#include "kiln/codegen/generator_options.hpp"  // c_identifier
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/stage.hpp"
 
@@ -17,8 +18,6 @@ namespace kiln::codegen {
 struct LeafIndex {
     std::function<int(std::string_view)> param, state;
 };
-
-std::string c_identifier(std::string_view name);
 
 template <dsl::Expression E>
 Value lower_leaf(Stage& stage, const LeafIndex& index) {

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kiln/codegen/lower.hpp"
+#include "kiln/codegen/value.hpp"
 
 namespace kiln::codegen {
 
