@@ -144,6 +144,9 @@ void Stage::apply_plan() {
     for (const Value* value : stored) {
         const std::string& name = value->func.name();
         if (absorbed.count(name)) continue;
+        // A GEMM's right operand: a row stride off the cache's set period (see lower/matmul.cpp).
+        if (auto width = context_.storage_widths.find(name); width != context_.storage_widths.end())
+            Func(value->func).bound_storage(context_.col, width->second);
         if (auto fused = epilogue_of.find(name); fused != epilogue_of.end()) {
             run_gemm_in(*fused->second, value->func);
             continue;
@@ -153,10 +156,6 @@ void Stage::apply_plan() {
         applied_[plan_key(value->func)] = knobs;
         applied_shapes_[plan_key(value->func)] = value->shape;
     }
-    for (const Value* value : stored)
-        if (absorbed.count(value->func.name())) continue;
-        else if (auto width = context_.storage_widths.find(value->func.name()); width != context_.storage_widths.end())
-            Func(value->func).bound_storage(context_.col, width->second);
     for (std::size_t o = 0; o < outputs_.size(); ++o) {
         Func output = outputs_[o];
         if (auto fused = epilogue_of.find(output.name()); fused != epilogue_of.end()) {

@@ -35,8 +35,8 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     const FuncSchedule knobs = context.knobs(output, LoopKind::gemm);
     // Copying a stage input costs a pass over it: worth it only where the aliasing is severe (a
     // stride of a multiple of 2 KiB; at 1 KiB, fashion_mlp's 784×256 weights measured faster in place).
-    const bool aliasing = right_cols != dsl::batch && right_cols % 128 == 0;
-    const bool severe = right_cols != dsl::batch && right_cols % 512 == 0;
+    const bool fixed_width = right_cols != dsl::batch;
+    const bool aliasing = fixed_width && right_cols % 128 == 0, severe = fixed_width && right_cols % 512 == 0;
     const bool copy_right = right_cols % knobs.tile_cols != 0 || (severe && b.kind == ValueKind::source);
     const int tiles_width = (right_cols + knobs.tile_cols - 1) / knobs.tile_cols * knobs.tile_cols;
     const int stride = tiles_width / 16 % 2 == 0 ? tiles_width + 16 : tiles_width;  // an odd number of lines

@@ -167,9 +167,12 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     for (auto [rows, cols] : {std::pair{32, 32}, {64, 32}, {32, 48}, {64, 48}}) {
         if (Clock::now() >= deadline) break;
         StageSchedule plan = result.plan;
-        for (auto& [name, knobs] : plan)
-            if (knobs.kind == LoopKind::gemm)
-                knobs.rows_per_task = std::max(8, std::min(rows, max_rows_per_task(name)) / 8 * 8), knobs.tile_cols = cols, knobs.tile_rows = 8;
+        for (auto& [name, knobs] : plan) {
+            if (knobs.kind != LoopKind::gemm) continue;
+            knobs.rows_per_task = std::max(8, std::min(rows, max_rows_per_task(name)) / 8 * 8);  // whole 8-row tiles
+            knobs.tile_cols = cols;
+            knobs.tile_rows = 8;
+        }
         try_plan(plan, "every GEMM: rows " + std::to_string(rows) + " tile " + std::to_string(cols) + "x8");
     }
     // First-improvement hill climbing on each Func's knobs in turn, then again while any pass
