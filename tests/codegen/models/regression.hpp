@@ -1,4 +1,5 @@
-// Test networks for the other losses: mean squared error on a 3-column target, and BCE on one.
+// Test networks for the other losses: mean squared error on a 3-column target, and BCE on one;
+// and a 512-wide layer, whose GEMM right operands get padded row strides (lower/matmul.cpp).
 #pragma once
 #include <kiln/dsl.hpp>
 
@@ -17,3 +18,13 @@ constexpr auto t = target<"t", 1>;
 constexpr auto logit = dense<"out", 1>(sigmoid(dense<"hidden", 40>(x)));
 constexpr auto network = kiln::dsl::network(logit, bce_with_logits(logit, t));
 }  // namespace binary
+
+namespace aliased {
+using namespace kiln::dsl;
+constexpr auto x = input<"x", 40>;
+constexpr auto t = target<"t", 5>;
+// W (40×512) is a stage input copied with a padded stride; Wᵀ of the head (5×512) and the hidden
+// layer's gradient (N×512) are stored with one.
+constexpr auto prediction = dense<"out", 5>(relu(dense<"wide", 512>(x)));
+constexpr auto network = kiln::dsl::network(prediction, mse(prediction, t));
+}  // namespace aliased
