@@ -27,8 +27,8 @@ struct GeneratorOptions {
 };
 GeneratorOptions parse_generator_options(int argc, char** argv);
 inline const std::vector<std::string> stage_names{"infer", "evaluate", "activations", "forward", "backward"};
-// The plan the options name, when it exists and was made for this network and target (a stale
-// plan is reported and ignored, so editing a network never breaks its build).
+// The plan the options name, when it exists and was made for this network, target and lowering
+// version (a stale plan is reported and ignored, so editing a network never breaks its build).
 ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);
 void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& stages, const ModelDescriptor& model,
                     const GeneratorOptions& options);
