@@ -52,7 +52,7 @@ DataSplit load_data(const std::string& path) {
     if (!fs::exists(path)) fail("{}: no such file or directory", path);
     if (fs::is_directory(path)) {
         return {load_idx(idx_file(path, "train-images-idx3-ubyte"), idx_file(path, "train-labels-idx1-ubyte")),
-                load_idx(idx_file(path, "t10k-images-idx3-ubyte"), idx_file(path, "t10k-labels-idx1-ubyte"))};
+                load_idx(idx_file(path, "t10k-images-idx3-ubyte"), idx_file(path, "t10k-labels-idx1-ubyte")), {}};
     }
     Dataset all = load_csv(path);
     if (all.size() < 2) fail("{}: need at least 2 samples to hold some out for testing", path);
@@ -60,7 +60,7 @@ DataSplit load_data(const std::string& path) {
     std::vector<int> order = shuffled_indices(all.size(), 0);
     const std::size_t test_count = std::max<std::size_t>(1, order.size() / 5);
     std::span<const int> indices(order);
-    return {subset(all, indices.first(order.size() - test_count)), subset(all, indices.last(test_count))};
+    return {subset(all, indices.first(order.size() - test_count)), subset(all, indices.last(test_count)), {}};
 }
 
 }  // namespace kiln
