@@ -128,6 +128,31 @@ void Stage::apply_plan() {
         if (value.kind == ValueKind::source || absorbed.count(value.func.name()) || !seen.insert(value.func.name()).second) continue;
         if (value.kind != ValueKind::elementwise || !read_once(node) || wanted(value)) stored.push_back(&value);
     }
+    // An output whose value is stored anyway is that Func itself: computed straight into the
+    // caller's buffer and read there by its other consumers, instead of stored and then copied.
+    // Halide reads such a buffer back with the alignment of its own allocations (128 bytes), which
+    // the runtime's Tensors have (kiln::AlignedAllocator) but the parameter and gradient arenas'
+    // slices do not: only outputs the runtime allocates as Tensors qualify. And only batched values
+    // that are not reductions: Halide 14 emits a masked read at a buffer's offset 0 (a narrow row,
+    // a reduction reading back its accumulator) as an aligned load even on a caller's buffer.
+    std::set<std::size_t> stored_outputs;
+    std::set<std::string> output_funcs;
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        if (!values_.count(output_nodes_[o])) continue;
+        const Value& value = values_.at(output_nodes_[o]);
+        const std::string& name = value.func.name();
+        const bool is_stored = std::find(stored.begin(), stored.end(), &value) != stored.end();
+        const Role role = outputs_arguments_[o].role;
+        const bool tensor_role = role == Role::saved || role == Role::prediction || role == Role::activation;
+        if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || context_.storage_widths.count(name) ||
+            !output_funcs.insert(name).second)
+            continue;
+        Func output = value.func;
+        output.set_estimates({{0, value.shape.cols}, {0, value.shape.batched() ? 128 : value.shape.rows}});
+        constrain(output.output_buffer(), value.shape, context_);
+        outputs_[o] = output;
+        stored_outputs.insert(o);
+    }
     for (const Value* value : stored)
         if (value->gemm_chain.size() >= 2)
             if (const Value* gemm = fusable_gemm(value->gemm_chain)) {
@@ -157,6 +182,7 @@ void Stage::apply_plan() {
         applied_shapes_[plan_key(value->func)] = value->shape;
     }
     for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        if (stored_outputs.count(o)) continue;  // scheduled above, as the value it is
         Func output = outputs_[o];
         if (auto fused = epilogue_of.find(output.name()); fused != epilogue_of.end()) {
             run_gemm_in(*fused->second, output);
@@ -178,16 +204,17 @@ std::vector<Argument> Stage::halide_arguments() const {
 Pipeline Stage::scheduled_pipeline(const Target& target, const std::string& scheduler) {
     if (scheduled_) throw std::logic_error("stage " + name_ + " is already scheduled");
     scheduled_ = true;
-    Pipeline pipeline(outputs_);
     if (scheduler == "default") {
-        apply_plan();
-    } else {  // a Halide autoscheduler, from the estimates every buffer and output carries
-        context_.batch.set_estimate(128);
-        context_.seed.set_estimate(0);
-        context_.dropout.set_estimate(1);
-        const int cores = physical_core_count();
-        pipeline.auto_schedule(scheduler, target, MachineParams(cores, 32 * 1024 * 1024, 40));
+        apply_plan();  // may make stored values the outputs themselves: before the Pipeline exists
+        return Pipeline(outputs_);
     }
+    // A Halide autoscheduler, from the estimates every buffer and output carries.
+    Pipeline pipeline(outputs_);
+    context_.batch.set_estimate(128);
+    context_.seed.set_estimate(0);
+    context_.dropout.set_estimate(1);
+    const int cores = physical_core_count();
+    pipeline.auto_schedule(scheduler, target, MachineParams(cores, 32 * 1024 * 1024, 40));
     return pipeline;
 }
 

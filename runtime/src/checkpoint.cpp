@@ -182,6 +182,10 @@ TrainingProgress load_progress(const std::string& path, const SafetensorsFile& f
 }
 }  // namespace
 
+namespace {
+std::vector<float> plain(const Tensor& t) { return {t.values.begin(), t.values.end()}; }
+}  // namespace
+
 void save_checkpoint(const std::string& path, const Model& model, const Preprocessor& preprocessor, int epoch,
                      const TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
@@ -193,12 +197,12 @@ void save_checkpoint(const std::string& path, const Model& model, const Preproce
         file.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {values.begin(), values.end()}};
     }
     for (std::size_t i = 0; i < d.states.size(); ++i)
-        file.tensors[d.states[i].name] = {{d.states[i].rows, d.states[i].cols}, model.states()[i].values};
-    file.tensors["__standardize.mean"] = {{1, preprocessor.mean.cols}, preprocessor.mean.values};
-    file.tensors["__standardize.scale"] = {{1, preprocessor.scale.cols}, preprocessor.scale.values};
+        file.tensors[d.states[i].name] = {{d.states[i].rows, d.states[i].cols}, plain(model.states()[i])};
+    file.tensors["__standardize.mean"] = {{1, preprocessor.mean.cols}, plain(preprocessor.mean)};
+    file.tensors["__standardize.scale"] = {{1, preprocessor.scale.cols}, plain(preprocessor.scale)};
     file.metadata["preprocess"] = preprocessor.kind;
     if (preprocessor.projection.size() > 0)
-        file.tensors["__preprocess.projection"] = {{preprocessor.projection.rows, preprocessor.projection.cols}, preprocessor.projection.values};
+        file.tensors["__preprocess.projection"] = {{preprocessor.projection.rows, preprocessor.projection.cols}, plain(preprocessor.projection)};
     write_safetensors(path, file);
 }
 
@@ -225,7 +229,7 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         if (found == file.tensors.end()) fail("{}: no running statistic '{}' (a checkpoint of another model?)", path, spec.name);
         if (found->second.values.size() != spec.size())
             fail("{}: running statistic '{}' has {} values, model '{}' expects {}", path, spec.name, found->second.values.size(), d.name, spec.size());
-        model.states()[i].values = found->second.values;
+        model.states()[i].values.assign(found->second.values.begin(), found->second.values.end());
     }
     Preprocessor preprocessor = Preprocessor::identity(d.input.cols);
     if (auto kind = file.metadata.find("preprocess"); kind != file.metadata.end()) preprocessor.kind = kind->second;
@@ -233,14 +237,14 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         if (projection->second.values.size() != std::size_t(d.input.cols) * d.input.cols)
             fail("{}: the whitening projection has {} values, expected {}×{}", path, projection->second.values.size(), d.input.cols, d.input.cols);
         preprocessor.projection = Tensor(d.input.cols, d.input.cols);
-        preprocessor.projection.values = projection->second.values;
+        preprocessor.projection.values.assign(projection->second.values.begin(), projection->second.values.end());
     }
     auto mean = file.tensors.find("__standardize.mean"), scale = file.tensors.find("__standardize.scale");
     if (mean != file.tensors.end() && scale != file.tensors.end()) {
         if (mean->second.values.size() != std::size_t(d.input.cols) || scale->second.values.size() != std::size_t(d.input.cols))
             fail("{}: standardization statistics have the wrong size for {} features", path, d.input.cols);
-        preprocessor.mean.values = mean->second.values;
-        preprocessor.scale.values = scale->second.values;
+        preprocessor.mean.values.assign(mean->second.values.begin(), mean->second.values.end());
+        preprocessor.scale.values.assign(scale->second.values.begin(), scale->second.values.end());
     }
     return preprocessor;
 }

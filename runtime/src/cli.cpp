@@ -285,14 +285,14 @@ int grad_command(const ModelDescriptor& d, Options& o) {
         fail("{}: tensor '{}' must be [N × {}]", o.batch_file, d.input.name, d.input.cols);
     Batch batch;
     batch.features = Tensor(int(x.shape[0]), d.input.cols);
-    batch.features.values = x.values;
+    batch.features.values.assign(x.values.begin(), x.values.end());
     const NamedTensor& y = tensor(d.supervision.name);
     if (y.values.size() != std::size_t(batch.size()) * (d.supervision.integer_labels ? 1 : d.supervision.cols))
         fail("{}: tensor '{}' has {} values for {} samples", o.batch_file, d.supervision.name, y.values.size(), batch.size());
     if (d.supervision.integer_labels) batch.labels.assign(y.values.begin(), y.values.end());
     else {
         batch.targets = Tensor(batch.size(), d.supervision.cols);
-        batch.targets.values = y.values;
+        batch.targets.values.assign(y.values.begin(), y.values.end());
     }
     model.validate(batch, o.batch_file);
     const float loss = model.forward_backward(batch);

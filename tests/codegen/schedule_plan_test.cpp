@@ -17,7 +17,10 @@ void write_text(const std::string& path, const std::string& text) { std::ofstrea
 }  // namespace
 
 TEST_CASE("a plan survives a JSON round trip", "[codegen][schedule]") {
-    ModelSchedule plan{"m", "x86-64-linux", "0123456789abcdef"};
+    ModelSchedule plan;
+    plan.model = "m";
+    plan.target = "x86-64-linux";
+    plan.network = "0123456789abcdef";
     FuncSchedule gemm = FuncSchedule::defaults(LoopKind::gemm);
     gemm.tile_cols = 48;
     gemm.tile_rows = 6;

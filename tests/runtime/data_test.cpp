@@ -41,10 +41,10 @@ TEST_CASE("batches gather the chosen samples", "[runtime][data]") {
     data.labels = {0, 1, 2};
     std::vector<int> pick{2, 0};
     kiln::Batch labelled = kiln::make_batch(data, pick, {"y", 1, true, 3});
-    CHECK(labelled.features.values == std::vector<float>{20, 21, 0, 1});
+    CHECK(labelled.features.values == kiln::Floats{20, 21, 0, 1});
     CHECK(labelled.labels == std::vector<int32_t>{2, 0});
     kiln::Batch targets = kiln::make_batch(data, pick, {"t", 1});
-    CHECK(targets.targets.values == std::vector<float>{2, 0});
+    CHECK(targets.targets.values == kiln::Floats{2, 0});
 }
 
 TEST_CASE("data that does not fit the model is refused before training", "[runtime][data]") {

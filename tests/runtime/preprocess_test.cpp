@@ -72,9 +72,9 @@ TEST_CASE("centre and per-channel statistics", "[runtime][preprocess]") {
     x.values = {1, 3, 10, 30, 3, 5, 20, 40};  // channel 0 = columns 0–1, channel 1 = columns 2–3
     kiln::Tensor centred = x;
     kiln::Preprocessor::fit(x, {"center"}).apply(centred);
-    CHECK(centred.values == std::vector<float>{-1, -1, -5, -5, 1, 1, 5, 5});
+    CHECK(centred.values == kiln::Floats{-1, -1, -5, -5, 1, 1, 5, 5});
     kiln::Preprocessor channel = kiln::Preprocessor::fit(x, {"channel", 2});
-    CHECK(channel.mean.values == std::vector<float>{3, 3, 25, 25});
+    CHECK(channel.mean.values == kiln::Floats{3, 3, 25, 25});
     CHECK(channel.scale(0, 0) == Approx(1 / std::sqrt(2.0)));
     CHECK(channel.scale(0, 3) == Approx(1 / std::sqrt(125.0)));
     CHECK_THROWS_WITH(kiln::Preprocessor::fit(x, {"channel", 3}), Catch::Contains("--channels 3"));
@@ -87,7 +87,7 @@ TEST_CASE("augmentation: flips mirror, shifts translate with zero fill, both see
     for (uint64_t seed = 0; seed < 40; ++seed) {
         kiln::Tensor copy = image;
         kiln::augment(copy, 2, 3, {true, 0, 0}, seed);
-        const bool mirrored = copy.values == std::vector<float>{3, 2, 1, 6, 5, 4};
+        const bool mirrored = copy.values == kiln::Floats{3, 2, 1, 6, 5, 4};
         CHECK((mirrored || copy.values == image.values));
         flipped += mirrored;
         kiln::Tensor again = image;
@@ -97,7 +97,7 @@ TEST_CASE("augmentation: flips mirror, shifts translate with zero fill, both see
     CHECK(flipped > 5);
     CHECK(flipped < 35);
 
-    std::set<std::vector<float>> shifts;
+    std::set<kiln::Floats> shifts;
     for (uint64_t seed = 0; seed < 200; ++seed) {
         kiln::Tensor copy = image;
         kiln::augment(copy, 2, 3, {false, 1, 0}, seed);

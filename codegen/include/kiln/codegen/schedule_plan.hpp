@@ -31,7 +31,7 @@ using StageSchedule = std::map<std::string, FuncSchedule>;  // Func name → kno
 // Plans key knobs by the Func names lowering gives ("n15_matmul"): a lowering change that renames
 // or renumbers Funcs must bump this, so older plans are reported stale instead of putting a GEMM's
 // knobs on another GEMM.
-inline constexpr int lowering_version = 1;
+inline constexpr int lowering_version = 2;
 
 struct ModelSchedule {
     std::string model, target;  // target "any": knobs valid everywhere (hand-written plans, tests)

@@ -78,7 +78,8 @@ struct UnaryOp {
         else if constexpr (K == UnaryKind::log) return boost::hana::make_tuple(div(g, z));
         else if constexpr (K == UnaryKind::sigmoid) return boost::hana::make_tuple(mul(mul(g, node), sub(one, node)));
         else if constexpr (K == UnaryKind::tanh) return boost::hana::make_tuple(mul(g, sub(one, square(node))));
-        else if constexpr (K == UnaryKind::relu) return boost::hana::make_tuple(mul(g, step(z)));
+        else if constexpr (K == UnaryKind::relu)  // relu(z) > 0 exactly where z > 0: the saved output is the mask, z need not be kept
+            return boost::hana::make_tuple(mul(g, step(node)));
         else if constexpr (K == UnaryKind::leaky_relu) return boost::hana::make_tuple(select_positive(z, g, mul(g, constant<Alpha>)));
         else if constexpr (K == UnaryKind::elu) return boost::hana::make_tuple(select_positive(z, g, mul(g, add(node, constant<Alpha>))));
         else if constexpr (K == UnaryKind::square) return boost::hana::make_tuple(mul(mul(g, z), constant<2.0>));
