@@ -35,9 +35,10 @@ int main(int argc, char** argv) {
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         auto order = kiln::shuffled_indices(data.train.size(), uint64_t(epoch));
         auto start = clock::now();
+        kiln::Batch batch;
         for (std::size_t at = 0; at < order.size(); at += batch_size) {
             std::span<const int> indices(order.data() + at, std::min(batch_size, order.size() - at));
-            kiln::Batch batch = kiln::make_batch(data.train, indices, d.supervision);
+            kiln::gather_batch(data.train, indices, d.supervision, batch);
             model.forward_backward(batch);
             optimizer->step(model.params(), model.gradients());
         }

@@ -45,6 +45,17 @@ TEST_CASE("batches gather the chosen samples", "[runtime][data]") {
     CHECK(labelled.labels == std::vector<int32_t>{2, 0});
     kiln::Batch targets = kiln::make_batch(data, pick, {"t", 1});
     CHECK(targets.targets.values == kiln::Floats{2, 0});
+
+    // A training loop's batch, reused: each gather holds exactly its samples, whatever came before.
+    kiln::Batch reused;
+    for (const std::vector<int>& indices : {std::vector<int>{2, 0, 1}, std::vector<int>{1}, std::vector<int>{0, 2}}) {
+        kiln::gather_batch(data, indices, {"y", 1, true, 3}, reused);
+        const kiln::Batch fresh = kiln::make_batch(data, indices, {"y", 1, true, 3});
+        CHECK(reused.size() == int(indices.size()));
+        CHECK(reused.features.cols == 2);
+        CHECK(reused.features.values == fresh.features.values);
+        CHECK(reused.labels == fresh.labels);
+    }
 }
 
 TEST_CASE("data that does not fit the model is refused before training", "[runtime][data]") {

@@ -20,18 +20,26 @@ std::vector<int> shuffled_indices(int count, uint64_t seed) {
     return order;
 }
 
-Batch make_batch(const Dataset& data, std::span<const int> indices, const DataLeafSpec& supervision) {
-    Batch batch;
-    const int n = int(indices.size());
-    batch.features = Tensor(n, data.features.cols);
-    for (int i = 0; i < n; ++i) std::copy_n(data.features.row(indices[i]), data.features.cols, batch.features.row(i));
+void gather_batch(const Dataset& data, std::span<const int> indices, const DataLeafSpec& supervision, Batch& batch) {
+    const int n = int(indices.size()), cols = data.features.cols;
+    batch.features.rows = n;
+    batch.features.cols = cols;
+    batch.features.values.resize(std::size_t(n) * cols);  // keeps its storage from step to step
+    for (int i = 0; i < n; ++i) std::copy_n(data.features.row(indices[i]), cols, batch.features.row(i));
     if (supervision.integer_labels) {
         batch.labels.resize(n);
         for (int i = 0; i < n; ++i) batch.labels[i] = int32_t(data.labels[indices[i]]);
     } else {
-        batch.targets = Tensor(n, 1);
+        batch.targets.rows = n;
+        batch.targets.cols = 1;
+        batch.targets.values.resize(n);
         for (int i = 0; i < n; ++i) batch.targets(i, 0) = data.labels[indices[i]];
     }
+}
+
+Batch make_batch(const Dataset& data, std::span<const int> indices, const DataLeafSpec& supervision) {
+    Batch batch;
+    gather_batch(data, indices, supervision, batch);
     return batch;
 }
 

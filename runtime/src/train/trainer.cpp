@@ -130,9 +130,10 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
         double loss_sum = 0;
         int steps = 0;
         nlohmann::json ratios;
+        Batch batch;
         for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
-            Batch batch = make_batch(data.train, indices, d.supervision);
+            gather_batch(data.train, indices, d.supervision, batch);
             if (settings.augment.enabled()) {
                 augment(batch.features, data.train.image_rows, data.train.image_cols, settings.augment, step_seed(settings.seed ^ 0xa5a5, progress.step));
                 preprocessor.apply(batch.features);
