@@ -11,6 +11,14 @@
 namespace kiln {
 
 namespace {
+PlotSpec axes(std::string title, std::string x_label, std::string y_label) {
+    PlotSpec spec;
+    spec.title = std::move(title);
+    spec.x_label = std::move(x_label);
+    spec.y_label = std::move(y_label);
+    return spec;
+}
+
 std::vector<nlohmann::json> read_metrics(const std::string& path) {
     std::ifstream in(path);
     if (!in) fail("{}: cannot read metrics (written by train --metrics)", path);
@@ -72,15 +80,15 @@ std::vector<std::string> write_report(const std::string& metrics_path, const std
         written.push_back(path);
     };
     plot("loss.svg", {scalar_series(records, "train_loss", "train loss"), scalar_series(records, "val_loss", "validation loss")},
-         {"Loss", "epoch", "loss"});
-    plot("accuracy.svg", {scalar_series(records, "val_accuracy", "validation accuracy")}, {"Validation accuracy", "epoch", "accuracy"});
-    plot("lr.svg", {scalar_series(records, "lr", "learning rate")}, {"Learning rate (at the end of each epoch)", "epoch", "lr"});
+         axes("Loss", "epoch", "loss"));
+    plot("accuracy.svg", {scalar_series(records, "val_accuracy", "validation accuracy")}, axes("Validation accuracy", "epoch", "accuracy"));
+    plot("lr.svg", {scalar_series(records, "lr", "learning rate")}, axes("Learning rate (at the end of each epoch)", "epoch", "lr"));
     std::vector<Series> ratios = nested_series(records, "update_ratio");
     if (!ratios.empty()) ratios.push_back({"1e-3 (rule of thumb)", {ratios[0].x.front(), ratios[0].x.back()}, {1e-3, 1e-3}});
-    PlotSpec ratio_spec{"Update / weight ratio per parameter (last step of each epoch)", "epoch", "‖Δθ‖ / ‖θ‖"};
+    PlotSpec ratio_spec = axes("Update / weight ratio per parameter (last step of each epoch)", "epoch", "‖Δθ‖ / ‖θ‖");
     ratio_spec.log_y = true;
     plot("update_ratio.svg", ratios, ratio_spec);
-    plot("dead_relu.svg", nested_series(records, "dead_relu_fraction"), {"Dead ReLU units (never active on 1000 training samples)", "epoch", "fraction"});
+    plot("dead_relu.svg", nested_series(records, "dead_relu_fraction"), axes("Dead ReLU units (never active on 1000 training samples)", "epoch", "fraction"));
 
     std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kiln report</title></head><body>\n<h1>" +
                        std::filesystem::path(metrics_path).filename().string() + "</h1>\n";

@@ -1,4 +1,5 @@
 // Standardization, seeded shuffling and batch assembly, and the checks that data fits a model.
+#include <cstdint>
 #include <catch2/catch.hpp>
 #include <kiln/data/batches.hpp>
 #include <kiln/data/preprocess.hpp>
@@ -55,6 +56,19 @@ TEST_CASE("batches gather the chosen samples", "[runtime][data]") {
         CHECK(reused.features.cols == 2);
         CHECK(reused.features.values == fresh.features.values);
         CHECK(reused.labels == fresh.labels);
+    }
+}
+
+TEST_CASE("tensor storage is aligned like Halide's allocations", "[runtime][data]") {
+    // Generated stages compute some outputs in place and read them back with aligned loads.
+    auto aligned = [](const kiln::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.values.data()) % 128 == 0; };
+    for (int rows : {1, 3, 130}) {
+        kiln::Tensor t(rows, 7);
+        CHECK(aligned(t));
+        kiln::Tensor copy = t;
+        CHECK(aligned(copy));
+        t.values.resize(t.values.size() * 5 + 1);
+        CHECK(aligned(t));
     }
 }
 
