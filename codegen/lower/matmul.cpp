@@ -52,7 +52,16 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
 
     output(j, i) = accumulator(j, i);
 
-    if (a.kind != ValueKind::source) context.materialize_requests.push_back(a.func.name());
+    // A computed left operand is stored once rather than recomputed for every column tile. A
+    // transposed stage input S (Sᵀ·g: a weight gradient) may be read in place: for each k, a tile's
+    // rows of Sᵀ are neighbours in row k of S. That skips a transpose pass and its fork-join, but
+    // every column tile walks K strided rows of S again: a win for few column tiles (fashion_mlp's
+    // backward, N ≤ 256: 7% faster), a loss for many (wide_mlp's N = 1024: 2-3% slower), and a
+    // loss whenever S's rows are a multiple of 2 KiB apart (the K rows share a few cache sets, as
+    // B's do above: 6% slower).
+    const bool left_in_place = a.transposed_source && a.shape.rows != dsl::batch && a.shape.rows % 512 != 0 && fixed_width &&
+                               right_cols <= 256;
+    if (a.kind != ValueKind::source && !left_in_place) context.materialize_requests.push_back(a.func.name());
     double flops = 2;  // 2·M·K·N, with the batch dimension (at most one of them) counted per sample
     bool per_sample = false;
     for (int extent : {a.shape.rows, a.shape.cols, b.shape.cols}) {
@@ -71,7 +80,9 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
 Value lower(const dsl::TransposeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("transpose"));
     f(context.col, context.row) = operands[0].func(context.row, context.col);
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::transpose(f, knobs, context); }};
+    Value value{f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::transpose(f, knobs, context); }};
+    value.transposed_source = operands[0].kind == ValueKind::source;
+    return value;
 }
 
 }  // namespace kiln::codegen

@@ -37,6 +37,8 @@ struct Value {
     // Reads every operand at its own (c, r), or broadcast (arithmetic, unary, select): a GEMM
     // feeding it may run inside its loops.
     bool pointwise = false;
+    // A transpose of a stage input or constant: reading it inline is an index swap, nothing to compute.
+    bool transposed_source = false;
     // The GEMM node this value is a pointwise function of, then each node after it up to this one.
     std::vector<std::type_index> gemm_chain;
     // GEMMs only: builds the GEMM's loops on `consumer`, a pointwise function of it of the same shape
