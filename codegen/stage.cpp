@@ -40,6 +40,12 @@ void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& con
     buffer.dim(0).set_bounds(0, shape.cols).set_stride(1);
     buffer.dim(1).set_bounds(0, context.rows(shape)).set_stride(shape.cols);
 }
+
+// A pipeline output: its buffer dense with the shape's sizes, and estimates for autoschedulers.
+void declare_output(Func output, dsl::Shape shape, const LoweringContext& context) {
+    output.set_estimates({{0, shape.cols}, {0, shape.batched() ? 128 : shape.rows}});
+    constrain(output.output_buffer(), shape, context);
+}
 }  // namespace
 
 Value Stage::buffer_argument(Role role, int index, const std::string& name, dsl::Shape shape, Type type) {
@@ -55,8 +61,7 @@ Value Stage::buffer_argument(Role role, int index, const std::string& name, dsl:
 void Stage::add_output(const Value& value, Role role, int index, const std::string& name) {
     Func output(name);
     output(context_.col, context_.row) = value.func(context_.col, context_.row);
-    output.set_estimates({{0, value.shape.cols}, {0, value.shape.batched() ? 128 : value.shape.rows}});
-    constrain(output.output_buffer(), value.shape, context_);
+    declare_output(output, value.shape, context_);
     outputs_.push_back(output);
     output_shapes_.push_back(value.shape);
     outputs_arguments_.push_back({role, index, name});
@@ -147,10 +152,8 @@ void Stage::apply_plan() {
         if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || context_.storage_widths.count(name) ||
             !output_funcs.insert(name).second)
             continue;
-        Func output = value.func;
-        output.set_estimates({{0, value.shape.cols}, {0, value.shape.batched() ? 128 : value.shape.rows}});
-        constrain(output.output_buffer(), value.shape, context_);
-        outputs_[o] = output;
+        declare_output(value.func, value.shape, context_);
+        outputs_[o] = value.func;
         stored_outputs.insert(o);
     }
     for (const Value* value : stored)
