@@ -32,10 +32,10 @@ int main(int argc, char** argv) {
     kiln::initialize(model.params(), d.params, 0);
     auto optimizer = kiln::make_optimizer({"adam", 1e-3f}, model.params().all().size());
     std::vector<double> epoch_seconds;
+    kiln::Batch batch;
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         auto order = kiln::shuffled_indices(data.train.size(), uint64_t(epoch));
         auto start = clock::now();
-        kiln::Batch batch;
         for (std::size_t at = 0; at < order.size(); at += batch_size) {
             std::span<const int> indices(order.data() + at, std::min(batch_size, order.size() - at));
             kiln::gather_batch(data.train, indices, d.supervision, batch);

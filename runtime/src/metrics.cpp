@@ -21,9 +21,10 @@ Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
     std::iota(order.begin(), order.end(), 0);
     double loss = 0;
     int correct = 0;
+    Batch batch;
     for (int start = 0; start < data.size(); start += batch_size) {
         std::span<const int> indices(order.data() + start, std::size_t(std::min(batch_size, data.size() - start)));
-        Batch batch = make_batch(data, indices, d.supervision);
+        gather_batch(data, indices, d.supervision, batch);
         loss += double(model.loss(batch)) * batch.size();
         if (classification) {
             Tensor prediction = model.predict(batch.features);

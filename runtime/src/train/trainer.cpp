@@ -122,6 +122,7 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
     const auto start = Clock::now();
     Arena before_step = model.params();
     int epochs_without_improvement = progress.epoch - progress.best_epoch;
+    Batch batch;  // one gather buffer for the whole run
 
     for (int epoch = progress.epoch + 1; epoch <= settings.epochs; ++epoch) {
         const auto epoch_start = Clock::now();
@@ -130,7 +131,6 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
         double loss_sum = 0;
         int steps = 0;
         nlohmann::json ratios;
-        Batch batch;
         for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
             gather_batch(data.train, indices, d.supervision, batch);
