@@ -87,6 +87,15 @@ TEST_CASE("babysitting: a tiny subset is overfit to ~0 loss, and the first loss 
     CHECK(records[0]["initial_loss"].get<double>() == Approx(std::log(10.0)).margin(0.5 * std::log(10.0)));  // the warning's threshold
     CHECK(records[0]["expected_initial_loss"].get<double>() == Approx(std::log(10.0)));
     for (const char* param : {"fc1.weight", "fc3.weight"}) CHECK(records[0]["update_ratio"][param].get<double>() > 0);
+    // The step's time breakdown: every part was timed, and (one step per epoch here: 50 samples,
+    // batch 50) together they fit in the epoch's time.
+    const nlohmann::json& step_ms = records[0]["step_ms"];
+    double parts = 0;
+    for (const char* part : {"data", "forward_backward", "optimizer"}) {
+        CHECK(step_ms[part].get<double>() > 0);
+        parts += step_ms[part].get<double>();
+    }
+    CHECK(parts <= 1e3 * records[0]["seconds"].get<double>());
     CHECK(records[0].contains("generalization_gap"));
     for (const char* layer : {"relu_1", "relu_2"}) {
         const double dead = records.back()["dead_relu_fraction"][layer];

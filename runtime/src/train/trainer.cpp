@@ -131,15 +131,22 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
         double loss_sum = 0;
         int steps = 0;
         nlohmann::json ratios;
+        // Where the epoch's steps spent their time: batches (gather, augmentation), the model's
+        // stages, the optimizer. Metrics and checkpoints between steps are not counted.
+        double data_seconds = 0, model_seconds = 0, optimizer_seconds = 0;
         for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
             std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
+            const auto step_start = Clock::now();
             gather_batch(data.train, indices, d.supervision, batch);
             if (settings.augment.enabled()) {
                 augment(batch.features, data.train.image_rows, data.train.image_cols, settings.augment, step_seed(settings.seed ^ 0xa5a5, progress.step));
                 preprocessor.apply(batch.features);
             }
             optimizer->lr = float(learning_rate(schedule, progress.step, steps_per_epoch));
+            data_seconds += seconds_since(step_start);
+            const auto model_start = Clock::now();
             const float loss = model.forward_backward(batch, step_seed(settings.seed, progress.step));
+            model_seconds += seconds_since(model_start);
             ++progress.step;
             if (std::isnan(progress.initial_loss)) {
                 progress.initial_loss = loss;
@@ -153,7 +160,9 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
                      loss, epoch, steps + 1, settings.divergence_factor, progress.initial_loss);
             const bool last_step = at + std::size_t(settings.batch) >= order.size();
             if (last_step) std::copy(model.params().all().begin(), model.params().all().end(), before_step.all().begin());
+            const auto optimizer_start = Clock::now();
             optimizer->step(model.params(), model.gradients());
+            optimizer_seconds += seconds_since(optimizer_start);
             if (last_step) ratios = update_ratios(d, before_step, model.params());
             const bool final_step = last_step && epoch == settings.epochs;
             if (!settings.snapshot_directory.empty() && (final_step || at_lr_minimum(schedule, progress.step - 1, steps_per_epoch))) {
@@ -183,7 +192,10 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
 
         nlohmann::json record{{"epoch", epoch}, {"step", progress.step}, {"train_loss", train_loss}, {"val_loss", validation.loss},
                               {"generalization_gap", validation.loss - train_loss}, {"lr", optimizer->lr},
-                              {"update_ratio", ratios}, {"seconds", train_seconds}};
+                              {"update_ratio", ratios}, {"seconds", train_seconds},
+                              {"step_ms", {{"data", 1e3 * data_seconds / steps},
+                                           {"forward_backward", 1e3 * model_seconds / steps},
+                                           {"optimizer", 1e3 * optimizer_seconds / steps}}}};
         if (!d.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model, data.train);
         if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
         if (epoch == 1) {
