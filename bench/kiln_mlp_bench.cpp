@@ -3,6 +3,7 @@
 // 784-1024-1024-10 at batch 256. Prints one JSON object.
 #include <chrono>
 #include <iostream>
+#include <kiln/bench.hpp>
 #include <kiln/data/batches.hpp>
 #include <kiln/data/preprocess.hpp>
 #include <kiln/halide_call.hpp>
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
     const std::size_t batch_size = wide ? 256 : 128;
     using clock = std::chrono::steady_clock;
     kiln::initialize_halide_runtime(threads);
+    // The machine's FMA peak, so that both frameworks' rates read as fractions of it: ratios between
+    // them depend on the microarchitecture (OpenBLAS's AVX2 kernels use half of a Zen 5's AVX-512
+    // datapath and all of a Zen 4's).
+    double peak_gflops = kiln::measure_fma_peak();  // measured again at the end; the higher one counts
     kiln::DataSplit data = kiln::load_data(path);
     kiln::Preprocessor preprocessor = kiln::Preprocessor::fit(data.train.features);
     preprocessor.apply(data.train.features);
@@ -76,6 +81,11 @@ int main(int argc, char** argv) {
     nlohmann::json result{{"framework", "kiln"}, {"model", wide ? "wide" : "fashion"}, {"epochs", epochs}, {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
                           {"first_epoch_seconds", epoch_seconds[0]}, {"test_accuracy", accuracy},
                           {"inference_samples_per_second", data.test.size() / best}};
+    // GEMM FLOPs per sample, the same arithmetic for both frameworks (neither computes the input's gradient).
+    result["train_samples"] = data.train.size();
+    result["peak_gflops"] = std::max(peak_gflops, kiln::measure_fma_peak());
+    result["train_flops_per_sample"] = d.forward.gemm_flops_per_sample + d.backward.gemm_flops_per_sample;
+    result["inference_flops_per_sample"] = d.infer.gemm_flops_per_sample;
     if (timed_steps > 0)
         result["step_ms"] = {{"gather", 1e3 * gather_s / timed_steps},
                              {"forward_backward", 1e3 * forward_backward_s / timed_steps},

@@ -26,5 +26,15 @@ med = lambda rs, key: statistics.median(r[key] for r in rs)
 print(f"{torch[0]['framework']} vs kiln, {len(kiln)} interleaved rounds, medians:")
 print(f"  train s/epoch:       kiln {med(kiln, 'seconds_per_epoch'):.3f}   libtorch {med(torch, 'seconds_per_epoch'):.3f}   kiln/libtorch time ratio {statistics.median(train):.2f}")
 print(f"  inference samples/s: kiln {med(kiln, 'inference_samples_per_second'):.0f}   libtorch {med(torch, 'inference_samples_per_second'):.0f}   kiln/libtorch throughput ratio {statistics.median(infer):.2f}")
+# Both frameworks' rates as fractions of the machine's FMA peak (kiln's measurement in the same
+# round), from the model's GEMM FLOPs: the ratios above depend on the microarchitecture.
+def percent(r, k, flops_key, rate):  # r's rate, with the FLOPs and peak kiln measured that round (k)
+    return 100 * k[flops_key] * rate(r, k) / 1e9 / k["peak_gflops"]
+train_rate = lambda r, k: k["train_samples"] / r["seconds_per_epoch"]
+infer_rate = lambda r, k: r["inference_samples_per_second"]
+for label, key, rate in (("train", "train_flops_per_sample", train_rate), ("inference", "inference_flops_per_sample", infer_rate)):
+    kp = statistics.median(percent(k, k, key, rate) for k in kiln)
+    tp = statistics.median(percent(t, k, key, rate) for k, t in zip(kiln, torch))
+    print(f"  {label + ' % of FMA peak:':<26}kiln {kp:.0f}%   libtorch {tp:.0f}%   (peak {statistics.median(k['peak_gflops'] for k in kiln):.0f} GFLOP/s)")
 print(f"  test accuracy after {kiln[0]['epochs']} epochs: kiln {kiln[0]['test_accuracy']:.4f}   libtorch {torch[0]['test_accuracy']:.4f}")
 PY
