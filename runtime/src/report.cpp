@@ -39,7 +39,7 @@ std::vector<nlohmann::json> read_metrics(const std::string& path) {
     return records;
 }
 
-// One series per key of a nested object field (update_ratio, dead_relu_fraction), over epochs.
+// One series per key of a nested object field (update_ratio, dead_relu_fraction, step_ms), over epochs.
 std::vector<Series> nested_series(const std::vector<nlohmann::json>& records, const std::string& field) {
     std::map<std::string, Series> by_name;
     for (const nlohmann::json& r : records)
@@ -89,6 +89,7 @@ std::vector<std::string> write_report(const std::string& metrics_path, const std
     ratio_spec.log_y = true;
     plot("update_ratio.svg", ratios, ratio_spec);
     plot("dead_relu.svg", nested_series(records, "dead_relu_fraction"), axes("Dead ReLU units (never active on 1000 training samples)", "epoch", "fraction"));
+    plot("step_time.svg", nested_series(records, "step_ms"), axes("Where a training step's time goes (mean per step)", "epoch", "ms"));
 
     std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kiln report</title></head><body>\n<h1>" +
                        std::filesystem::path(metrics_path).filename().string() + "</h1>\n";

@@ -206,10 +206,11 @@ TEST_CASE("report: SVG plots of a run's metrics, and clear errors for malformed 
     INFO(r.output);
     REQUIRE(r.status == 0);
     std::vector<std::string> files = last_json_line(r.output)["files"];
-    CHECK(files.size() == 5);  // loss, accuracy, lr, update ratios, report.html (no ReLU layers: no dead-ReLU plot)
+    CHECK(files.size() == 6);  // loss, accuracy, lr, update ratios, step time, report.html (no ReLU layers: no dead-ReLU plot)
     const std::string loss = read_bytes(dir.file("loss.svg"));
     CHECK_THAT(loss, Catch::Contains("<svg") && Catch::Contains("validation loss") && Catch::Contains("<polyline"));
     CHECK_THAT(read_bytes(dir.file("report.html")), Catch::Contains("update_ratio.svg"));
+    CHECK_THAT(read_bytes(dir.file("step_time.svg")), Catch::Contains("forward_backward") && Catch::Contains("optimizer") && Catch::Contains("<polyline"));
 
     std::ofstream(dir.file("bad.jsonl")) << "{\"epoch\": 1, \"train_loss\": 0.5}\n{oops\n";
     require_refused(run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("bad.jsonl") + " --output " + dir.path().string()),
