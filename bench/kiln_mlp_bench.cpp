@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     result["train_flops_per_sample"] = d.forward.gemm_flops_per_sample + d.backward.gemm_flops_per_sample;
     result["inference_flops_per_sample"] = d.infer.gemm_flops_per_sample;
     if (timed_steps > 0)
-        result["step_ms"] = {{"gather", 1e3 * gather_s / timed_steps},
+        result["step_ms"] = {{"data", 1e3 * gather_s / timed_steps},
                              {"forward_backward", 1e3 * forward_backward_s / timed_steps},
                              {"optimizer", 1e3 * optimizer_s / timed_steps}};
     std::cout << result.dump() << std::endl;
