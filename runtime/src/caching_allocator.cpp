@@ -15,9 +15,18 @@ namespace {
 constexpr std::size_t alignment = 128;                     // what Halide's own allocator guarantees
 constexpr std::size_t cache_limit = std::size_t(1) << 30;  // cached bytes beyond this go back to the OS
 
+// Each block starts with a header (its size, then the next free block of that size); the caller
+// gets the memory after it. Free blocks form intrusive lists, one per size, and a size's list head
+// stays in the map once created, so a warm training step allocates nothing here or on the heap.
+struct Header {
+    std::size_t size;
+    void* next_free;
+};
+static_assert(sizeof(Header) <= alignment);
+
 struct Cache {
     std::mutex mutex;
-    std::multimap<std::size_t, void*> free_blocks;  // by size
+    std::map<std::size_t, void*> free_lists;  // size → first free block (nullptr: none now)
     std::size_t cached_bytes = 0;
 };
 Cache& cache() {
@@ -25,38 +34,39 @@ Cache& cache() {
     return *instance;
 }
 
-// Each block starts with a header holding its size; the caller gets the memory after it.
 void* cached_malloc(void*, std::size_t size) {
     const std::size_t rounded = (size + alignment - 1) / alignment * alignment + alignment;
     {
         Cache& c = cache();
         std::lock_guard lock(c.mutex);
-        auto found = c.free_blocks.find(rounded);
-        if (found != c.free_blocks.end()) {
+        auto found = c.free_lists.find(rounded);
+        if (found != c.free_lists.end() && found->second) {
             void* block = found->second;
-            c.free_blocks.erase(found);
+            found->second = static_cast<Header*>(block)->next_free;
             c.cached_bytes -= rounded;
             return static_cast<char*>(block) + alignment;
         }
     }
     void* block = std::aligned_alloc(alignment, rounded);
     if (!block) return nullptr;
-    *static_cast<std::size_t*>(block) = rounded;
+    static_cast<Header*>(block)->size = rounded;
     return static_cast<char*>(block) + alignment;
 }
 
 void cached_free(void*, void* pointer) {
     if (!pointer) return;
     void* block = static_cast<char*>(pointer) - alignment;
-    const std::size_t size = *static_cast<std::size_t*>(block);
+    Header* header = static_cast<Header*>(block);
     Cache& c = cache();
     std::lock_guard lock(c.mutex);
-    if (c.cached_bytes + size > cache_limit) {
+    if (c.cached_bytes + header->size > cache_limit) {
         std::free(block);
         return;
     }
-    c.free_blocks.emplace(size, block);
-    c.cached_bytes += size;
+    void*& head = c.free_lists[header->size];
+    header->next_free = head;
+    head = block;
+    c.cached_bytes += header->size;
 }
 }  // namespace
 

@@ -37,6 +37,14 @@ BufferView::BufferView(float* data, std::size_t n) {
     buffer_.dim = dims_;
 }
 
+BufferView& BufferView::operator=(const BufferView& other) {
+    dims_[0] = other.dims_[0];
+    dims_[1] = other.dims_[1];
+    buffer_ = other.buffer_;
+    buffer_.dim = dims_;
+    return *this;
+}
+
 void initialize_halide_runtime(int threads) {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -47,7 +55,7 @@ void initialize_halide_runtime(int threads) {
     if (threads > 0) halide_set_num_threads(threads);
 }
 
-void check_halide_status(int status, const std::string& what) {
+void check_halide_status(int status, std::string_view what) {
     if (status == 0) return;
     std::lock_guard lock(error_mutex);
     fail("{}: generated code failed (status {}): {}", what, status, last_error.empty() ? "no message" : last_error);

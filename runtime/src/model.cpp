@@ -1,7 +1,6 @@
 #include "kiln/model.hpp"
 
 #include <cmath>
-#include <memory>
 
 #include "kiln/error.hpp"
 #include "kiln/halide_call.hpp"
@@ -85,17 +84,18 @@ Tensor Model::predict(const Tensor& features) {
 void Model::run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss,
                 Tensor* prediction, uint32_t seed, std::vector<Tensor>* activations) {
     int32_t n = features->rows;
-    std::vector<std::unique_ptr<BufferView>> views;
-    std::vector<void*> arguments;
+    views_.clear();
+    arguments_.clear();
+    views_.reserve(stage.arguments.size());  // arguments_ points into views_: no reallocation while binding
     auto bind = [&](auto* data, int rows, int cols) {
-        views.push_back(std::make_unique<BufferView>(data, rows, cols));
-        arguments.push_back(views.back()->get());
+        views_.emplace_back(data, rows, cols);
+        arguments_.push_back(views_.back().get());
     };
     for (const StageArgumentSpec& argument : stage.arguments) {
         switch (argument.role) {
-            case BufferRole::batch: arguments.push_back(&n); break;
-            case BufferRole::seed: arguments.push_back(&seed); break;
-            case BufferRole::dropout: arguments.push_back(&dropout_); break;
+            case BufferRole::batch: arguments_.push_back(&n); break;
+            case BufferRole::seed: arguments_.push_back(&seed); break;
+            case BufferRole::dropout: arguments_.push_back(&dropout_); break;
             case BufferRole::activation: {
                 Tensor& layer = (*activations)[argument.index];
                 bind(layer.values.data(), layer.rows, layer.cols);
@@ -141,7 +141,8 @@ void Model::run(const StageSpec& stage, const char* name, const Batch* batch, co
             }
         }
     }
-    check_halide_status(stage.entry(arguments.data()), descriptor_.name + " " + name + " stage");
+    if (const int status = stage.entry(arguments_.data()); status != 0)
+        check_halide_status(status, descriptor_.name + " " + name + " stage");  // the message only on failure
 }
 
 }  // namespace kiln

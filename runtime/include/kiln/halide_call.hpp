@@ -5,7 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <string_view>
 
 namespace kiln {
 
@@ -17,8 +17,9 @@ public:
     BufferView(int32_t* data, int rows, int cols) : BufferView(data, halide_type_of<int32_t>(), rows, cols) {}
     // A flat 1-D buffer of n floats (the optimizers' view of an arena).
     BufferView(float* data, std::size_t n);
-    BufferView(const BufferView&) = delete;
-    BufferView& operator=(const BufferView&) = delete;
+    // A copy describes the same memory with its own dimensions (halide_buffer_t points at them).
+    BufferView(const BufferView& other) { *this = other; }
+    BufferView& operator=(const BufferView& other);
 
     halide_buffer_t* get() { return &buffer_; }
 
@@ -31,6 +32,6 @@ private:
 // sets the Halide thread pool size if threads > 0.
 void initialize_halide_runtime(int threads = 0);
 // Throws kiln::Error with what the generated code reported, if status is non-zero.
-void check_halide_status(int status, const std::string& what);
+void check_halide_status(int status, std::string_view what);
 
 }  // namespace kiln

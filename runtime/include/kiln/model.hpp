@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kiln/arena.hpp"
+#include "kiln/halide_call.hpp"
 #include "kiln/model_descriptor.hpp"
 #include "kiln/tensor.hpp"
 
@@ -60,6 +61,10 @@ private:
     Arena params_, gradients_;
     std::vector<Tensor> saved_, states_, batch_states_;
     int32_t dropout_ = 1;
+    // A stage call's buffer descriptors and argument list, refilled per call: a training step
+    // allocates nothing once every stage has run.
+    std::vector<BufferView> views_;
+    std::vector<void*> arguments_;
 };
 
 }  // namespace kiln
