@@ -59,6 +59,26 @@ TEST_CASE("batches gather the chosen samples", "[runtime][data]") {
     }
 }
 
+TEST_CASE("large batches are gathered in blocks on the thread pool, every row in its place", "[runtime][data]") {
+    kiln::Dataset data;
+    data.features = kiln::Tensor(500, 7);
+    for (int r = 0; r < 500; ++r)
+        for (int c = 0; c < 7; ++c) data.features(r, c) = float(r * 10 + c);
+    data.labels.resize(500);
+    for (int r = 0; r < 500; ++r) data.labels[std::size_t(r)] = float(r % 3);
+    const std::vector<int> order = kiln::shuffled_indices(500, 9);
+    kiln::Batch batch;
+    for (std::size_t n : {std::size_t(32), std::size_t(77), std::size_t(500)}) {  // one block, a partial last block, many
+        std::span<const int> indices(order.data(), n);
+        kiln::gather_batch(data, indices, {"y", 1, true, 3}, batch);
+        REQUIRE(batch.size() == int(n));
+        int misplaced = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            for (int c = 0; c < 7; ++c) misplaced += batch.features(int(i), c) != float(indices[i] * 10 + c);
+        CHECK(misplaced == 0);
+    }
+}
+
 TEST_CASE("tensor storage is aligned like Halide's allocations", "[runtime][data]") {
     // Generated stages compute some outputs in place and read them back with aligned loads.
     auto aligned = [](const kiln::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.values.data()) % 128 == 0; };
