@@ -53,7 +53,7 @@ function(kiln_add_model name)
 
   set(libraries)
   set(outputs ${dir}/${name}.kiln.h)
-  foreach(stage infer evaluate activations forward backward)
+  foreach(stage ${KILN_STAGES})
     list(APPEND libraries ${dir}/${name}_${stage}.a)
     list(APPEND outputs ${dir}/${name}_${stage}.a ${dir}/${name}_${stage}.h)
   endforeach()

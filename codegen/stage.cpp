@@ -1,3 +1,4 @@
+// Stage: buffer arguments and outputs, which values are stored or fused (apply_plan), and AOT compilation.
 #include "kiln/codegen/stage.hpp"
 
 #include <algorithm>
@@ -5,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include <kiln/cpu.hpp>
+#include <kiln/contract/cores.hpp>
 
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
@@ -13,25 +14,6 @@
 namespace kiln::codegen {
 
 using namespace Halide;
-
-std::string_view role_name(Role role) {
-    switch (role) {
-        case Role::batch: return "batch";
-        case Role::seed: return "seed";
-        case Role::dropout: return "dropout";
-        case Role::state: return "state";
-        case Role::state_update: return "state_update";
-        case Role::activation: return "activation";
-        case Role::input: return "input";
-        case Role::supervision: return "supervision";
-        case Role::param: return "param";
-        case Role::saved: return "saved";
-        case Role::prediction: return "prediction";
-        case Role::loss: return "loss";
-        case Role::gradient: return "gradient";
-    }
-    return "?";
-}
 
 namespace {
 // Dense row-major layout with the shape's sizes; the batch dimension's extent is the batch param.
@@ -48,7 +30,7 @@ void declare_output(Func output, dsl::Shape shape, const LoweringContext& contex
 }
 }  // namespace
 
-Value Stage::buffer_argument(Role role, int index, const std::string& name, dsl::Shape shape, Type type) {
+Value Stage::buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Type type) {
     ImageParam buffer(type, 2, name);
     constrain(buffer, shape, context_);
     buffer.set_estimates({{0, shape.cols}, {0, shape.batched() ? 128 : shape.rows}});
@@ -58,7 +40,7 @@ Value Stage::buffer_argument(Role role, int index, const std::string& name, dsl:
     return source(context_, buffer, shape);
 }
 
-void Stage::add_output(const Value& value, Role role, int index, const std::string& name) {
+void Stage::add_output(const Value& value, BufferRole role, int index, const std::string& name) {
     Func output(name);
     output(context_.col, context_.row) = value.func(context_.col, context_.row);
     declare_output(output, value.shape, context_);
@@ -147,8 +129,8 @@ void Stage::apply_plan() {
         const Value& value = values_.at(output_nodes_[o]);
         const std::string& name = value.func.name();
         const bool is_stored = std::find(stored.begin(), stored.end(), &value) != stored.end();
-        const Role role = outputs_arguments_[o].role;
-        const bool tensor_role = role == Role::saved || role == Role::prediction || role == Role::activation;
+        const BufferRole role = outputs_arguments_[o].role;
+        const bool tensor_role = role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
         if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || context_.storage_widths.count(name) ||
             !output_funcs.insert(name).second)
             continue;

@@ -7,9 +7,15 @@
 // carries clipping by global norm (computed on the host, one pass), `clip` clipping by value. The
 // SGD family and Adam add the L2 penalty's gradient wd·p to it (coupled weight decay); AdamW,
 // LARS and LAMB apply decay as their papers do.
+//
+// Which kernels exist is the contract's table (kiln/contract/optimizers.def): each Kernel names its
+// row, and main() fails when a row has no kernel here.
 #include <Halide.h>
 
 #include <iostream>
+#include <set>
+
+#include <kiln/contract/optimizers.hpp>
 
 using namespace Halide;
 
@@ -17,9 +23,13 @@ namespace {
 constexpr int vector_width = 16;
 constexpr int block = 1 << 14;  // elements per parallel task
 
+std::set<std::string> generated;  // kernel names, checked against the contract's table
+
 class Kernel {
 public:
-    Kernel(std::string name, const std::vector<std::string>& state_names) : name_(std::move(name)) {
+    Kernel(kiln::OptimizerKernel kernel, const std::vector<std::string>& state_names)
+        : name_("kiln_" + std::string(kiln::optimizer_kernel_table[int(kernel)].name)) {
+        generated.insert(std::string(kiln::optimizer_kernel_table[int(kernel)].name));
         param.dim(0).set_min(0).set_stride(1);
         grad.dim(0).set_min(0).set_stride(1).set_extent(param.dim(0).extent());
         for (const std::string& s : state_names) {
@@ -67,12 +77,12 @@ private:
 
 void generate_all(const std::string& dir, const Target& target) {
     {  // SGD: p ← p − lr·g
-        Kernel k("kiln_sgd_update", {});
+        Kernel k(kiln::OptimizerKernel::sgd_update, {});
         k.compile({k.param(k.i) - k.lr * k.l2_gradient()}, {}, dir, target);
     }
     {  // Momentum (PyTorch form): v ← μv + g; p ← p − lr·v.  Nesterov: p ← p − lr·(g + μv)
         for (bool nesterov : {false, true}) {
-            Kernel k(nesterov ? "kiln_nesterov_update" : "kiln_momentum_update", {"velocity"});
+            Kernel k(nesterov ? kiln::OptimizerKernel::nesterov_update : kiln::OptimizerKernel::momentum_update, {"velocity"});
             Param<float> mu("momentum");
             Expr g = k.l2_gradient();
             Expr v = mu * k.state[0](k.i) + g;
@@ -80,21 +90,21 @@ void generate_all(const std::string& dir, const Target& target) {
         }
     }
     {  // AdaGrad: s ← s + g²; p ← p − lr·g / (√s + ε)
-        Kernel k("kiln_adagrad_update", {"sum_squares"});
+        Kernel k(kiln::OptimizerKernel::adagrad_update, {"sum_squares"});
         Param<float> eps("epsilon");
         Expr g = k.l2_gradient();
         Expr s = k.state[0](k.i) + g * g;
         k.compile({k.param(k.i) - k.lr * g / (sqrt(s) + eps), s}, {eps}, dir, target);
     }
     {  // RMSProp: s ← ρs + (1−ρ)g²; p ← p − lr·g / (√s + ε)
-        Kernel k("kiln_rmsprop_update", {"square_average"});
+        Kernel k(kiln::OptimizerKernel::rmsprop_update, {"square_average"});
         Param<float> rho("rho"), eps("epsilon");
         Expr g = k.l2_gradient();
         Expr s = rho * k.state[0](k.i) + (1.0f - rho) * g * g;
         k.compile({k.param(k.i) - k.lr * g / (sqrt(s) + eps), s}, {rho, eps}, dir, target);
     }
     {  // AdaDelta: s ← ρs + (1−ρ)g²; Δ = √(u + ε)/√(s + ε)·g; u ← ρu + (1−ρ)Δ²; p ← p − lr·Δ
-        Kernel k("kiln_adadelta_update", {"square_average", "delta_average"});
+        Kernel k(kiln::OptimizerKernel::adadelta_update, {"square_average", "delta_average"});
         Param<float> rho("rho"), eps("epsilon");
         Expr g = k.l2_gradient();
         Expr s = rho * k.state[0](k.i) + (1.0f - rho) * g * g;
@@ -106,7 +116,7 @@ void generate_all(const std::string& dir, const Target& target) {
         // m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − lr·(m/c1)/(√(v/c2) + ε), computed as
         // p − (lr/c1)·m/(√v·(1/√c2) + ε) with lr/c1 and 1/√c2 from the host: one division per element.
         for (bool decoupled : {false, true}) {
-            Kernel k(decoupled ? "kiln_adamw_update" : "kiln_adam_update", {"m", "v"});
+            Kernel k(decoupled ? kiln::OptimizerKernel::adamw_update : kiln::OptimizerKernel::adam_update, {"m", "v"});
             Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), step("lr_over_bias_correction1"),
                 inverse_root_c2("inverse_sqrt_bias_correction2");
             Expr g = decoupled ? k.clipped_gradient() : k.l2_gradient();
@@ -118,7 +128,7 @@ void generate_all(const std::string& dir, const Target& target) {
     }
     {  // NAdam (Dozat; PyTorch's momentum schedule μ_t computed on the host):
         // p ← p − lr·(g_coefficient·g + m_coefficient·m) / (√(v/c2) + ε)
-        Kernel k("kiln_nadam_update", {"m", "v"});
+        Kernel k(kiln::OptimizerKernel::nadam_update, {"m", "v"});
         Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c2("bias_correction2"), cg("gradient_coefficient"),
             cm("moment_coefficient");
         Expr g = k.l2_gradient();
@@ -128,14 +138,14 @@ void generate_all(const std::string& dir, const Target& target) {
     }
     {  // LARS, per parameter tensor with its local rate (lr × trust ratio, from the host):
         // v ← μv + local_lr·(g + wd·p); p ← p − v
-        Kernel k("kiln_lars_update", {"velocity"});
+        Kernel k(kiln::OptimizerKernel::lars_update, {"velocity"});
         Param<float> mu("momentum"), local_lr("local_lr");
         Expr v = mu * k.state[0](k.i) + local_lr * (k.clipped_gradient() + k.weight_decay * k.param(k.i));
         k.compile({k.param(k.i) - v, v}, {mu, local_lr}, dir, target);
     }
     {  // LAMB, first pass: Adam moments, and the step direction r = m̂/(√v̂ + ε) + wd·p (into a
         // scratch buffer, the third output); the host then scales r by ‖p‖/‖r‖ per tensor.
-        Kernel k("kiln_lamb_moments", {"m", "v"});
+        Kernel k(kiln::OptimizerKernel::lamb_moments, {"m", "v"});
         Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c1("bias_correction1"), c2("bias_correction2");
         Expr g = k.clipped_gradient();
         Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
@@ -144,7 +154,7 @@ void generate_all(const std::string& dir, const Target& target) {
         k.compile({m, v, r}, {beta1, beta2, eps, c1, c2}, dir, target);
     }
     {  // Second pass for LAMB: p ← p − lr·direction (lr already times the trust ratio)
-        Kernel k("kiln_scaled_step", {"direction"});
+        Kernel k(kiln::OptimizerKernel::scaled_step, {"direction"});
         k.compile({k.param(k.i) - k.lr * k.state[0](k.i)}, {}, dir, target);
     }
 }
@@ -156,5 +166,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     generate_all(argv[1], Target(argv[2]).with_feature(Target::NoRuntime));
+    for (const kiln::OptimizerKernelRow& row : kiln::optimizer_kernel_table)
+        if (!generated.erase(std::string(row.name))) {
+            std::cerr << "kiln_optimizer_kernels: optimizers.def lists kernel " << row.name << ", which is not generated here\n";
+            return 1;
+        }
     return 0;
 }

@@ -1,4 +1,5 @@
 // Losses (mean over the batch), row-wise softmax with the max subtracted, and one_hot.
+#include "kiln/codegen/expr_math.hpp"
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
 
@@ -20,7 +21,7 @@ RowStatistics row_statistics(LoweringContext& context, const Value& z) {
     const Var& r = context.row;
     Func row_max(context.fresh_name("row_max")), row_lse(context.fresh_name("row_log_sum_exp"));
     row_max(r) = maximum(z.func(k, r));
-    row_lse(r) = row_max(r) + log(sum(exp(z.func(k, r) - row_max(r))));
+    row_lse(r) = formula::log_sum_exp(Expr(row_max(r)), sum(exp(z.func(k, r) - row_max(r))));
     return {row_max, row_lse};
 }
 }  // namespace
@@ -29,10 +30,10 @@ Value lower(const dsl::LossInfo& info, LoweringContext& context, const Operands&
     const Value& z = operands[0];
     const Value& t = operands[1];
     const Var &c = context.col, &r = context.row;
-    Func total(context.fresh_name(std::string(dsl::loss_name(info.kind))));
+    Func total(context.fresh_name(std::string(loss_name(info.kind))));
     total(c, r) = 0.0f;
     RowStatistics stats;
-    if (info.kind == dsl::LossKind::softmax_cross_entropy) {
+    if (info.kind == LossKind::softmax_cross_entropy) {
         stats = row_statistics(context, z);
         RDom n(0, context.rows(z.shape), "sample");
         Expr label = clamp(t.func(0, n), 0, z.shape.cols - 1);
@@ -41,11 +42,11 @@ Value lower(const dsl::LossInfo& info, LoweringContext& context, const Operands&
     } else {
         RDom e(0, z.shape.cols, 0, context.rows(z.shape), "element");
         Expr a = z.func(e.x, e.y), y = t.func(e.x, e.y);
-        if (info.kind == dsl::LossKind::bce_with_logits) total(c, r) += max(a, 0.0f) - a * y + log(1.0f + exp(-abs(a)));
-        else total(c, r) += (a - y) * (a - y);
+        if (info.kind == LossKind::bce_with_logits) total(c, r) += formula::bce_with_logits(a, y);
+        else total(c, r) += formula::squared_error(a, y);
         total(c, r) = total(c, r) / (cast<float>(context.rows(z.shape)) * z.shape.cols);
     }
-    const bool has_statistics = info.kind == dsl::LossKind::softmax_cross_entropy;
+    const bool has_statistics = info.kind == LossKind::softmax_cross_entropy;
     return {total, shape, ValueKind::reduction, [total, stats, has_statistics](const FuncSchedule&) mutable {
                 total.compute_root();
                 if (has_statistics) stats.store();

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include <kiln/cpu.hpp>
+#include <kiln/contract/cores.hpp>
 
 #include "kiln/codegen/generator_options.hpp"
 

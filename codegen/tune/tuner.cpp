@@ -7,7 +7,7 @@
 #include <iostream>
 #include <random>
 
-#include <kiln/cpu.hpp>
+#include <kiln/contract/cores.hpp>
 
 namespace kiln::codegen {
 

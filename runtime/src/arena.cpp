@@ -1,3 +1,4 @@
+// The parameter and gradient arenas: one contiguous buffer each, one span per parameter.
 #include "kiln/arena.hpp"
 
 namespace kiln {

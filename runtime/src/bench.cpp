@@ -1,3 +1,4 @@
+// The `bench` command: every stage timed on random data, as GFLOP/s and % of the measured FMA peak.
 #include "kiln/bench.hpp"
 
 #include <kiln_fma_peak.h>
@@ -66,12 +67,13 @@ BenchResult benchmark_model(Model& model, int batch, int iterations, uint64_t se
         const double gflops = flops / seconds / 1e9;
         result.stages.push_back({name, seconds * 1e3, gflops, 100 * gflops / result.peak_gflops});
     };
-    add("infer", stage_flops(d.infer, batch), [&] { model.predict(data.features); });
-    add("evaluate", stage_flops(d.evaluate, batch), [&] { model.loss(data); });
-    add("forward", stage_flops(d.forward, batch), [&] { model.training_loss(data, 1); });
-    add("forward+backward", stage_flops(d.forward, batch) + stage_flops(d.backward, batch), [&] { model.forward_backward(data, 1, false); });
+    auto flops = [&](StageKind stage) { return stage_flops(d.stage(stage), batch); };
+    add("infer", flops(StageKind::infer), [&] { model.predict(data.features); });
+    add("evaluate", flops(StageKind::evaluate), [&] { model.loss(data); });
+    add("forward", flops(StageKind::forward), [&] { model.training_loss(data, 1); });
+    add("forward+backward", flops(StageKind::forward) + flops(StageKind::backward), [&] { model.forward_backward(data, 1, false); });
     add("adam_update", 0, [&] { optimizer->step(model.params(), model.gradients()); });
-    add("train_step", stage_flops(d.forward, batch) + stage_flops(d.backward, batch), [&] {
+    add("train_step", flops(StageKind::forward) + flops(StageKind::backward), [&] {
         model.forward_backward(data, 1, false);
         optimizer->step(model.params(), model.gradients());
     });

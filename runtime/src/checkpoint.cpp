@@ -1,3 +1,4 @@
+// Checkpoints as safetensors: written atomically (temporary file, fsync, rename), read with every field checked.
 #include "kiln/checkpoint.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// The model binary's commands (train, eval, predict, …): flags parsed with CLI11, then the work of each command.
 #include "kiln/cli.hpp"
 
 #include <fmt/format.h>
@@ -8,6 +9,8 @@
 #include <iostream>
 #include <numeric>
 #include <nlohmann/json.hpp>
+
+#include <kiln/contract/formulas.hpp>
 
 #include "kiln/bench.hpp"
 #include "kiln/checkpoint.hpp"
@@ -245,7 +248,7 @@ int predict_command(const ModelDescriptor& d, Options& o) {
         if (!file) fail("--output: cannot write {}", o.output);
     }
     std::ostream& out = o.output.empty() ? std::cout : file;
-    const bool softmax = d.loss_kind == "softmax_cross_entropy", logistic = d.loss_kind == "bce_with_logits";
+    const bool softmax = d.loss_kind == LossKind::softmax_cross_entropy, logistic = d.loss_kind == LossKind::bce_with_logits;
     out << "index,label,predicted";
     for (int c = 0; c < d.prediction_cols; ++c) out << (softmax ? ",p" : logistic ? ",p" : ",y") << c;
     out << "\n";
@@ -253,13 +256,9 @@ int predict_command(const ModelDescriptor& d, Options& o) {
     for (int i = 0; i < prediction.rows; ++i) {
         const float* row = prediction.row(i);
         std::vector<double> values(row, row + prediction.cols);
-        if (softmax) {  // probabilities from logits, max subtracted for stability
-            double top = *std::max_element(values.begin(), values.end()), total = 0;
-            for (double& v : values) total += v = std::exp(v - top);
-            for (double& v : values) v /= total;
-        } else if (logistic) {
-            for (double& v : values) v = 1 / (1 + std::exp(-v));
-        }
+        if (softmax) formula::softmax_in_place(values);  // probabilities from logits
+        else if (logistic)
+            for (double& v : values) v = formula::sigmoid(v);
         std::string predicted = softmax   ? std::to_string(std::max_element(row, row + prediction.cols) - row)
                                 : logistic ? std::to_string(int(row[0] > 0))
                                            : fmt::format("{:.6g}", row[0]);
@@ -310,13 +309,13 @@ int grad_command(const ModelDescriptor& d, Options& o) {
 
 int summary_command(const ModelDescriptor& d) {
     fmt::print("model {}\n\nparameters\n", d.name);
-    for (const ParamSpec& p : d.params) fmt::print("  {:<24} [{}×{}]  {:>9}  init {}\n", p.name, p.rows, p.cols, p.size(), p.init.kind);
+    for (const ParamSpec& p : d.params) fmt::print("  {:<24} [{}×{}]  {:>9}  init {}\n", p.name, p.rows, p.cols, p.size(), init_kind_name(p.init.kind));
     fmt::print("  total {} parameters\n", d.parameter_count());
     if (!d.states.empty()) fmt::print("\nrunning statistics (updated while training, read at inference)\n");
     for (const StateSpec& s : d.states)
         fmt::print("  {:<24} [{}×{}]  momentum {}{}\n", s.name, s.rows, s.cols, s.momentum, s.unbiased ? ", unbiased" : "");
     fmt::print("\ninput {} [N×{}], {} {}\nloss {}\n\ngraph\n", d.input.name,
-               d.input.cols, d.supervision.integer_labels ? "labels" : "target", d.supervision.name, d.loss_kind);
+               d.input.cols, d.supervision.integer_labels ? "labels" : "target", d.supervision.name, loss_name(d.loss_kind));
     for (const std::string& line : d.graph) fmt::print("  {}\n", line);
     fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n", d.prediction_formula, d.loss_formula);
     for (const ParamSpec& p : d.params) fmt::print("  ∂loss/∂{} = {}\n", p.name, p.gradient_formula);
@@ -331,7 +330,7 @@ int summary_command(const ModelDescriptor& d) {
 
 int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     Options o;
-    CLI::App app{fmt::format("kiln model '{}': {} parameters, loss {}", model.name, model.parameter_count(), model.loss_kind)};
+    CLI::App app{fmt::format("kiln model '{}': {} parameters, loss {}", model.name, model.parameter_count(), loss_name(model.loss_kind))};
     app.require_subcommand(1);
     app.add_option("--threads", o.threads, "worker threads for the generated kernels (default: one per physical core)")->check(CLI::NonNegativeNumber);
 

@@ -1,7 +1,10 @@
+// Ensembles: several checkpoints' predictions averaged as probabilities or combined by majority vote.
 #include "kiln/ensemble.hpp"
 
 #include <algorithm>
 #include <cmath>
+
+#include <kiln/contract/formulas.hpp>
 
 #include "kiln/checkpoint.hpp"
 #include "kiln/error.hpp"
@@ -10,24 +13,22 @@
 namespace kiln {
 
 std::vector<double> class_probabilities(const ModelDescriptor& model, const float* prediction) {
-    if (model.loss_kind == "bce_with_logits") {
-        const double p = 1 / (1 + std::exp(-double(prediction[0])));
+    if (model.loss_kind == LossKind::bce_with_logits) {
+        const double p = formula::sigmoid(double(prediction[0]));
         return {1 - p, p};
     }
     std::vector<double> p(prediction, prediction + model.prediction_cols);
-    const double top = *std::max_element(p.begin(), p.end());
-    double total = 0;
-    for (double& v : p) total += v = std::exp(v - top);
-    for (double& v : p) v /= total;
+    formula::softmax_in_place(p);
     return p;
 }
 
 EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std::string>& checkpoints, const Dataset& test,
                                  EnsembleMode mode) {
-    if (d.loss_kind != "softmax_cross_entropy" && d.loss_kind != "bce_with_logits")
-        fail("ensemble: model '{}' has loss {}; ensembles of classifiers only (softmax_cross_entropy, bce_with_logits)", d.name, d.loss_kind);
+    if (!is_classifier(d.loss_kind))
+        fail("ensemble: model '{}' has loss {}; ensembles of classifiers only (softmax_cross_entropy, bce_with_logits)", d.name,
+             loss_name(d.loss_kind));
     if (checkpoints.empty()) fail("ensemble: no checkpoints given");
-    const int classes = d.loss_kind == "bce_with_logits" ? 2 : d.prediction_cols;
+    const int classes = class_count(d.loss_kind, d.prediction_cols);
     const int n = test.size();
     std::vector<double> mean_probability(std::size_t(n) * classes, 0.0);
     std::vector<int> votes(std::size_t(n) * classes, 0);

@@ -1,10 +1,11 @@
+// Calling generated Halide code without libHalide: the thread pool, error handler and buffer descriptors.
 #include "kiln/halide_call.hpp"
 
 #include "caching_allocator.hpp"
 
 #include <mutex>
 
-#include "kiln/cpu.hpp"
+#include <kiln/contract/cores.hpp>
 #include "kiln/error.hpp"
 
 namespace kiln {

@@ -1,3 +1,4 @@
+// Draws each parameter's initial values from its initializer (the contract's initializers.def).
 #include "kiln/init.hpp"
 
 #include <Eigen/QR>
@@ -48,7 +49,6 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
     for (std::size_t i = 0; i < specs.size(); ++i) {
         const ParamSpec& spec = specs[i];
         const double fan_in = spec.rows, fan_out = spec.cols;
-        const std::string& kind = spec.init.kind;
         auto fill_uniform = [&](double low, double high) {
             std::uniform_real_distribution<double> d(low, high);
             for (float& v : params[i]) v = float(d(rng));
@@ -57,30 +57,39 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
             std::normal_distribution<double> d(mean, stddev);
             for (float& v : params[i]) v = float(d(rng));
         };
-        if (kind == "zeros") std::fill(params[i].begin(), params[i].end(), 0.0f);
-        else if (kind == "constant") std::fill(params[i].begin(), params[i].end(), float(spec.init.a));
-        else if (kind == "uniform") fill_uniform(spec.init.a, spec.init.b);
-        else if (kind == "normal") fill_normal(spec.init.a, spec.init.b);
-        else if (kind == "xavier_uniform") {
-            double limit = std::sqrt(6.0 / (fan_in + fan_out));
-            fill_uniform(-limit, limit);
-        } else if (kind == "xavier_normal") fill_normal(0, std::sqrt(2.0 / (fan_in + fan_out)));
-        else if (kind == "he_uniform") {
-            double limit = std::sqrt(6.0 / fan_in);
-            fill_uniform(-limit, limit);
-        } else if (kind == "he_normal") fill_normal(0, std::sqrt(2.0 / fan_in));
-        else if (kind == "lecun_uniform") {
-            double limit = std::sqrt(3.0 / fan_in);
-            fill_uniform(-limit, limit);
-        } else if (kind == "lecun_normal") fill_normal(0, std::sqrt(1.0 / fan_in));
-        else if (kind == "orthogonal") fill_orthogonal(params[i], spec.rows, spec.cols, spec.init.a, rng);
-        else if (kind == "sparse") {
-            const int nonzeros = int(spec.init.a);
-            if (nonzeros < 0 || nonzeros > spec.rows)
-                fail("parameter '{}': sparse initializer wants {} nonzeros per unit, but a unit has {} inputs", spec.name, nonzeros, spec.rows);
-            fill_sparse(params[i], spec.rows, spec.cols, nonzeros, spec.init.b, rng);
+        switch (spec.init.kind) {  // one case per row of the contract's initializers.def
+            case InitKind::zeros: std::fill(params[i].begin(), params[i].end(), 0.0f); break;
+            case InitKind::constant: std::fill(params[i].begin(), params[i].end(), float(spec.init.a)); break;
+            case InitKind::uniform: fill_uniform(spec.init.a, spec.init.b); break;
+            case InitKind::normal: fill_normal(spec.init.a, spec.init.b); break;
+            case InitKind::xavier_uniform: {
+                const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+                fill_uniform(-limit, limit);
+                break;
+            }
+            case InitKind::xavier_normal: fill_normal(0, std::sqrt(2.0 / (fan_in + fan_out))); break;
+            case InitKind::he_uniform: {
+                const double limit = std::sqrt(6.0 / fan_in);
+                fill_uniform(-limit, limit);
+                break;
+            }
+            case InitKind::he_normal: fill_normal(0, std::sqrt(2.0 / fan_in)); break;
+            case InitKind::lecun_uniform: {
+                const double limit = std::sqrt(3.0 / fan_in);
+                fill_uniform(-limit, limit);
+                break;
+            }
+            case InitKind::lecun_normal: fill_normal(0, std::sqrt(1.0 / fan_in)); break;
+            case InitKind::orthogonal: fill_orthogonal(params[i], spec.rows, spec.cols, spec.init.a, rng); break;
+            case InitKind::sparse: {
+                const int nonzeros = int(spec.init.a);
+                if (nonzeros < 0 || nonzeros > spec.rows)
+                    fail("parameter '{}': sparse initializer wants {} nonzeros per unit, but a unit has {} inputs", spec.name, nonzeros,
+                         spec.rows);
+                fill_sparse(params[i], spec.rows, spec.cols, nonzeros, spec.init.b, rng);
+                break;
+            }
         }
-        else fail("parameter '{}': unknown initializer '{}'", spec.name, kind);
     }
 }
 

@@ -1,3 +1,4 @@
+// Learning-rate schedules (step, exponential, cosine, restarts, cyclical) with linear warm-up.
 #include "kiln/lr.hpp"
 
 #include <algorithm>

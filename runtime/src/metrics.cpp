@@ -1,3 +1,4 @@
+// Loss and accuracy over a data set, and the per-epoch metrics written as JSON lines.
 #include "kiln/metrics.hpp"
 
 #include <algorithm>
@@ -9,14 +10,14 @@
 namespace kiln {
 
 bool prediction_correct(const ModelDescriptor& model, const float* prediction, float label) {
-    if (model.loss_kind == "softmax_cross_entropy")
+    if (model.loss_kind == LossKind::softmax_cross_entropy)
         return int(std::max_element(prediction, prediction + model.prediction_cols) - prediction) == int(label);
     return (prediction[0] > 0) == (label > 0.5f);  // bce_with_logits: the prediction is a logit
 }
 
 Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
     const ModelDescriptor& d = model.descriptor();
-    const bool classification = d.loss_kind == "softmax_cross_entropy" || d.loss_kind == "bce_with_logits";
+    const bool classification = is_classifier(d.loss_kind);
     std::vector<int> order(data.size());
     std::iota(order.begin(), order.end(), 0);
     double loss = 0;

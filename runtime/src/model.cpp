@@ -1,3 +1,4 @@
+// Model: binds each stage's arguments by role (the descriptor's lists) and folds batch statistics.
 #include "kiln/model.hpp"
 
 #include <cmath>
@@ -49,21 +50,21 @@ void Model::validate(const Batch& batch, const std::string& source) const {
 
 float Model::forward_backward(const Batch& batch, uint32_t seed, bool update_states) {
     float loss = 0;
-    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr, seed);
-    run(descriptor_.backward, "backward", &batch, &batch.features, nullptr, nullptr, seed);
+    run(StageKind::forward, &batch, &batch.features, &loss, nullptr, seed);
+    run(StageKind::backward, &batch, &batch.features, nullptr, nullptr, seed);
     if (update_states) fold_batch_statistics(batch.size());
     return loss;
 }
 
 float Model::training_loss(const Batch& batch, uint32_t seed) {
     float loss = 0;
-    run(descriptor_.forward, "forward", &batch, &batch.features, &loss, nullptr, seed);
+    run(StageKind::forward, &batch, &batch.features, &loss, nullptr, seed);
     return loss;
 }
 
 float Model::loss(const Batch& batch) {
     float loss = 0;
-    run(descriptor_.evaluate, "evaluate", &batch, &batch.features, &loss, nullptr);
+    run(StageKind::evaluate, &batch, &batch.features, &loss, nullptr);
     return loss;
 }
 
@@ -71,18 +72,19 @@ std::vector<Tensor> Model::activations(const Tensor& features) {
     std::vector<Tensor> layers;
     for (const ActivationSpec& a : descriptor_.activation_layers) layers.emplace_back(features.rows, a.cols);
     Tensor unused;
-    run(descriptor_.activations, "activations", nullptr, &features, nullptr, &unused, 0, &layers);
+    run(StageKind::activations, nullptr, &features, nullptr, &unused, 0, &layers);
     return layers;
 }
 
 Tensor Model::predict(const Tensor& features) {
     Tensor prediction;
-    run(descriptor_.infer, "infer", nullptr, &features, nullptr, &prediction);
+    run(StageKind::infer, nullptr, &features, nullptr, &prediction);
     return prediction;
 }
 
-void Model::run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss,
-                Tensor* prediction, uint32_t seed, std::vector<Tensor>* activations) {
+void Model::run(StageKind kind, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction, uint32_t seed,
+                std::vector<Tensor>* activations) {
+    const StageSpec& stage = descriptor_.stage(kind);
     int32_t n = features->rows;
     views_.clear();
     arguments_.clear();
@@ -142,7 +144,7 @@ void Model::run(const StageSpec& stage, const char* name, const Batch* batch, co
         }
     }
     if (const int status = stage.entry(arguments_.data()); status != 0)
-        check_halide_status(status, descriptor_.name + " " + name + " stage");  // the message only on failure
+        check_halide_status(status, descriptor_.name + " " + std::string(stage_name(kind)) + " stage");  // the message only on failure
 }
 
 }  // namespace kiln

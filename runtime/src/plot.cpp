@@ -1,3 +1,4 @@
+// SVG line plots (axes, ticks, series) for training curves and the LR range test.
 #include "kiln/plot.hpp"
 
 #include <fmt/format.h>

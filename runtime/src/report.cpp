@@ -1,3 +1,4 @@
+// The `report` command: a run's metrics as SVG plots and one HTML page.
 #include "kiln/report.hpp"
 
 #include <filesystem>

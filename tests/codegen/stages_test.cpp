@@ -176,10 +176,10 @@ TEST_CASE("a model scheduled by Halide's Mullapudi2016 autoscheduler computes th
 
 TEST_CASE("the descriptor counts each stage's GEMM FLOPs for bench", "[codegen]") {
     const kiln::ModelDescriptor& d = kiln::models::binary();  // x [N×33] · hidden [33×40], h [N×40] · out [40×1]
-    CHECK(d.infer.gemm_flops_per_sample == 2 * (33 * 40 + 40 * 1));
-    CHECK(d.infer.gemm_flops_fixed == 0);
-    CHECK(d.forward.gemm_flops_per_sample == d.infer.gemm_flops_per_sample);
-    CHECK(d.backward.gemm_flops_per_sample > 0);  // dW = xᵀ·g: the batch is the inner dimension
+    CHECK(d.stage(kiln::StageKind::infer).gemm_flops_per_sample == 2 * (33 * 40 + 40 * 1));
+    CHECK(d.stage(kiln::StageKind::infer).gemm_flops_fixed == 0);
+    CHECK(d.stage(kiln::StageKind::forward).gemm_flops_per_sample == d.stage(kiln::StageKind::infer).gemm_flops_per_sample);
+    CHECK(d.stage(kiln::StageKind::backward).gemm_flops_per_sample > 0);  // dW = xᵀ·g: the batch is the inner dimension
 }
 
 TEST_CASE("errors in generated code come back as messages, not aborts", "[codegen]") {

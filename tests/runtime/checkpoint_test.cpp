@@ -15,7 +15,7 @@ namespace {
 kiln::ModelDescriptor tiny_model(const std::string& name, int hidden) {
     kiln::ModelDescriptor d;
     d.name = name;
-    d.params = {{"w", 3, hidden, {"zeros"}, {}}, {"b", 1, hidden, {"zeros"}, {}}};
+    d.params = {{"w", 3, hidden, {kiln::InitKind::zeros}, {}}, {"b", 1, hidden, {kiln::InitKind::zeros}, {}}};
     d.input = {"x", 3};
     d.supervision = {"y", 1, true, hidden};
     return d;

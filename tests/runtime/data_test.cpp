@@ -97,7 +97,7 @@ TEST_CASE("data that does not fit the model is refused before training", "[runti
     model.name = "m";
     model.input = {"x", 2};
     model.supervision = {"y", 1, true, 3};
-    model.loss_kind = "softmax_cross_entropy";
+    model.loss_kind = kiln::LossKind::softmax_cross_entropy;
     kiln::Dataset data;
     data.source = "set.csv";
     data.features = kiln::Tensor(2, 2);
@@ -111,7 +111,7 @@ TEST_CASE("data that does not fit the model is refused before training", "[runti
     data.features = kiln::Tensor(2, 5);
     REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("expects 2 features per sample, the data has 5"));
     model.supervision = {"t", 1};
-    model.loss_kind = "bce_with_logits";
+    model.loss_kind = kiln::LossKind::bce_with_logits;
     model.input = {"x", 5};
     data.labels = {0, 2};
     REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("label 2 is not a probability"));

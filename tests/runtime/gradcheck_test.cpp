@@ -56,11 +56,12 @@ TEST_CASE("gradient_check: the generated backward stage agrees with finite diffe
 
 TEST_CASE("gradient_check: a gradient 5% off is caught, and only that one", "[runtime][gradcheck]") {
     kiln::ModelDescriptor broken = kiln::models::regularized();
-    real_backward = broken.backward.entry;
-    for (std::size_t i = 0; i < broken.backward.arguments.size(); ++i)
-        if (broken.backward.arguments[i].role == kiln::BufferRole::gradient && broken.backward.arguments[i].index == 0) corrupted_position = i;
+    kiln::StageSpec& backward = broken.stage(kiln::StageKind::backward);
+    real_backward = backward.entry;
+    for (std::size_t i = 0; i < backward.arguments.size(); ++i)
+        if (backward.arguments[i].role == kiln::BufferRole::gradient && backward.arguments[i].index == 0) corrupted_position = i;
     REQUIRE(corrupted_position > 0);
-    broken.backward.entry = corrupted_backward;
+    backward.entry = corrupted_backward;
     kiln::Model model(broken);
     randomize(model, 1);
     auto report = gradient_check(model, random_batch(broken, 32, 2), {});

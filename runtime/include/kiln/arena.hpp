@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kiln/model_descriptor.hpp"
+#include <kiln/contract/model_descriptor.hpp>
 
 namespace kiln {
 

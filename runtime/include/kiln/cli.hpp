@@ -1,6 +1,6 @@
-// The model binary's command line: train | eval | predict | grad | summary (CLI11, --help).
+// The model binary's command line: train, lr-find, search, gradcheck, eval, ensemble, report, bench, predict, grad, summary (CLI11, --help).
 #pragma once
-#include "kiln/model_descriptor.hpp"
+#include <kiln/contract/model_descriptor.hpp>
 
 namespace kiln {
 

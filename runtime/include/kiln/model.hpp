@@ -1,12 +1,12 @@
 // A generated model driven through its descriptor: parameter and gradient arenas, running
-// statistics, and the four stages (infer, evaluate, forward, backward) on batches of any size.
+// statistics, and the generated stages (the contract's stages.def) on batches of any size.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "kiln/arena.hpp"
 #include "kiln/halide_call.hpp"
-#include "kiln/model_descriptor.hpp"
+#include <kiln/contract/model_descriptor.hpp>
 #include "kiln/tensor.hpp"
 
 namespace kiln {
@@ -53,7 +53,7 @@ public:
     void validate(const Batch& batch, const std::string& source) const;
 
 private:
-    void run(const StageSpec& stage, const char* name, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
+    void run(StageKind stage, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
              uint32_t seed = 0, std::vector<Tensor>* activations = nullptr);
     void fold_batch_statistics(int batch_size);
 

@@ -1,3 +1,4 @@
+// Seeded image augmentation of a training batch: flips, shifts and Gaussian noise.
 #include "kiln/data/augment.hpp"
 
 #include <random>

@@ -1,3 +1,4 @@
+// Seeded shuffling, batch gathering on the Halide pool, and the checks that data fits a model.
 #include "kiln/data/batches.hpp"
 
 #include <algorithm>
@@ -75,7 +76,7 @@ void check_data_fits(const Dataset& data, const ModelDescriptor& model) {
         if (supervision.integer_labels && (label < 0 || label >= float(supervision.classes) || label != std::floor(label)))
             fail("{}: sample {}: label {} is out of range: model '{}' has classes 0..{}", data.source, i, label, model.name,
                  supervision.classes - 1);
-        if (model.loss_kind == "bce_with_logits" && (label < 0 || label > 1))
+        if (model.loss_kind == LossKind::bce_with_logits && (label < 0 || label > 1))
             fail("{}: sample {}: label {} is not a probability in [0, 1], as bce_with_logits needs", data.source, i, label);
     }
     for (float v : data.features.values)

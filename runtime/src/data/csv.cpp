@@ -1,3 +1,4 @@
+// The CSV loader: header, rows of features and a label, gzip or plain; every bad field named.
 #include "kiln/data/csv.hpp"
 
 #include <charconv>

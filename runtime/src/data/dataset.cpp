@@ -1,3 +1,4 @@
+// Data sets: loading a directory of IDX files or a CSV file, and splitting off a validation set.
 #include "kiln/data/dataset.hpp"
 
 #include <algorithm>

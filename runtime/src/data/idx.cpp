@@ -1,3 +1,4 @@
+// The IDX loader (MNIST's format): magic, dimensions and sizes checked before anything is allocated.
 #include "kiln/data/idx.hpp"
 
 #include <cstdint>

@@ -1,3 +1,4 @@
+// Preprocessing fitted on the training set (centering, standardizing, per channel, PCA/ZCA whitening).
 #include "kiln/data/preprocess.hpp"
 
 #include <Eigen/Dense>

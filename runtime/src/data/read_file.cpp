@@ -1,3 +1,4 @@
+// Reads a whole file through zlib, so gzip-compressed and plain files read alike.
 #include "read_file.hpp"
 
 #include <zlib.h>

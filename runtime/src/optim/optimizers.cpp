@@ -1,6 +1,8 @@
 // The optimizers: host-side wrappers around the generated kernels (codegen/kernels/
 // optimizer_kernels.cpp). The host computes what needs a reduction (the global gradient norm,
-// LARS/LAMB trust ratios, Adam's bias corrections); the kernels do every per-element pass.
+// LARS/LAMB trust ratios, Adam's bias corrections); the kernels do every per-element pass. Which
+// optimizers exist, their state's checkpoint names and their defaults are the contract's table
+// (kiln/contract/optimizers.def); a class here is only what an optimizer does on the host.
 #include <kiln_adadelta_update.h>
 #include <kiln_adadelta_update_serial.h>
 #include <kiln_adagrad_update.h>
@@ -30,6 +32,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+
+#include <kiln/contract/optimizers.hpp>
+#include <kiln/contract/table.hpp>
 
 #include "kiln/error.hpp"
 #include "kiln/halide_call.hpp"
@@ -62,7 +67,9 @@ float or_default(float value, float fallback) { return std::isnan(value) ? fallb
 
 class ClippingOptimizer : public Optimizer {
 public:
-    explicit ClippingOptimizer(const OptimizerSettings& s) : settings(s) {}
+    // Allocates the row's state buffers (one value per parameter each), named as the row names them.
+    ClippingOptimizer(const OptimizerSettings& s, const OptimizerRow& row, std::size_t arena_size)
+        : settings(s), row(row), state_names_(contract::words(row.state)), state_(state_names_.size(), std::vector<float>(arena_size)) {}
     void step(Arena& params, Arena& gradients) final {
         Common c{lr, settings.weight_decay, 1.0f,
                  settings.clip_value > 0 ? settings.clip_value : std::numeric_limits<float>::infinity()};
@@ -78,7 +85,7 @@ public:
     OptimizerState state() const final {
         OptimizerState s;
         s.scalars["t"] = double(t);
-        for (auto& [name, buffer] : const_cast<ClippingOptimizer*>(this)->buffers()) s.buffers[name] = *buffer;
+        for (std::size_t b = 0; b < state_.size(); ++b) s.buffers[std::string(state_names_[b])] = state_[b];
         for (auto& [name, value] : const_cast<ClippingOptimizer*>(this)->scalars()) s.scalars[name] = *value;
         return s;
     }
@@ -90,25 +97,32 @@ public:
         };
         t = long(scalar("t"));
         for (auto& [name, value] : scalars()) *value = scalar(name);
-        for (auto& [name, buffer] : buffers()) {
+        for (std::size_t b = 0; b < state_.size(); ++b) {
+            const std::string name(state_names_[b]);
             auto found = s.buffers.find(name);
             if (found == s.buffers.end()) fail("optimizer state: no buffer '{}' for {} (saved by another optimizer?)", name, settings.name);
-            if (found->second.size() != buffer->size())
-                fail("optimizer state: buffer '{}' has {} values, the model has {} parameters", name, found->second.size(), buffer->size());
-            *buffer = found->second;
+            if (found->second.size() != state_[b].size())
+                fail("optimizer state: buffer '{}' has {} values, the model has {} parameters", name, found->second.size(), state_[b].size());
+            state_[b] = found->second;
         }
     }
 
 protected:
     bool serial() const { return dispatch_.serial(); }
     virtual void update(Arena& params, Arena& gradients, const Common& c) = 0;
-    // The per-element state, by name, and scalars besides the step count.
-    virtual std::vector<std::pair<std::string, std::vector<float>*>> buffers() { return {}; }
+    // Host scalars besides the step count, named as the row's `scalars`.
     virtual std::vector<std::pair<std::string, double*>> scalars() { return {}; }
+    // The row's i-th state buffer.
+    std::vector<float>& state(std::size_t i) { return state_[i]; }
+    float epsilon() const { return or_default(settings.epsilon, float(row.default_epsilon)); }
+    float rho() const { return or_default(settings.rho, float(row.default_rho)); }
     OptimizerSettings settings;
+    const OptimizerRow& row;
     long t = 0;
 
 private:
+    std::vector<std::string_view> state_names_;
+    std::vector<std::vector<float>> state_;
     // Whether threads pay off depends on the arena and the machine (here 2.9 M parameters update
     // 1.7× faster on two threads than on one; 236 k gain nothing). The first steps alternate the
     // parallel and serial kernels (identical results) and time them; then the faster one runs.
@@ -139,80 +153,61 @@ class Sgd final : public ClippingOptimizer {
 
 class Momentum final : public ClippingOptimizer {
 public:
-    Momentum(const OptimizerSettings& s, std::size_t n, bool nesterov) : ClippingOptimizer(s), nesterov_(nesterov), velocity_(n) {}
+    Momentum(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n)
+        : ClippingOptimizer(s, row, n), nesterov_(row.kind == OptimizerKind::nesterov) {}
 
 private:
     void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), v(velocity_), v_out(velocity_);
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), v(state(0)), v_out(state(0));
         auto kernel = nesterov_ ? (serial() ? kiln_nesterov_update_serial : kiln_nesterov_update)
                                 : (serial() ? kiln_momentum_update_serial : kiln_momentum_update);
         check_halide_status(kernel(p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum, p_out.get(), v_out.get()),
                             nesterov_ ? "kiln_nesterov_update" : "kiln_momentum_update");
     }
-    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"velocity", &velocity_}}; }
     bool nesterov_;
-    std::vector<float> velocity_;
 };
 
 class AdaGrad final : public ClippingOptimizer {
-public:
-    AdaGrad(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), sums_(n) {}
-
-private:
+    using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(sums_), s_out(sums_);
-        KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                  or_default(settings.epsilon, 1e-10f), p_out.get(), s_out.get());
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0));
+        KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, epsilon(), p_out.get(),
+                  s_out.get());
     }
-    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"square_sum", &sums_}}; }
-    std::vector<float> sums_;
 };
 
 class RmsProp final : public ClippingOptimizer {
-public:
-    RmsProp(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), averages_(n) {}
-
-private:
+    using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(averages_), s_out(averages_);
-        KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                  or_default(settings.rho, 0.99f), or_default(settings.epsilon, 1e-8f), p_out.get(), s_out.get());
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0));
+        KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, rho(), epsilon(),
+                  p_out.get(), s_out.get());
     }
-    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"square_average", &averages_}}; }
-    std::vector<float> averages_;
 };
 
 class AdaDelta final : public ClippingOptimizer {
-public:
-    AdaDelta(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), squares_(n), deltas_(n) {}
-
-private:
+    using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(squares_), s_out(squares_), u(deltas_), u_out(deltas_);
-        KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                  or_default(settings.rho, 0.9f), or_default(settings.epsilon, 1e-6f), p_out.get(), s_out.get(), u_out.get());
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0)), u(state(1)), u_out(state(1));
+        KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, rho(), epsilon(),
+                  p_out.get(), s_out.get(), u_out.get());
     }
-    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override {
-        return {{"square_average", &squares_}, {"delta_average", &deltas_}};
-    }
-    std::vector<float> squares_, deltas_;
 };
 
-// Adam, AdamW, NAdam and LAMB share the two moment buffers.
+// Adam, AdamW, NAdam and LAMB share the two moment buffers (the row's state 0 and 1).
 class Moments : public ClippingOptimizer {
 public:
-    Moments(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), m(n), v(n) {}
+    Moments(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n) : ClippingOptimizer(s, row, n), m(state(0)), v(state(1)) {}
 
 protected:
     float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
-    float epsilon() const { return or_default(settings.epsilon, 1e-8f); }
-    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"exp_avg", &m}, {"exp_avg_sq", &v}}; }
-    std::vector<float> m, v;
+    std::vector<float>& m;
+    std::vector<float>& v;
 };
 
 class Adam final : public Moments {
 public:
-    Adam(const OptimizerSettings& s, std::size_t n, bool decoupled) : Moments(s, n), decoupled_(decoupled) {}
+    Adam(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n) : Moments(s, row, n), decoupled_(row.kind == OptimizerKind::adamw) {}
 
 private:
     void update(Arena& params, Arena& grads, const Common& c) override {
@@ -243,14 +238,14 @@ class NAdam final : public Moments {
                   settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2), gradient_coefficient, moment_coefficient,
                   p_out.get(), m_out.get(), v_out.get());
     }
-    std::vector<std::pair<std::string, double*>> scalars() override { return {{"mu_product", &mu_product_}}; }
+    std::vector<std::pair<std::string, double*>> scalars() override { return {{std::string(row.scalars), &mu_product_}}; }
     double mu_product_ = 1;
 };
 
 // LAMB: Adam's direction plus decoupled decay, scaled per tensor by ‖p‖/‖direction‖.
 class Lamb final : public Moments {
 public:
-    Lamb(const OptimizerSettings& s, std::size_t n) : Moments(s, n), direction_(n) {}
+    Lamb(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n) : Moments(s, row, n), direction_(n) {}
 
 private:
     void update(Arena& params, Arena& grads, const Common& c) override {
@@ -276,14 +271,11 @@ private:
 
 // LARS: momentum SGD with a per-tensor rate lr·η·‖p‖/(‖g‖ + wd·‖p‖).
 class Lars final : public ClippingOptimizer {
-public:
-    Lars(const OptimizerSettings& s, std::size_t n) : ClippingOptimizer(s), velocity_(n) {}
-
-private:
+    using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
         std::size_t offset = 0;
         for (std::size_t i = 0; i < params.count(); ++i) {
-            std::span<float> segment = params[i], velocity(velocity_.data() + offset, segment.size());
+            std::span<float> segment = params[i], velocity(state(0).data() + offset, segment.size());
             offset += segment.size();
             const double p_norm = norm(segment), g_norm = norm(grads[i], c.grad_scale, c.clip);
             const double denominator = g_norm + c.weight_decay * p_norm;
@@ -293,15 +285,12 @@ private:
                       c.lr * trust, p_out.get(), v_out.get());
         }
     }
-    std::vector<std::pair<std::string, std::vector<float>*>> buffers() override { return {{"velocity", &velocity_}}; }
-    std::vector<float> velocity_;
 };
 
 }  // namespace
 
 const std::vector<std::string>& optimizer_names() {
-    static const std::vector<std::string> names{"sgd",  "momentum", "nesterov", "adagrad", "rmsprop", "adadelta",
-                                                "adam", "adamw",    "nadam",    "lars",    "lamb"};
+    static const std::vector<std::string> names = contract::row_names(optimizer_table);
     return names;
 }
 
@@ -310,18 +299,23 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& s, std::size_
     if (!(s.lr > 0) || !std::isfinite(s.lr)) fail("--lr: must be a positive number, got {}", s.lr);
     if (s.weight_decay < 0 || s.clip_value < 0 || s.clip_norm < 0)
         fail("--weight-decay, --clip-value and --clip-norm must not be negative");
+    const OptimizerRow* row = contract::find_row(optimizer_table, s.name);
+    if (!row) fail("--optimizer: unknown optimizer '{}' (expected one of: {})", s.name, fmt::join(optimizer_names(), ", "));
     std::unique_ptr<Optimizer> o;
     const std::size_t n = arena_size;
-    if (s.name == "sgd") o = std::make_unique<Sgd>(s);
-    else if (s.name == "momentum" || s.name == "nesterov") o = std::make_unique<Momentum>(s, n, s.name == "nesterov");
-    else if (s.name == "adagrad") o = std::make_unique<AdaGrad>(s, n);
-    else if (s.name == "rmsprop") o = std::make_unique<RmsProp>(s, n);
-    else if (s.name == "adadelta") o = std::make_unique<AdaDelta>(s, n);
-    else if (s.name == "adam" || s.name == "adamw") o = std::make_unique<Adam>(s, n, s.name == "adamw");
-    else if (s.name == "nadam") o = std::make_unique<NAdam>(s, n);
-    else if (s.name == "lars") o = std::make_unique<Lars>(s, n);
-    else if (s.name == "lamb") o = std::make_unique<Lamb>(s, n);
-    else fail("--optimizer: unknown optimizer '{}' (expected one of: {})", s.name, fmt::join(optimizer_names(), ", "));
+    switch (row->kind) {
+        case OptimizerKind::sgd: o = std::make_unique<Sgd>(s, *row, n); break;
+        case OptimizerKind::momentum:
+        case OptimizerKind::nesterov: o = std::make_unique<Momentum>(s, *row, n); break;
+        case OptimizerKind::adagrad: o = std::make_unique<AdaGrad>(s, *row, n); break;
+        case OptimizerKind::rmsprop: o = std::make_unique<RmsProp>(s, *row, n); break;
+        case OptimizerKind::adadelta: o = std::make_unique<AdaDelta>(s, *row, n); break;
+        case OptimizerKind::adam:
+        case OptimizerKind::adamw: o = std::make_unique<Adam>(s, *row, n); break;
+        case OptimizerKind::nadam: o = std::make_unique<NAdam>(s, *row, n); break;
+        case OptimizerKind::lars: o = std::make_unique<Lars>(s, *row, n); break;
+        case OptimizerKind::lamb: o = std::make_unique<Lamb>(s, *row, n); break;
+    }
     o->lr = s.lr;
     return o;
 }

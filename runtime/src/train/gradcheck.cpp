@@ -1,3 +1,4 @@
+// Gradient checking: directional finite differences of the forward stage against the backward stage.
 #include "kiln/train/gradcheck.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// The LR range test: a short run with an exponentially growing rate, its losses and a suggested rate.
 #include "kiln/train/lr_finder.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// A progress bar on stderr, drawn only when stderr is a terminal.
 #include "kiln/train/progress.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// Hyper-parameter search: random or grid trials on a validation hold-out, optionally coarse to fine.
 #include "kiln/train/search.hpp"
 
 #include <algorithm>

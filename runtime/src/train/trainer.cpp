@@ -1,3 +1,4 @@
+// The training loop: batches, forward+backward, optimizer steps, validation, checkpoints, babysitting.
 #include "kiln/train/trainer.hpp"
 
 #include <chrono>
@@ -20,9 +21,7 @@ uint32_t step_seed(uint64_t seed, long step) {
 }
 
 double expected_initial_loss(const ModelDescriptor& model) {
-    if (model.loss_kind == "softmax_cross_entropy") return std::log(double(model.prediction_cols));
-    if (model.loss_kind == "bce_with_logits") return std::log(2.0);
-    return NAN;
+    return kiln::expected_initial_loss(model.loss_kind, model.prediction_cols);
 }
 
 namespace {
@@ -84,7 +83,7 @@ void check_initial_loss(const ModelDescriptor& d, double loss) {
     if (!std::isnan(expected) && std::abs(loss - expected) > 0.5 * expected)
         fmt::print(stderr, "warning: initial loss {:.4f} is far from the {:.4f} expected of an untrained {} model (ln {}): "
                            "check the labels, the data scaling and the output layer's initialization\n",
-                   loss, expected, d.loss_kind, d.loss_kind == "softmax_cross_entropy" ? d.prediction_cols : 2);
+                   loss, expected, loss_name(d.loss_kind), class_count(d.loss_kind, d.prediction_cols));
 }
 
 }  // namespace

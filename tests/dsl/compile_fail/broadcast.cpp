@@ -1,3 +1,4 @@
+// Must not compile: elementwise operands whose shapes neither match nor broadcast.
 #include <kiln/dsl.hpp>
 using namespace kiln::dsl;
 constexpr auto x = input<"x", 8>;

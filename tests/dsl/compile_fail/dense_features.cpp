@@ -1,3 +1,4 @@
+// Must not compile: a dense layer whose input features differ from its weight's rows.
 #include <kiln/dsl.hpp>
 using namespace kiln::dsl;
 constexpr auto x = input<"x", 784>;

@@ -1,3 +1,4 @@
+// Must not compile: two different parameters with one name.
 #include <kiln/dsl.hpp>
 using namespace kiln::dsl;
 constexpr auto x = input<"x", 4>;

@@ -1,3 +1,4 @@
+// Must not compile: logits with another column count than the labels' classes.
 #include <kiln/dsl.hpp>
 using namespace kiln::dsl;
 constexpr auto logits = dense<"head", 10>(input<"x", 4>);

@@ -1,3 +1,4 @@
+// Must not compile: a matmul whose inner sizes differ.
 #include <kiln/dsl.hpp>
 using namespace kiln::dsl;
 constexpr auto x = input<"x", 20>;

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include <kiln/dsl.hpp>
-#include <kiln/model_descriptor.hpp>
+#include <kiln/contract/model_descriptor.hpp>
 
 #include "kiln/codegen/generator_options.hpp"
 #include "kiln/codegen/lower_expr.hpp"
@@ -59,8 +59,7 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
     hana::for_each(dsl::parameters(L{}), [&](auto t) {
         using Op = typename dsl::node_of<decltype(t)>::op;
         constexpr dsl::Initializer init = Op::initializer;
-        model.params.push_back({std::string(Op::name), Op::shape().rows, Op::shape().cols,
-                                {std::string(dsl::init_kind_name(init.kind)), init.a, init.b},
+        model.params.push_back({std::string(Op::name), Op::shape().rows, Op::shape().cols, init,
                                 dsl::to_string(gradients[dsl::name<Op::fixed_name>])});
     });
     int inputs = 0, supervisions = 0;
@@ -87,8 +86,8 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
     if (inputs != 1 || supervisions != 1)
         throw std::invalid_argument("the runtime feeds exactly one input leaf and one labels/target leaf; the loss reads " +
                                     std::to_string(inputs) + " inputs and " + std::to_string(supervisions) + " labels/targets");
-    if constexpr (requires { L::op::lowering.kind; }) model.loss_kind = std::string(dsl::loss_name(L::op::lowering.kind));
-    else model.loss_kind = "custom";
+    if constexpr (requires { L::op::lowering.kind; }) model.loss_kind = L::op::lowering.kind;
+    else model.loss_kind = LossKind::custom;
     model.prediction_cols = P::shape.cols;
     model.prediction_formula = dsl::to_string(P{});
     model.loss_formula = dsl::to_string(L{});
@@ -100,69 +99,72 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
 // schedule when tuning (a scheduled Halide Func cannot be rescheduled). `record`, when given,
 // collects what the runtime needs to know (activation layers, the saved set).
 template <class P, class L>
-std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, const std::string& name, const LeafIndex& leaf_index,
+std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, const LeafIndex& leaf_index,
                                    const StageSchedule* plan, ModelDescriptor* record) {
-    using Mode = Stage::Mode;
-    if (name == "infer") {
-        auto stage = std::make_unique<Stage>(name, Mode::inference, plan);
-        stage->add_output(lower_node(*stage, P{}, leaf_index), Role::prediction, 0, "prediction");
+    const std::string name(stage_name(kind));
+    const StageMode mode = stage_row(kind).mode;
+    switch (kind) {
+    case StageKind::infer: {
+        auto stage = std::make_unique<Stage>(name, mode, plan);
+        stage->add_output(lower_node(*stage, P{}, leaf_index), BufferRole::prediction, 0, "prediction");
         return stage;
     }
-    if (name == "evaluate") {
-        auto stage = std::make_unique<Stage>(name, Mode::inference, plan);
-        stage->add_output(lower_node(*stage, L{}, leaf_index), Role::loss, 0, "loss");
+    case StageKind::evaluate: {
+        auto stage = std::make_unique<Stage>(name, mode, plan);
+        stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
         return stage;
     }
-    if (name == "activations") {
-        auto stage = std::make_unique<Stage>(name, Mode::inference, plan);
+    case StageKind::activations: {
+        auto stage = std::make_unique<Stage>(name, mode, plan);
         int layers = 0;
         hana::for_each(dsl::topological_order(P{}), [&](auto t) {
             using Node = dsl::node_of<decltype(t)>;
-            if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::UnaryKind::relu>>) {
+            if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::unary::Relu>>) {
                 const std::string layer = "relu_" + std::to_string(layers + 1);
                 if (record) record->activation_layers.push_back({layer, Node::shape.cols, dsl::to_string(Node{})});
-                stage->add_output(lower_node(*stage, Node{}, leaf_index), Role::activation, layers++, layer);
+                stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::activation, layers++, layer);
             }
         });
         if (layers == 0)  // a stage needs an output: the prediction, unused
-            stage->add_output(lower_node(*stage, P{}, leaf_index), Role::prediction, 0, "prediction");
+            stage->add_output(lower_node(*stage, P{}, leaf_index), BufferRole::prediction, 0, "prediction");
         return stage;
     }
-    if (name == "forward") {
-        auto stage = std::make_unique<Stage>(name, Mode::training, plan);
-        stage->add_output(lower_node(*stage, L{}, leaf_index), Role::loss, 0, "loss");
+    case StageKind::forward: {
+        auto stage = std::make_unique<Stage>(name, mode, plan);
+        stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
         hana::for_each(dsl::topological_order(L{}), [&](auto t) {
             using Node = dsl::node_of<decltype(t)>;
             if constexpr (dsl::is_running<Node>)
-                stage->add_output(lower_node(*stage, Node{}, leaf_index), Role::state_update, leaf_index.state(Node::op::name),
+                stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::state_update, leaf_index.state(Node::op::name),
                                   "batch_" + c_identifier(Node::op::name));
         });
         int index = 0;
         hana::for_each(dsl::saved_set(network), [&](auto t) {
             using Node = dsl::node_of<decltype(t)>;
-            stage->add_output(lower_node(*stage, Node{}, leaf_index), Role::saved, index, "saved_" + std::to_string(index));
+            stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::saved, index, "saved_" + std::to_string(index));
             if (record) record->saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
             ++index;
         });
         return stage;
     }
-    if (name == "backward") {
-        auto stage = std::make_unique<Stage>(name, Mode::training, plan);
+    case StageKind::backward: {
+        auto stage = std::make_unique<Stage>(name, mode, plan);
         int index = 0;
         hana::for_each(dsl::saved_set(network), [&](auto t) {
             using Node = dsl::node_of<decltype(t)>;
             const std::string saved = "saved_" + std::to_string(index);
-            stage->remember(typeid(Node), stage->buffer_argument(Role::saved, index++, saved, Node::shape, Halide::Float(32)));
+            stage->remember(typeid(Node), stage->buffer_argument(BufferRole::saved, index++, saved, Node::shape, Halide::Float(32)));
         });
         auto gradients = dsl::grad(L{});
         hana::for_each(dsl::parameters(L{}), [&](auto t) {
             using Op = typename dsl::node_of<decltype(t)>::op;
-            stage->add_output(lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index), Role::gradient, leaf_index.param(Op::name),
+            stage->add_output(lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index), BufferRole::gradient, leaf_index.param(Op::name),
                               "gradient_" + c_identifier(Op::name));
         });
         return stage;
     }
-    throw std::logic_error("unknown stage " + name);
+    }
+    throw std::logic_error("build_stage: a stage of stages.def has no construction here: " + name);
 }
 
 template <class P, class L>
@@ -181,20 +183,21 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
                              [&](std::string_view name) { return position(model.states, name, "running statistic"); }};
         const Halide::Target target = Halide::Target(options.target).with_feature(Halide::Target::NoRuntime);
         if (options.tune) {
-            auto factory = [&](const std::string& stage) -> StageFactory {
-                return [&, stage](const StageSchedule* plan) { return build_stage(network, stage, leaf_index, plan, nullptr); };
+            auto factory = [&](StageKind kind) -> StageFactory {
+                return [&, kind](const StageSchedule* plan) { return build_stage(network, kind, leaf_index, plan, nullptr); };
             };
             std::vector<std::pair<std::string, StageFactory>> stages;
-            for (const std::string& stage : stage_names) stages.emplace_back(stage, factory(stage));
+            for (const StageRow& stage : stage_table) stages.emplace_back(std::string(stage.name), factory(stage.kind));
             tune_and_write(stages, model, options);
             return 0;
         }
         const ModelSchedule plan = load_plan(model, options);
         if (!plan.stages.empty()) model.scheduler = "tuned";
         std::vector<std::unique_ptr<Stage>> stages;
-        for (const std::string& name : stage_names) {
+        for (const StageRow& row : stage_table) {
+            const std::string name(row.name);
             auto found = plan.stages.find(name);
-            stages.push_back(build_stage(network, name, leaf_index, found == plan.stages.end() ? nullptr : &found->second, &model));
+            stages.push_back(build_stage(network, row.kind, leaf_index, found == plan.stages.end() ? nullptr : &found->second, &model));
             stages.back()->compile(options.output_directory, options.model_name + "_" + name, target, options.scheduler);
         }
         std::vector<const Stage*> compiled;

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include <kiln/model_descriptor.hpp>
+#include <kiln/contract/model_descriptor.hpp>
 
 #include "kiln/codegen/schedule_plan.hpp"
 #include "kiln/codegen/stage.hpp"
@@ -26,7 +26,6 @@ struct GeneratorOptions {
     std::vector<std::string> compare;  // autoscheduler plugins to time against, when tuning
 };
 GeneratorOptions parse_generator_options(int argc, char** argv);
-inline const std::vector<std::string> stage_names{"infer", "evaluate", "activations", "forward", "backward"};
 // The plan the options name, when it exists and was made for this network, target and lowering
 // version (a stale plan is reported and ignored, so editing a network never breaks its build).
 ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);

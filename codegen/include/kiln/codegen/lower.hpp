@@ -1,6 +1,10 @@
-// One lowering per op family (codegen/lower/<family>.cpp), selected by the op's `lowering`
-// info type. Each builds the algorithm and attaches its default schedule to the Value.
+// The lowerings. Elementwise ops (the DSL's ElementwiseOp) all go through lower_elementwise with
+// their own formula; every other op family has one lowering in codegen/lower/<family>.cpp, chosen
+// by overload on the type of the op's `lowering` value — this list is that dispatch table. Each
+// builds the algorithm and attaches its default schedule to the Value.
 #pragma once
+#include <functional>
+#include <string_view>
 #include <vector>
 
 #include <kiln/dsl/ops/arithmetic.hpp>
@@ -18,9 +22,11 @@ namespace kiln::codegen {
 
 using Operands = std::vector<Value>;
 
-Value lower(const dsl::BinaryInfo&, LoweringContext&, const Operands&, dsl::Shape);
-Value lower(const dsl::UnaryInfo&, LoweringContext&, const Operands&, dsl::Shape);
-Value lower(const dsl::SelectInfo&, LoweringContext&, const Operands&, dsl::Shape);
+// An elementwise op: `formula` maps the operands' values at one element (read as if broadcast)
+// to the result's; the Func is named `func_name` (schedule plans key stored Funcs by it).
+using Formula = std::function<Halide::Expr(const std::vector<Halide::Expr>&)>;
+Value lower_elementwise(LoweringContext&, const Operands&, dsl::Shape, std::string_view func_name, const Formula& formula);
+
 Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);

@@ -4,9 +4,11 @@
 #include <boost/hana/for_each.hpp>
 #include <string>
 #include <typeindex>
+#include <utility>
 
 #include <kiln/dsl/leaves.hpp>
 
+#include "kiln/codegen/expr_math.hpp"
 #include "kiln/codegen/generator_options.hpp"  // c_identifier
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/stage.hpp"
@@ -29,12 +31,12 @@ Value lower_leaf(Stage& stage, const LeafIndex& index) {
     else {
         const std::string name(Op::name);
         if constexpr (Op::leaf_kind == dsl::LeafKind::param)
-            return stage.buffer_argument(Role::param, index.param(name), c_identifier(name), E::shape, Halide::Float(32));
+            return stage.buffer_argument(BufferRole::param, index.param(name), c_identifier(name), E::shape, Halide::Float(32));
         else if constexpr (Op::leaf_kind == dsl::LeafKind::input)
-            return stage.buffer_argument(Role::input, 0, c_identifier(name), E::shape, Halide::Float(32));
+            return stage.buffer_argument(BufferRole::input, 0, c_identifier(name), E::shape, Halide::Float(32));
         else if constexpr (Op::leaf_kind == dsl::LeafKind::labels)
-            return stage.buffer_argument(Role::supervision, 0, c_identifier(name), E::shape, Halide::Int(32));
-        else return stage.buffer_argument(Role::supervision, 0, c_identifier(name), E::shape, Halide::Float(32));
+            return stage.buffer_argument(BufferRole::supervision, 0, c_identifier(name), E::shape, Halide::Int(32));
+        else return stage.buffer_argument(BufferRole::supervision, 0, c_identifier(name), E::shape, Halide::Float(32));
     }
 }
 
@@ -57,6 +59,12 @@ inline void note_gemm_chain(Value& value, std::type_index node, const Operands& 
     value.gemm_chain.push_back(node);
 }
 
+// An elementwise op's formula on Halide expressions: Op::value<Halide::Expr>(x[0], x[1], …).
+template <class Op, std::size_t... I>
+Halide::Expr apply_formula(const std::vector<Halide::Expr>& x, std::index_sequence<I...>) {
+    return Op::template value<Halide::Expr>(x[I]...);
+}
+
 template <dsl::Expression E>
 Value lower_node(Stage& stage, E node, const LeafIndex& index) {
     if (const Value* known = stage.find(typeid(E))) return *known;
@@ -66,12 +74,16 @@ Value lower_node(Stage& stage, E node, const LeafIndex& index) {
         if (stage.training()) value = lower_node(stage, boost::hana::front(dsl::children(node)), index);
         else {
             const std::string name(E::op::name);
-            value = stage.buffer_argument(Role::state, index.state(name), c_identifier(name), E::shape, Halide::Float(32));
+            value = stage.buffer_argument(BufferRole::state, index.state(name), c_identifier(name), E::shape, Halide::Float(32));
         }
     } else {
         Operands operands;
         boost::hana::for_each(dsl::children(node), [&](auto child) { operands.push_back(lower_node(stage, child, index)); });
-        value = lower(E::op::lowering, stage.context(), operands, E::shape);
+        if constexpr (dsl::ElementwiseOp<typename E::op>)
+            value = lower_elementwise(stage.context(), operands, E::shape, E::op::func_name, [](const std::vector<Halide::Expr>& x) {
+                return apply_formula<typename E::op>(x, std::make_index_sequence<E::arity>{});
+            });
+        else value = lower(E::op::lowering, stage.context(), operands, E::shape);
         note_gemm_chain(value, typeid(E), operands);
     }
     return stage.remember(typeid(E), std::move(value));

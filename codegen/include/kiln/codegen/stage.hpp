@@ -1,4 +1,4 @@
-// One pipeline stage (infer, forward or backward): its buffer arguments with their roles, the
+// One pipeline stage (a row of the contract's stages.def): its buffer arguments with their roles, the
 // lowered values memoized by node type, its outputs, and compilation to a static library.
 #pragma once
 #include <map>
@@ -7,26 +7,25 @@
 #include <unordered_map>
 #include <vector>
 
+#include <kiln/contract/buffer_roles.hpp>
+#include <kiln/contract/stages.hpp>
+
 #include "kiln/codegen/value.hpp"
 
 namespace kiln::codegen {
 
-// What a stage argument is to the runtime; mirrored by kiln::BufferRole in the descriptor.
-enum class Role { batch, seed, dropout, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
-std::string_view role_name(Role);
 
 struct StageArgument {
-    Role role;
+    BufferRole role;
     int index;  // which param / saved value / gradient; 0 otherwise
     std::string name;
 };
 
 class Stage {
 public:
-    enum class Mode { training, inference };
     // `plan`: knobs by Func name (null or missing entries: the defaults); must outlive the stage.
-    Stage(std::string name, Mode mode, const StageSchedule* plan = nullptr) : name_(std::move(name)) {
-        context_.training = mode == Mode::training;
+    Stage(std::string name, StageMode mode, const StageSchedule* plan = nullptr) : name_(std::move(name)) {
+        context_.training = mode == StageMode::training;
         context_.plan = plan;
     }
     bool training() const { return context_.training; }
@@ -37,8 +36,8 @@ public:
     std::pair<double, double> context_flops() const { return {context_.gemm_flops_per_sample, context_.gemm_flops_fixed}; }
 
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
-    Value buffer_argument(Role role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
-    void add_output(const Value& value, Role role, int index, const std::string& name);
+    Value buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
+    void add_output(const Value& value, BufferRole role, int index, const std::string& name);
 
     const Value* find(std::type_index node);
     const Value& remember(std::type_index node, Value value);
@@ -78,7 +77,7 @@ private:
     StageSchedule applied_;
     std::map<std::string, dsl::Shape> applied_shapes_;
     bool scheduled_ = false;
-    std::vector<StageArgument> inputs_{{Role::batch, 0, "batch"}, {Role::seed, 0, "seed"}, {Role::dropout, 0, "dropout"}}, outputs_arguments_;
+    std::vector<StageArgument> inputs_{{BufferRole::batch, 0, "batch"}, {BufferRole::seed, 0, "seed"}, {BufferRole::dropout, 0, "dropout"}}, outputs_arguments_;
 };
 
 }  // namespace kiln::codegen

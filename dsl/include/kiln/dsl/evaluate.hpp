@@ -20,6 +20,10 @@ public:
         if (found != memo_.end()) return found->second;
         reference::Matrix value;
         if constexpr (is_leaf<E>) value = E::op::evaluate(context_);
+        else if constexpr (ElementwiseOp<typename E::op>)  // the op's one formula, in double
+            value = boost::hana::unpack(children(node), [&](auto... c) {
+                return reference::elementwise([](auto... x) { return E::op::template value<double>(x...); }, (*this)(c)...);
+            });
         else value = boost::hana::unpack(children(node), [&](auto... c) { return E::op::evaluate(context_, (*this)(c)...); });
         return memo_.emplace(typeid(E), std::move(value)).first->second;
     }

@@ -1,19 +1,12 @@
-// Parameter initializers as plain data: the DSL names them, the runtime draws the numbers.
+// Parameter initializers as the DSL names them (init::he_normal, init::uniform(a, b)): values of
+// the contract's Initializer (kiln/contract/initializers.hpp), which the runtime draws from.
 #pragma once
-#include <string_view>
+#include <kiln/contract/initializers.hpp>
 
 namespace kiln::dsl {
 
-enum class InitKind {
-    zeros, constant, uniform, normal, xavier_uniform, xavier_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, orthogonal, sparse
-};
-
-struct Initializer {
-    InitKind kind = InitKind::zeros;
-    double a = 0;  // constant: value; uniform: low; normal: mean
-    double b = 0;  // uniform: high; normal, sparse: standard deviation
-    // orthogonal: a = gain; sparse: a = nonzero incoming weights per unit
-};
+using kiln::InitKind;
+using kiln::Initializer;
 
 namespace init {
 inline constexpr Initializer zeros{InitKind::zeros};
@@ -31,23 +24,5 @@ constexpr Initializer constant(double value) { return {InitKind::constant, value
 constexpr Initializer uniform(double low, double high) { return {InitKind::uniform, low, high}; }
 constexpr Initializer normal(double mean, double stddev) { return {InitKind::normal, mean, stddev}; }
 }  // namespace init
-
-constexpr std::string_view init_kind_name(InitKind kind) {
-    switch (kind) {
-        case InitKind::zeros: return "zeros";
-        case InitKind::constant: return "constant";
-        case InitKind::uniform: return "uniform";
-        case InitKind::normal: return "normal";
-        case InitKind::xavier_uniform: return "xavier_uniform";
-        case InitKind::xavier_normal: return "xavier_normal";
-        case InitKind::he_uniform: return "he_uniform";
-        case InitKind::he_normal: return "he_normal";
-        case InitKind::lecun_uniform: return "lecun_uniform";
-        case InitKind::lecun_normal: return "lecun_normal";
-        case InitKind::orthogonal: return "orthogonal";
-        case InitKind::sparse: return "sparse";
-    }
-    return "?";
-}
 
 }  // namespace kiln::dsl

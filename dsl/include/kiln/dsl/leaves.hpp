@@ -14,9 +14,6 @@ namespace kiln::dsl {
 // random_mask: a dropout mask, computed from the step's seed (ops/dropout.hpp).
 enum class LeafKind { input, labels, target, param, constant, batch_size, random_mask };
 
-template <class Op>
-concept LeafOp = requires { Op::leaf_kind; };
-
 template <fixed_string Name, LeafKind Kind>
 struct NamedLeaf {
     static constexpr LeafKind leaf_kind = Kind;
@@ -87,11 +84,6 @@ inline constexpr Expr<BatchSizeOp> batch_size{};
 
 template <class E>
 inline constexpr bool is_leaf = LeafOp<typename E::op>;
-template <class E>
-inline constexpr bool is_param = [] {
-    if constexpr (LeafOp<typename E::op>) return E::op::leaf_kind == LeafKind::param;
-    else return false;
-}();
 template <class E>
 constexpr bool is_constant_value(double v) {
     if constexpr (LeafOp<typename E::op>) {

@@ -5,12 +5,14 @@
 #include <boost/hana/type.hpp>
 #include <type_traits>
 
+#include "kiln/dsl/concept/op.hpp"
 #include "kiln/dsl/shape.hpp"
 
 namespace kiln::dsl {
 
 template <class Op, class... Children>
 struct Expr {
+    static_assert(Operation<Op>, "Expr<Op, …>: Op does not satisfy the op concept (see kiln/dsl/concept/op.hpp)");
     using op = Op;
     static constexpr Shape shape = Op::shape(Children::shape...);
     static constexpr std::size_t arity = sizeof...(Children);
@@ -29,22 +31,8 @@ constexpr auto children(Expr<Op, C...>) {
     return boost::hana::tuple<C...>{};
 }
 
-template <class Op, class... C>
-constexpr auto make(C...) {
-    return Expr<Op, C...>{};
-}
-
-template <Expression A, Expression B>
-constexpr bool same_node(A, B) {
-    return std::is_same_v<A, B>;
-}
-
 // Marks "this child gets no gradient" (labels, one-hot targets); grad() skips it.
 struct NoGradient {};
 inline constexpr NoGradient no_gradient{};
-
-// Op families opt in to being elementwise (cheap to inline in the lowering) by this trait.
-template <class Op>
-inline constexpr bool is_leaf_op = false;
 
 }  // namespace kiln::dsl

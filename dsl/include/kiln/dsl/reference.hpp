@@ -1,7 +1,7 @@
 // Reference semantics in double precision: the meaning of every op, independent of Halide.
 // Gradient checks (finite differences) and the codegen tests compare against this.
 #pragma once
-#include <cmath>
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -49,21 +49,14 @@ struct Context {
     }
 };
 
-template <class F>
-Matrix map_elements(const Matrix& a, F f) {
-    Matrix out(a.rows, a.cols);
-    for (std::size_t i = 0; i < a.values.size(); ++i) out.values[i] = f(a.values[i]);
-    return out;
-}
-
-template <class F>
-Matrix zip_broadcast(const Matrix& a, const Matrix& b, F f) {
-    Matrix out(broadcast_dim(a.rows, b.rows), broadcast_dim(a.cols, b.cols));
+// An elementwise op's value: f applied at every element of the operands' broadcast shape, each
+// operand read as if broadcast (a size-1 axis repeats).
+template <class F, class... Operands>
+Matrix elementwise(F f, const Operands&... operands) {
+    Matrix out(std::max({operands.rows...}), std::max({operands.cols...}));
     for (int r = 0; r < out.rows; ++r)
-        for (int c = 0; c < out.cols; ++c) out(r, c) = f(a.broadcast_at(r, c), b.broadcast_at(r, c));
+        for (int c = 0; c < out.cols; ++c) out(r, c) = f(operands.broadcast_at(r, c)...);
     return out;
 }
-
-inline double sigmoid(double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v)); }
 
 }  // namespace kiln::dsl::reference

@@ -29,7 +29,7 @@ constexpr bool is_constant_leaf = [] {
 template <class E>
 struct step_argument {};
 template <class Z>
-struct step_argument<Expr<UnaryOp<UnaryKind::step>, Z>> {
+struct step_argument<Expr<UnaryOp<unary::Step>, Z>> {
     using type = Z;
 };
 template <class E>
@@ -52,10 +52,10 @@ constexpr auto rewrite(BinaryOp<K>, A a, B b) {
 }
 
 template <class A>
-constexpr auto rewrite(UnaryOp<UnaryKind::neg>, A a) {
+constexpr auto rewrite(UnaryOp<unary::Neg>, A a) {
     if constexpr (is_constant_leaf<A>) return constant<-A::op::value>;
-    else if constexpr (std::is_same_v<typename A::op, UnaryOp<UnaryKind::neg>>) return boost::hana::front(children(a));
-    else return Expr<UnaryOp<UnaryKind::neg>, A>{};
+    else if constexpr (std::is_same_v<typename A::op, UnaryOp<unary::Neg>>) return boost::hana::front(children(a));
+    else return Expr<UnaryOp<unary::Neg>, A>{};
 }
 
 template <class A>

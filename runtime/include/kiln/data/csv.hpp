@@ -1,4 +1,4 @@
-// CSV data sets as shipped in shared/data: an optional header "n_samples,n_features,class…",
+// CSV data sets as in examples/data: an optional header "n_samples,n_features,class…",
 // then rows of features followed by the integer class label. gzip-compressed files work too.
 #pragma once
 #include "kiln/data/dataset.hpp"

@@ -1,24 +1,21 @@
 // Elementwise add, sub, mul, div with broadcasting along axes of size 1 (rows of a bias, a scalar).
 // Derivative: the adjoint flows to each operand, summed back over the axes it was broadcast along.
 #pragma once
+#include <string_view>
 #include <boost/hana/tuple.hpp>
 
 #include "kiln/dsl/checks.hpp"
 #include "kiln/dsl/fwd.hpp"
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/notation.hpp"
-#include "kiln/dsl/reference.hpp"
 
 namespace kiln::dsl {
 
 enum class BinaryKind { add, sub, mul, div };
-struct BinaryInfo {
-    BinaryKind kind;
-};
 
 template <BinaryKind K>
 struct BinaryOp {
-    static constexpr BinaryInfo lowering{K};
+    static constexpr std::string_view func_name = "binary";
     static constexpr Notation notation{
         K == BinaryKind::add || K == BinaryKind::sub ? Precedence::additive : Precedence::multiplicative,
         K == BinaryKind::add ? "+" : K == BinaryKind::sub ? "−" : K == BinaryKind::mul ? "⊙" : "/"};
@@ -26,13 +23,12 @@ struct BinaryOp {
     static constexpr Shape shape(Shape a, Shape b) { return broadcast_shape(a, b); }
     static std::string format(const Texts& parts) { return infix(parts, notation.symbol); }
 
-    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& a, const reference::Matrix& b) {
-        return reference::zip_broadcast(a, b, [](double x, double y) {
-            if constexpr (K == BinaryKind::add) return x + y;
-            else if constexpr (K == BinaryKind::sub) return x - y;
-            else if constexpr (K == BinaryKind::mul) return x * y;
-            else return x / y;
-        });
+    template <class T>
+    static T value(T x, T y) {
+        if constexpr (K == BinaryKind::add) return x + y;
+        else if constexpr (K == BinaryKind::sub) return x - y;
+        else if constexpr (K == BinaryKind::mul) return x * y;
+        else return x / y;
     }
 
     template <class A, class B, class G>

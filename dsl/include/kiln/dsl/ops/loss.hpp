@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <boost/hana/tuple.hpp>
+#include <kiln/contract/formulas.hpp>
+#include <kiln/contract/losses.hpp>
 
 #include "kiln/dsl/checks.hpp"
 #include "kiln/dsl/fwd.hpp"
@@ -14,7 +16,7 @@
 
 namespace kiln::dsl {
 
-enum class LossKind { softmax_cross_entropy, bce_with_logits, mse };
+using kiln::LossKind;  // the contract's table (losses.def): the runtime knows these losses by kind
 struct LossInfo {
     LossKind kind;
 };
@@ -22,15 +24,6 @@ struct SoftmaxInfo {};
 struct OneHotInfo {
     int classes;
 };
-
-constexpr std::string_view loss_name(LossKind k) {
-    switch (k) {
-        case LossKind::softmax_cross_entropy: return "softmax_cross_entropy";
-        case LossKind::bce_with_logits: return "bce_with_logits";
-        case LossKind::mse: return "mse";
-    }
-    return "?";
-}
 
 namespace detail {
 // The count a mean over all elements of a [rows × cols] value divides by: N, N·C or a constant.
@@ -45,12 +38,8 @@ constexpr auto element_count() {
 }
 
 inline std::vector<double> row_softmax(const reference::Matrix& z, int r) {
-    double top = z(r, 0);
-    for (int c = 1; c < z.cols; ++c) top = std::max(top, z(r, c));
-    std::vector<double> p(z.cols);
-    double total = 0;
-    for (int c = 0; c < z.cols; ++c) total += p[c] = std::exp(z(r, c) - top);
-    for (double& v : p) v /= total;
+    std::vector<double> p(z.values.begin() + std::ptrdiff_t(r) * z.cols, z.values.begin() + std::ptrdiff_t(r + 1) * z.cols);
+    formula::softmax_in_place(p);
     return p;
 }
 }  // namespace detail
@@ -60,21 +49,20 @@ struct LossOp {
     static constexpr LossInfo lowering{K};
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape, Shape) { return {1, 1}; }
-    static std::string format(const Texts& parts) { return call(loss_name(K), parts); }
+    static std::string format(const Texts& parts) { return call(kiln::loss_name(K), parts); }
 
     static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& z, const reference::Matrix& t) {
         double total = 0;
         for (int r = 0; r < z.rows; ++r) {
             if constexpr (K == LossKind::softmax_cross_entropy) {
-                double top = z(r, 0), sum = 0;
+                double top = z(r, 0), shifted = 0;
                 for (int c = 1; c < z.cols; ++c) top = std::max(top, z(r, c));
-                for (int c = 0; c < z.cols; ++c) sum += std::exp(z(r, c) - top);
-                total += top + std::log(sum) - z(r, int(t(r, 0)));
+                for (int c = 0; c < z.cols; ++c) shifted += std::exp(z(r, c) - top);
+                total += formula::log_sum_exp(top, shifted) - z(r, int(t(r, 0)));
             } else {
                 for (int c = 0; c < z.cols; ++c) {
-                    double a = z(r, c), y = t(r, c);
-                    if constexpr (K == LossKind::bce_with_logits) total += std::max(a, 0.0) - a * y + std::log1p(std::exp(-std::abs(a)));
-                    else total += (a - y) * (a - y);
+                    if constexpr (K == LossKind::bce_with_logits) total += formula::bce_with_logits(z(r, c), t(r, c));
+                    else total += formula::squared_error(z(r, c), t(r, c));
                 }
             }
         }

@@ -1,108 +1,138 @@
-// Elementwise functions: neg, exp, log, sigmoid, tanh, relu, leaky_relu, elu, square, sqrt, rsqrt
-// (1/√x, for normalization), and step (relu's derivative). Derivatives reuse the node's own value where that is cheaper (σ, tanh, exp).
+// Elementwise functions of one operand, one row each (namespace unary): how it prints, its formula
+// (kiln/contract/formulas.hpp, generic over double and Halide::Expr: the reference evaluates it in
+// double and codegen lowers it to Halide, neither with code of its own for the row) and its
+// derivative rule as DSL expressions. Derivatives read the node's own value y where y determines
+// them (σ, tanh, exp, relu, sqrt, rsqrt), so the saved set holds outputs rather than pre-activations.
+//
+// A new elementwise function is one row here, its constructor at the bottom and its declaration in
+// fwd.hpp; its formula goes to formulas.hpp when it is more than a line.
 #pragma once
-#include <cmath>
+#include <string_view>
 #include <boost/hana/tuple.hpp>
+#include <kiln/contract/formulas.hpp>
 
 #include "kiln/dsl/fwd.hpp"
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/notation.hpp"
-#include "kiln/dsl/reference.hpp"
 
 namespace kiln::dsl {
 
-enum class UnaryKind { neg, exp, log, sigmoid, tanh, relu, leaky_relu, elu, square, sqrt, rsqrt, step };
-struct UnaryInfo {
-    UnaryKind kind;
-    double alpha;
+namespace unary {
+using formula::Math;
+// A row: `name` as printed; `func_name`, the lowered Func's name (schedule plans key stored Funcs
+// by it: keep it stable); `value(x, α)`; `vjp<α>(y, x, g)`, the adjoint reaching x when y = f(x)
+// receives g. `prefix` rows print as −x, `parameterized` ones as name[α](x).
+struct Row {
+    static constexpr bool prefix = false, parameterized = false;
+    static constexpr std::string_view func_name = "unary";
 };
+inline constexpr auto one = constant<1.0>;
 
-constexpr std::string_view unary_name(UnaryKind k) {
-    switch (k) {
-        case UnaryKind::neg: return "−";
-        case UnaryKind::exp: return "exp";
-        case UnaryKind::log: return "log";
-        case UnaryKind::sigmoid: return "σ";
-        case UnaryKind::tanh: return "tanh";
-        case UnaryKind::relu: return "relu";
-        case UnaryKind::leaky_relu: return "leaky_relu";
-        case UnaryKind::elu: return "elu";
-        case UnaryKind::square: return "square";
-        case UnaryKind::sqrt: return "√";
-        case UnaryKind::rsqrt: return "rsqrt";
-        case UnaryKind::step: return "step";
+struct Neg : Row {
+    static constexpr std::string_view name = "−";
+    static constexpr bool prefix = true;
+    template <class T> static T value(T x, double) { return -x; }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X, G g) { return neg(g); }
+};
+struct Exp : Row {
+    static constexpr std::string_view name = "exp";
+    template <class T> static T value(T x, double) { return Math<T>::exp(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return mul(g, y); }
+};
+struct Log : Row {
+    static constexpr std::string_view name = "log";
+    template <class T> static T value(T x, double) { return Math<T>::log(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X x, G g) { return div(g, x); }
+};
+struct Sigmoid : Row {
+    static constexpr std::string_view name = "σ", func_name = "sigmoid";
+    template <class T> static T value(T x, double) { return formula::sigmoid(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return mul(mul(g, y), sub(one, y)); }
+};
+struct Tanh : Row {
+    static constexpr std::string_view name = "tanh";
+    template <class T> static T value(T x, double) { return Math<T>::tanh(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return mul(g, sub(one, square(y))); }
+};
+// relu(z) > 0 exactly where z > 0: the saved output is the mask, z need not be kept.
+struct Relu : Row {
+    static constexpr std::string_view name = "relu";
+    template <class T> static T value(T x, double) { return formula::relu(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return mul(g, step(y)); }
+};
+struct LeakyRelu : Row {
+    static constexpr std::string_view name = "leaky_relu";
+    static constexpr bool parameterized = true;
+    template <class T> static T value(T x, double alpha) { return formula::leaky_relu(x, alpha); }
+    template <double Alpha, class Y, class X, class G> static constexpr auto vjp(Y, X x, G g) {
+        return select_positive(x, g, mul(g, constant<Alpha>));
     }
-    return "?";
-}
-
-inline double unary_reference(UnaryKind k, double alpha, double v) {
-    switch (k) {
-        case UnaryKind::neg: return -v;
-        case UnaryKind::exp: return std::exp(v);
-        case UnaryKind::log: return std::log(v);
-        case UnaryKind::sigmoid: return reference::sigmoid(v);
-        case UnaryKind::tanh: return std::tanh(v);
-        case UnaryKind::relu: return v > 0 ? v : 0;
-        case UnaryKind::leaky_relu: return v > 0 ? v : alpha * v;
-        case UnaryKind::elu: return v > 0 ? v : alpha * (std::exp(v) - 1);
-        case UnaryKind::square: return v * v;
-        case UnaryKind::sqrt: return std::sqrt(v);
-        case UnaryKind::rsqrt: return 1 / std::sqrt(v);
-        case UnaryKind::step: return v > 0 ? 1 : 0;
+};
+struct Elu : Row {
+    static constexpr std::string_view name = "elu";
+    static constexpr bool parameterized = true;
+    template <class T> static T value(T x, double alpha) { return formula::elu(x, alpha); }
+    template <double Alpha, class Y, class X, class G> static constexpr auto vjp(Y y, X x, G g) {
+        return select_positive(x, g, mul(g, add(y, constant<Alpha>)));  // below 0, elu' = α·eˣ = y + α
     }
-    return 0;
-}
+};
+struct Square : Row {
+    static constexpr std::string_view name = "square";
+    template <class T> static T value(T x, double) { return x * x; }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X x, G g) { return mul(mul(g, x), constant<2.0>); }
+};
+struct Sqrt : Row {
+    static constexpr std::string_view name = "√";
+    template <class T> static T value(T x, double) { return Math<T>::sqrt(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return div(mul(g, constant<0.5>), y); }
+};
+// 1/√x, for normalization. d(x^-½) = -½ x^-3/2 = -½ rsqrt(x)³.
+struct Rsqrt : Row {
+    static constexpr std::string_view name = "rsqrt";
+    template <class T> static T value(T x, double) { return formula::rsqrt(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) {
+        return mul(mul(g, constant<-0.5>), mul(y, square(y)));
+    }
+};
+// relu's derivative: zero almost everywhere, so it passes no gradient on.
+struct Step : Row {
+    static constexpr std::string_view name = "step";
+    template <class T> static T value(T x, double) { return formula::step(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X, G) { return no_gradient; }
+};
+}  // namespace unary
 
-template <UnaryKind K, double Alpha = 0.0>
+template <class Row, double Alpha = 0.0>
 struct UnaryOp {
-    static constexpr UnaryInfo lowering{K, Alpha};
-    static constexpr Notation notation{K == UnaryKind::neg ? Precedence::prefix : Precedence::atom};
+    using row = Row;
+    static constexpr std::string_view func_name = Row::func_name;
+    static constexpr Notation notation{Row::prefix ? Precedence::prefix : Precedence::atom};
 
     static constexpr Shape shape(Shape a) { return a; }
     static std::string format(const Texts& parts) {
-        if constexpr (K == UnaryKind::neg) return "−" + parts[0];
-        else if constexpr (K == UnaryKind::leaky_relu || K == UnaryKind::elu)
-            return call(std::string(unary_name(K)) + "[" + number_text(Alpha) + "]", parts);
-        else return call(unary_name(K), parts);
+        if constexpr (Row::prefix) return std::string(Row::name) + parts[0];
+        else if constexpr (Row::parameterized) return call(std::string(Row::name) + "[" + number_text(Alpha) + "]", parts);
+        else return call(Row::name, parts);
     }
-    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& a) {
-        return reference::map_elements(a, [](double v) { return unary_reference(K, Alpha, v); });
+    template <class T>
+    static T value(T x) {
+        return Row::value(x, Alpha);
     }
-
     template <class A, class G>
     static constexpr auto vjp(Expr<UnaryOp, A> node, G g) {
-        constexpr auto one = constant<1.0>;
-        A z{};
-        if constexpr (K == UnaryKind::neg) return boost::hana::make_tuple(neg(g));
-        else if constexpr (K == UnaryKind::exp) return boost::hana::make_tuple(mul(g, node));
-        else if constexpr (K == UnaryKind::log) return boost::hana::make_tuple(div(g, z));
-        else if constexpr (K == UnaryKind::sigmoid) return boost::hana::make_tuple(mul(mul(g, node), sub(one, node)));
-        else if constexpr (K == UnaryKind::tanh) return boost::hana::make_tuple(mul(g, sub(one, square(node))));
-        else if constexpr (K == UnaryKind::relu)  // relu(z) > 0 exactly where z > 0: the saved output is the mask, z need not be kept
-            return boost::hana::make_tuple(mul(g, step(node)));
-        else if constexpr (K == UnaryKind::leaky_relu) return boost::hana::make_tuple(select_positive(z, g, mul(g, constant<Alpha>)));
-        else if constexpr (K == UnaryKind::elu) return boost::hana::make_tuple(select_positive(z, g, mul(g, add(node, constant<Alpha>))));
-        else if constexpr (K == UnaryKind::square) return boost::hana::make_tuple(mul(mul(g, z), constant<2.0>));
-        else if constexpr (K == UnaryKind::sqrt) return boost::hana::make_tuple(div(mul(g, constant<0.5>), node));
-        else if constexpr (K == UnaryKind::rsqrt)  // d(x^-½) = -½ x^-3/2 = -½ rsqrt(x)³
-            return boost::hana::make_tuple(mul(mul(g, constant<-0.5>), mul(node, square(node))));
-        else return boost::hana::make_tuple(no_gradient);  // step: zero almost everywhere
+        return boost::hana::make_tuple(Row::template vjp<Alpha>(node, A{}, g));
     }
 };
 
 // select_positive(c, a, b) = c > 0 ? a : b, elementwise; a and b broadcast to c's shape.
-struct SelectInfo {};
 struct SelectPositiveOp {
-    static constexpr SelectInfo lowering{};
+    static constexpr std::string_view func_name = "select";
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape c, Shape, Shape) { return c; }
     static std::string format(const Texts& parts) { return "(" + parts[0] + " > 0 ? " + parts[1] + " : " + parts[2] + ")"; }
-    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& c, const reference::Matrix& a,
-                                      const reference::Matrix& b) {
-        reference::Matrix out(c.rows, c.cols);
-        for (int r = 0; r < c.rows; ++r)
-            for (int k = 0; k < c.cols; ++k) out(r, k) = c(r, k) > 0 ? a.broadcast_at(r, k) : b.broadcast_at(r, k);
-        return out;
+    template <class T>
+    static T value(T c, T a, T b) {
+        return formula::Math<T>::select(c > 0, a, b);
     }
     template <class C, class A, class B, class G>
     static constexpr auto vjp(Expr<SelectPositiveOp, C, A, B>, G g) {
@@ -120,18 +150,18 @@ constexpr auto select_positive(C, A, B) {
     return Expr<SelectPositiveOp, C, A, B>{};
 }
 
-template <Expression A> constexpr auto neg(A) { return Expr<UnaryOp<UnaryKind::neg>, A>{}; }
-template <Expression A> constexpr auto exp(A) { return Expr<UnaryOp<UnaryKind::exp>, A>{}; }
-template <Expression A> constexpr auto log(A) { return Expr<UnaryOp<UnaryKind::log>, A>{}; }
-template <Expression A> constexpr auto sigmoid(A) { return Expr<UnaryOp<UnaryKind::sigmoid>, A>{}; }
-template <Expression A> constexpr auto tanh(A) { return Expr<UnaryOp<UnaryKind::tanh>, A>{}; }
-template <Expression A> constexpr auto relu(A) { return Expr<UnaryOp<UnaryKind::relu>, A>{}; }
-template <double Alpha, Expression A> constexpr auto leaky_relu(A) { return Expr<UnaryOp<UnaryKind::leaky_relu, Alpha>, A>{}; }
-template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryOp<UnaryKind::elu, Alpha>, A>{}; }
-template <Expression A> constexpr auto square(A) { return Expr<UnaryOp<UnaryKind::square>, A>{}; }
-template <Expression A> constexpr auto sqrt(A) { return Expr<UnaryOp<UnaryKind::sqrt>, A>{}; }
-template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<UnaryKind::rsqrt>, A>{}; }
-template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<UnaryKind::step>, A>{}; }
+template <Expression A> constexpr auto neg(A) { return Expr<UnaryOp<unary::Neg>, A>{}; }
+template <Expression A> constexpr auto exp(A) { return Expr<UnaryOp<unary::Exp>, A>{}; }
+template <Expression A> constexpr auto log(A) { return Expr<UnaryOp<unary::Log>, A>{}; }
+template <Expression A> constexpr auto sigmoid(A) { return Expr<UnaryOp<unary::Sigmoid>, A>{}; }
+template <Expression A> constexpr auto tanh(A) { return Expr<UnaryOp<unary::Tanh>, A>{}; }
+template <Expression A> constexpr auto relu(A) { return Expr<UnaryOp<unary::Relu>, A>{}; }
+template <double Alpha, Expression A> constexpr auto leaky_relu(A) { return Expr<UnaryOp<unary::LeakyRelu, Alpha>, A>{}; }
+template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryOp<unary::Elu, Alpha>, A>{}; }
+template <Expression A> constexpr auto square(A) { return Expr<UnaryOp<unary::Square>, A>{}; }
+template <Expression A> constexpr auto sqrt(A) { return Expr<UnaryOp<unary::Sqrt>, A>{}; }
+template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<unary::Rsqrt>, A>{}; }
+template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<unary::Step>, A>{}; }
 template <Expression A> constexpr auto operator-(A a) { return neg(a); }
 
 }  // namespace kiln::dsl

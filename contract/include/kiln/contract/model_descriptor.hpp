@@ -1,20 +1,31 @@
 // What the generator tells the runtime about one model: parameters, data leaves, the loss, the
-// stages' entry points and argument lists. Plain data; written by codegen into <model>.kiln.h.
+// stages' entry points and argument lists. Plain data; codegen writes it into <model>.kiln.h, the
+// runtime reads nothing else about a model. `format_version` says which shape of this struct a
+// generated header was written for: a header of another version fails to compile with a message
+// (the static_assert the generator writes), instead of binding buffers wrongly.
 #pragma once
+#include <array>
+#include <cstddef>
 #include <string>
 #include <vector>
 
+#include "kiln/contract/buffer_roles.hpp"
+#include "kiln/contract/initializers.hpp"
+#include "kiln/contract/losses.hpp"
+#include "kiln/contract/stages.hpp"
+
 namespace kiln {
 
-struct InitializerSpec {
-    std::string kind;  // zeros, constant, uniform, normal, xavier_uniform, xavier_normal, he_uniform, he_normal
-    double a = 0, b = 0;
-};
+// Bump when a field is added, removed or changes meaning; the generator writes it into every
+// descriptor header, and the header checks it against the runtime it is compiled with.
+inline constexpr int descriptor_format_version = 2;
+
+inline constexpr int batch_rows = -1;  // a row count fixed only at run time (the batch)
 
 struct ParamSpec {
     std::string name;
     int rows = 0, cols = 0;
-    InitializerSpec init;
+    Initializer init;
     std::string gradient_formula;
     std::size_t size() const { return std::size_t(rows) * cols; }
 };
@@ -27,15 +38,10 @@ struct DataLeafSpec {
     int classes = 0;  // for labels
 };
 
-inline constexpr int batch_rows = -1;
-
 struct SavedSpec {
     int rows = batch_rows, cols = 0;
     std::string formula;
 };
-
-// Matches kiln::codegen::Role.
-enum class BufferRole { batch, seed, dropout, input, supervision, param, state, saved, prediction, loss, gradient, state_update, activation };
 
 // A running statistic (batch norm's mean / variance): not trained, updated after each training
 // step from the forward stage's batch value: s ← (1 − momentum)·s + momentum·v·(N/(N−1) if unbiased).
@@ -66,23 +72,22 @@ struct StageSpec {
 };
 
 struct ModelDescriptor {
+    int format_version = descriptor_format_version;
     std::string name;
-    std::string scheduler = "default";  // default (kiln's hand schedules) or a Halide autoscheduler
+    std::string scheduler = "default";  // default (kiln's hand schedules), tuned, or a Halide autoscheduler
     std::vector<ParamSpec> params;
     DataLeafSpec input, supervision;
-    std::string loss_kind;  // softmax_cross_entropy, bce_with_logits, mse, or custom
+    LossKind loss_kind = LossKind::custom;
     int prediction_cols = 0;
     std::vector<SavedSpec> saved;
     std::vector<StateSpec> states;
-    // infer: prediction; evaluate: the loss in inference mode (running statistics, no dropout);
-    // forward: the training loss, saved set and state updates; backward: the gradients.
-    StageSpec infer, evaluate, forward, backward;
-    // activations: every ReLU's output in inference mode (for the dead-ReLU fraction).
-    StageSpec activations;
-    std::vector<ActivationSpec> activation_layers;
+    std::array<StageSpec, stage_count> stages;  // indexed by StageKind (stages.def)
+    std::vector<ActivationSpec> activation_layers;  // what the activations stage outputs
     std::string prediction_formula, loss_formula;
     std::vector<std::string> graph;  // one line per node: "%3 = σ(%2)  [N×256]"
 
+    StageSpec& stage(StageKind kind) { return stages[std::size_t(kind)]; }
+    const StageSpec& stage(StageKind kind) const { return stages[std::size_t(kind)]; }
     std::size_t parameter_count() const {
         std::size_t total = 0;
         for (const ParamSpec& p : params) total += p.size();

@@ -1,6 +1,6 @@
 // Physical cores: the worker count for FMA-bound kernels (SMT siblings share the FMA units, so a
-// second thread per core adds scheduling cost, not throughput). Header-only: the build-time
-// tuner and the runtime both use it.
+// second thread per core adds scheduling cost, not throughput). In the contract because the
+// build-time tuner must time stages with the thread count the runtime will use.
 #pragma once
 #include <fstream>
 #include <set>

@@ -1,0 +1,22 @@
+# CMake's view of the contract's tables (contract/include/kiln/contract/*.def): the stages each
+# model generates, and the optimizer kernels generated once per build. Read from the same rows the
+# C++ code expands, so a row added there is built here without a second list.
+set(KILN_CONTRACT_DIR ${CMAKE_CURRENT_LIST_DIR}/../contract/include/kiln/contract)
+
+# kiln_contract_names(<file.def> <MACRO> <out-var>): the first argument of every MACRO(...) row.
+function(kiln_contract_names file macro out)
+  file(STRINGS ${KILN_CONTRACT_DIR}/${file} rows REGEX "^${macro}\\(")
+  set(names)
+  foreach(row ${rows})
+    string(REGEX REPLACE "^${macro}\\(([A-Za-z0-9_]+).*" "\\1" name "${row}")
+    list(APPEND names ${name})
+  endforeach()
+  if(NOT names)
+    message(FATAL_ERROR "contract table ${file} has no ${macro}(...) rows")
+  endif()
+  set(${out} ${names} PARENT_SCOPE)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${KILN_CONTRACT_DIR}/${file})
+endfunction()
+
+kiln_contract_names(stages.def KILN_STAGE KILN_STAGES)
+kiln_contract_names(optimizers.def KILN_OPTIMIZER_KERNEL KILN_OPTIMIZER_KERNELS)

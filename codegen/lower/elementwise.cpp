@@ -1,0 +1,21 @@
+// Every elementwise op (the DSL's ElementwiseOp: arithmetic, unary functions, select): the op's
+// own formula applied to its operands, each read at (c, r) as if broadcast. One Func, inlined
+// into its consumers unless the stage stores it; a GEMM feeding it may run inside its loops.
+#include "kiln/codegen/lower.hpp"
+#include "kiln/codegen/schedule.hpp"
+
+namespace kiln::codegen {
+
+using namespace Halide;
+
+Value lower_elementwise(LoweringContext& context, const Operands& operands, dsl::Shape shape, std::string_view func_name,
+                        const Formula& formula) {
+    std::vector<Expr> at;
+    for (const Value& operand : operands) at.push_back(context.at(operand));
+    Func f(context.fresh_name(std::string(func_name)));
+    f(context.col, context.row) = formula(at);
+    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); },
+            /*pointwise=*/true};
+}
+
+}  // namespace kiln::codegen
