@@ -82,53 +82,74 @@ LoopKind loop_kind(ValueKind kind) {
 }
 }  // namespace
 
-// Stores every value that is not elementwise, read more than once, or wanted by a consumer (a
-// GEMM's left operand); the rest are inlined. A GEMM whose pointwise chain ends in a stored value
-// or a stage output, with every earlier link read only by the next, runs inside that Func's
-// loops (fused epilogue) and is never stored itself.
+// The schedule of a stage, as six passes over what lowering produced. Every value that is not
+// elementwise, is read more than once, or is wanted by a consumer (a GEMM's left operand) is
+// stored; the rest are inlined. A GEMM whose pointwise chain ends in a stored value or a stage
+// output, with every earlier link read only by the next, runs inside that Func's loops (a fused
+// epilogue) and is never stored itself.
 void Stage::apply_plan() {
+    SchedulePasses passes;
+    fuse_gemms_into_outputs(passes);
+    choose_stored_values(passes);
+    compute_outputs_in_place(passes);
+    fuse_gemms_into_stored_values(passes);
+    schedule_stored_values(passes);
+    schedule_outputs(passes);
+}
+
+bool Stage::wanted(const Value& value) const {
     const auto& requested = context_.materialize_requests;
-    auto wanted = [&](const Value& v) { return std::find(requested.begin(), requested.end(), v.func.name()) != requested.end(); };
-    auto fusable_gemm = [&](const std::vector<std::type_index>& chain) -> const Value* {
-        if (chain.empty()) return nullptr;
-        const Value& gemm = values_.at(chain.front());
-        if (wanted(gemm) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue) return nullptr;
-        for (std::size_t n = 0; n + 1 < chain.size(); ++n)
-            if (!read_once(chain[n])) return nullptr;
-        return &gemm;
-    };
-    std::set<std::string> absorbed;                    // Funcs computed inside another Func's loops
-    std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
+    return std::find(requested.begin(), requested.end(), value.func.name()) != requested.end();
+}
+
+const Value* Stage::fusable_gemm(const std::vector<std::type_index>& chain) const {
+    if (chain.empty()) return nullptr;
+    const Value& gemm = values_.at(chain.front());
+    if (wanted(gemm) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue) return nullptr;
+    for (std::size_t n = 0; n + 1 < chain.size(); ++n)
+        if (!read_once(chain[n])) return nullptr;
+    return &gemm;
+}
+
+// Pass 1: an output read by nothing else whose value ends a GEMM chain computes the GEMM tile by
+// tile inside the output's loops; neither the value nor the GEMM is stored.
+void Stage::fuse_gemms_into_outputs(SchedulePasses& passes) const {
     for (std::size_t o = 0; o < outputs_.size(); ++o) {
         auto node = output_nodes_[o];
         if (!values_.count(node) || uses_.at(node) != 2) continue;  // read by the output alone
         const Value& value = values_.at(node);
         if (const Value* gemm = fusable_gemm(value.gemm_chain)) {
-            epilogue_of[outputs_[o].name()] = gemm;
-            absorbed.insert({value.func.name(), gemm->func.name()});
+            passes.epilogue_of[outputs_[o].name()] = gemm;
+            passes.absorbed.insert({value.func.name(), gemm->func.name()});
         }
     }
-    std::vector<const Value*> stored;
+}
+
+// Pass 2: the values that get storage of their own, in lowering order.
+void Stage::choose_stored_values(SchedulePasses& passes) const {
     std::set<std::string> seen;  // one Func can stand for two nodes (running(x) is x while training)
     for (std::type_index node : order_) {
         const Value& value = values_.at(node);
-        if (value.kind == ValueKind::source || absorbed.count(value.func.name()) || !seen.insert(value.func.name()).second) continue;
-        if (value.kind != ValueKind::elementwise || !read_once(node) || wanted(value)) stored.push_back(&value);
+        if (value.kind == ValueKind::source || passes.absorbed.count(value.func.name()) || !seen.insert(value.func.name()).second)
+            continue;
+        if (value.kind != ValueKind::elementwise || !read_once(node) || wanted(value)) passes.stored.push_back(&value);
     }
-    // An output whose value is stored anyway is that Func itself: computed straight into the
-    // caller's buffer and read there by its other consumers, instead of stored and then copied.
-    // Halide reads such a buffer back with the alignment of its own allocations (128 bytes), which
-    // the runtime's Tensors have (kiln::AlignedAllocator) but the parameter and gradient arenas'
-    // slices do not: only outputs the runtime allocates as Tensors qualify. And only batched values
-    // that are not reductions: Halide 14 emits a masked read at a buffer's offset 0 (a narrow row,
-    // a reduction reading back its accumulator) as an aligned load even on a caller's buffer.
-    std::set<std::size_t> stored_outputs;
+}
+
+// Pass 3: an output whose value is stored anyway is that Func itself: computed straight into the
+// caller's buffer and read there by its other consumers, instead of stored and then copied.
+// Halide reads such a buffer back with the alignment of its own allocations (128 bytes), which
+// the runtime's Tensors have (kiln::AlignedAllocator) but the parameter and gradient arenas'
+// slices do not: only outputs the runtime allocates as Tensors qualify. And only batched values
+// that are not reductions: Halide 14 emits a masked read at a buffer's offset 0 (a narrow row,
+// a reduction reading back its accumulator) as an aligned load even on a caller's buffer.
+void Stage::compute_outputs_in_place(SchedulePasses& passes) {
     std::set<std::string> output_funcs;
     for (std::size_t o = 0; o < outputs_.size(); ++o) {
         if (!values_.count(output_nodes_[o])) continue;
         const Value& value = values_.at(output_nodes_[o]);
         const std::string& name = value.func.name();
-        const bool is_stored = std::find(stored.begin(), stored.end(), &value) != stored.end();
+        const bool is_stored = std::find(passes.stored.begin(), passes.stored.end(), &value) != passes.stored.end();
         const BufferRole role = outputs_arguments_[o].role;
         const bool tensor_role = role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
         if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || context_.storage_widths.count(name) ||
@@ -136,28 +157,36 @@ void Stage::apply_plan() {
             continue;
         declare_output(value.func, value.shape, context_);
         outputs_[o] = value.func;
-        stored_outputs.insert(o);
+        passes.stored_outputs.insert(o);
     }
-    for (const Value* value : stored)
+}
+
+// Pass 4: a stored value that ends a GEMM chain computes the GEMM inside its own loops.
+void Stage::fuse_gemms_into_stored_values(SchedulePasses& passes) const {
+    for (const Value* value : passes.stored)
         if (value->gemm_chain.size() >= 2)
             if (const Value* gemm = fusable_gemm(value->gemm_chain)) {
-                epilogue_of[value->func.name()] = gemm;
-                absorbed.insert(gemm->func.name());
+                passes.epilogue_of[value->func.name()] = gemm;
+                passes.absorbed.insert(gemm->func.name());
             }
+}
 
-    auto run_gemm_in = [&](const Value& gemm, Func consumer) {
-        const FuncSchedule knobs = context_.knobs(gemm.func, LoopKind::gemm);
-        gemm.schedule_into(knobs, consumer);
-        applied_[plan_key(gemm.func)] = knobs;
-        applied_shapes_[plan_key(gemm.func)] = gemm.shape;
-    };
-    for (const Value* value : stored) {
+void Stage::run_gemm_in(const Value& gemm, Halide::Func consumer) {
+    const FuncSchedule knobs = context_.knobs(gemm.func, LoopKind::gemm);
+    gemm.schedule_into(knobs, consumer);
+    applied_[plan_key(gemm.func)] = knobs;
+    applied_shapes_[plan_key(gemm.func)] = gemm.shape;
+}
+
+// Pass 5: each stored Func's loops from its knobs (or its GEMM's, when it hosts one); a GEMM's
+// right operand gets a row stride off the cache's set period (see lower/matmul.cpp).
+void Stage::schedule_stored_values(const SchedulePasses& passes) {
+    for (const Value* value : passes.stored) {
         const std::string& name = value->func.name();
-        if (absorbed.count(name)) continue;
-        // A GEMM's right operand: a row stride off the cache's set period (see lower/matmul.cpp).
+        if (passes.absorbed.count(name)) continue;
         if (auto width = context_.storage_widths.find(name); width != context_.storage_widths.end())
             Func(value->func).bound_storage(context_.col, width->second);
-        if (auto fused = epilogue_of.find(name); fused != epilogue_of.end()) {
+        if (auto fused = passes.epilogue_of.find(name); fused != passes.epilogue_of.end()) {
             run_gemm_in(*fused->second, value->func);
             continue;
         }
@@ -166,10 +195,14 @@ void Stage::apply_plan() {
         applied_[plan_key(value->func)] = knobs;
         applied_shapes_[plan_key(value->func)] = value->shape;
     }
+}
+
+// Pass 6: the outputs not scheduled as stored values: elementwise copies, or GEMM epilogues.
+void Stage::schedule_outputs(const SchedulePasses& passes) {
     for (std::size_t o = 0; o < outputs_.size(); ++o) {
-        if (stored_outputs.count(o)) continue;  // scheduled above, as the value it is
+        if (passes.stored_outputs.count(o)) continue;  // scheduled above, as the value it is
         Func output = outputs_[o];
-        if (auto fused = epilogue_of.find(output.name()); fused != epilogue_of.end()) {
+        if (auto fused = passes.epilogue_of.find(output.name()); fused != passes.epilogue_of.end()) {
             run_gemm_in(*fused->second, output);
             continue;
         }

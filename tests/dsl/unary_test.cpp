@@ -19,6 +19,8 @@ TEST_CASE("unary ops: gradients match finite differences", "[dsl][grad][unary]")
         check_gradients(probe(elu<1.0>(a)), context, a);
         check_gradients(probe(elu<0.5>(a)), context, a);
         check_gradients(probe(square(a)), context, a);
+        check_gradients(probe(softplus(a)), context, a);
+        check_gradients(probe(silu(a)), context, a);
         check_gradients(probe(select_positive(a, square(a), exp(a))), context, a);
         Context positive = context;
         bind(positive, rng, a, 0.2, 3.0, /*positive=*/true);

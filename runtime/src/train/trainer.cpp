@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <numeric>
+#include <optional>
+#include <span>
 
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/batches.hpp"
@@ -86,142 +89,210 @@ void check_initial_loss(const ModelDescriptor& d, double loss) {
                    loss, expected, loss_name(d.loss_kind), class_count(d.loss_kind, d.prediction_cols));
 }
 
-}  // namespace
+// One training run, in three levels: a step (one batch through forward, backward and the
+// optimizer, with the babysitting checks), an epoch (the steps over one shuffled pass, then
+// validation, metrics and checkpoints) and the loop (epochs until the last or early stopping).
+class TrainingRun {
+public:
+    TrainingRun(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings);
+    TrainResult loop();
 
-TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings) {
+private:
+    // Where an epoch's steps spent their time: batches (gather, augmentation), the model's stages,
+    // the optimizer. Metrics and checkpoints between steps are not counted.
+    struct StepTimes {
+        double data = 0, model = 0, optimizer = 0;
+    };
+    struct EpochOutcome {
+        double train_loss = 0;
+        Evaluation validation;
+        bool improved = false;
+    };
+    EpochOutcome epoch(int epoch);
+    // One step on the samples `indices`; `last_step` of the epoch also measures update ratios.
+    float step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step, StepTimes& times);
+    void check_loss(float loss, int epoch, int step_in_epoch);
+    void write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps, const StepTimes& times);
+
+    Model& model_;
+    const ModelDescriptor& d_;
+    const DataSplit& data_;
+    const Preprocessor& preprocessor_;
+    const TrainSettings& settings_;
+    const Dataset& validation_set_;
+    std::unique_ptr<Optimizer> optimizer_;
+    LrSchedule schedule_;
+    long steps_per_epoch_;
+    TrainingProgress progress_;
+    std::optional<MetricsWriter> metrics_;  // opened once the run's flags and checkpoint are checked
+    TrainResult result_;
+    Arena before_step_;  // the parameters before an epoch's last step, for update ratios
+    nlohmann::json ratios_;
+    int epochs_without_improvement_ = 0;
+    Batch batch_;  // one gather buffer for the whole run
+};
+
+TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings)
+    : model_(model),
+      d_(model.descriptor()),
+      data_(data),
+      preprocessor_(preprocessor),
+      settings_(settings),
+      validation_set_(data.validation.size() > 0 ? data.validation : data.test),
+      before_step_(model.params()) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
-    const ModelDescriptor& d = model.descriptor();
     if (settings.augment.enabled() && data.train.image_rows == 0)
         fail("--flip/--shift/--noise: augmentation needs image data (an IDX directory); {} has no image shape", data.train.source);
-    const Dataset& validation_set = data.validation.size() > 0 ? data.validation : data.test;
-    auto optimizer = make_optimizer(settings.optimizer, model.params().all().size());
-    LrSchedule schedule = settings.schedule;
-    schedule.lr = settings.optimizer.lr;
-    validate(schedule);
-    const long steps_per_epoch = (long(data.train.size()) + settings.batch - 1) / settings.batch;
-
-    TrainingProgress progress;
-    progress.seed = settings.seed;
-    progress.optimizer = settings.optimizer.name;
+    optimizer_ = make_optimizer(settings.optimizer, model.params().all().size());
+    schedule_ = settings.schedule;
+    schedule_.lr = settings.optimizer.lr;
+    validate(schedule_);
+    steps_per_epoch_ = (long(data.train.size()) + settings.batch - 1) / settings.batch;
+    progress_.seed = settings.seed;
+    progress_.optimizer = settings.optimizer.name;
     if (!settings.resume_path.empty()) {
-        load_checkpoint(settings.resume_path, model, &progress);
-        if (progress.optimizer != settings.optimizer.name)
-            fail("--resume {}: the run used --optimizer {}, not {}", settings.resume_path, progress.optimizer, settings.optimizer.name);
-        if (progress.seed != settings.seed)
-            fail("--resume {}: the run used --seed {}, not {} (the data order would differ)", settings.resume_path, progress.seed, settings.seed);
-        if (progress.epoch >= settings.epochs)
-            fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path, progress.epoch);
-        optimizer->restore(progress.optimizer_state);
+        load_checkpoint(settings.resume_path, model, &progress_);
+        if (progress_.optimizer != settings.optimizer.name)
+            fail("--resume {}: the run used --optimizer {}, not {}", settings.resume_path, progress_.optimizer, settings.optimizer.name);
+        if (progress_.seed != settings.seed)
+            fail("--resume {}: the run used --seed {}, not {} (the data order would differ)", settings.resume_path, progress_.seed, settings.seed);
+        if (progress_.epoch >= settings.epochs)
+            fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path, progress_.epoch);
+        optimizer_->restore(progress_.optimizer_state);
     }
-    MetricsWriter metrics(settings.metrics_path, /*append=*/!settings.resume_path.empty());
+    metrics_.emplace(settings.metrics_path, /*append=*/!settings.resume_path.empty());
     model.set_dropout(settings.dropout);
-    TrainResult result;
-    result.best_epoch = progress.best_epoch;
+    result_.best_epoch = progress_.best_epoch;
+    epochs_without_improvement_ = progress_.epoch - progress_.best_epoch;
+}
+
+TrainResult TrainingRun::loop() {
     const auto start = Clock::now();
-    Arena before_step = model.params();
-    int epochs_without_improvement = progress.epoch - progress.best_epoch;
-    Batch batch;  // one gather buffer for the whole run
-
-    for (int epoch = progress.epoch + 1; epoch <= settings.epochs; ++epoch) {
-        const auto epoch_start = Clock::now();
-        std::vector<int> order = shuffled_indices(data.train.size(), settings.seed * 1000003 + uint64_t(epoch));
-        ProgressBar bar(fmt::format("epoch {}/{}", epoch, settings.epochs), int(steps_per_epoch), settings.progress);
-        double loss_sum = 0;
-        int steps = 0;
-        nlohmann::json ratios;
-        // Where the epoch's steps spent their time: batches (gather, augmentation), the model's
-        // stages, the optimizer. Metrics and checkpoints between steps are not counted.
-        double data_seconds = 0, model_seconds = 0, optimizer_seconds = 0;
-        for (std::size_t at = 0; at < order.size(); at += std::size_t(settings.batch)) {
-            std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings.batch), order.size() - at));
-            const auto step_start = Clock::now();
-            gather_batch(data.train, indices, d.supervision, batch);
-            if (settings.augment.enabled()) {
-                augment(batch.features, data.train.image_rows, data.train.image_cols, settings.augment, step_seed(settings.seed ^ 0xa5a5, progress.step));
-                preprocessor.apply(batch.features);
-            }
-            optimizer->lr = float(learning_rate(schedule, progress.step, steps_per_epoch));
-            data_seconds += seconds_since(step_start);
-            const auto model_start = Clock::now();
-            const float loss = model.forward_backward(batch, step_seed(settings.seed, progress.step));
-            model_seconds += seconds_since(model_start);
-            ++progress.step;
-            if (std::isnan(progress.initial_loss)) {
-                progress.initial_loss = loss;
-                if (settings.report_epochs) check_initial_loss(d, loss);
-            }
-            if (!std::isfinite(loss))
-                fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, steps + 1);
-            if (settings.divergence_factor > 0 && loss > settings.divergence_factor * progress.initial_loss)
-                fail("training diverged: the forward stage's loss {:.4g} at epoch {}, step {} exceeds {} × the initial loss {:.4g} "
-                     "(try a smaller --lr, or --divergence-factor 0 to disable this check)",
-                     loss, epoch, steps + 1, settings.divergence_factor, progress.initial_loss);
-            const bool last_step = at + std::size_t(settings.batch) >= order.size();
-            if (last_step) std::copy(model.params().all().begin(), model.params().all().end(), before_step.all().begin());
-            const auto optimizer_start = Clock::now();
-            optimizer->step(model.params(), model.gradients());
-            optimizer_seconds += seconds_since(optimizer_start);
-            if (last_step) ratios = update_ratios(d, before_step, model.params());
-            const bool final_step = last_step && epoch == settings.epochs;
-            if (!settings.snapshot_directory.empty() && (final_step || at_lr_minimum(schedule, progress.step - 1, steps_per_epoch))) {
-                const std::string path = fmt::format("{}/snapshot_step{}.safetensors", settings.snapshot_directory, progress.step);
-                save_checkpoint(path, model, preprocessor, epoch);
-                result.snapshots.push_back(path);
-                if (settings.progress) fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress.step, optimizer->lr, path);
-            }
-            loss_sum += loss;
-            ++steps;
-            bar.update(steps, loss_sum / steps);
-        }
-        bar.finish();
-        const double train_seconds = seconds_since(epoch_start);
-        const double train_loss = loss_sum / steps;
-        Evaluation validation = evaluate(model, validation_set, std::max(settings.batch, 256));
-        const bool improved = validation.loss < progress.best_validation_loss;
-        if (improved) {
-            progress.best_validation_loss = validation.loss;
-            progress.best_epoch = epoch;
-            epochs_without_improvement = 0;
-        } else {
-            ++epochs_without_improvement;
-        }
-        progress.epoch = epoch;
-        progress.optimizer_state = optimizer->state();
-
-        nlohmann::json record{{"epoch", epoch}, {"step", progress.step}, {"train_loss", train_loss}, {"val_loss", validation.loss},
-                              {"generalization_gap", validation.loss - train_loss}, {"lr", optimizer->lr},
-                              {"update_ratio", ratios}, {"seconds", train_seconds},
-                              {"step_ms", {{"data", 1e3 * data_seconds / steps},
-                                           {"forward_backward", 1e3 * model_seconds / steps},
-                                           {"optimizer", 1e3 * optimizer_seconds / steps}}}};
-        if (!d.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model, data.train);
-        if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
-        if (epoch == 1) {
-            record["initial_loss"] = progress.initial_loss;
-            if (!std::isnan(expected_initial_loss(d))) record["expected_initial_loss"] = expected_initial_loss(d);
-        }
-        metrics.write(record);
-        if (settings.report_epochs) fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, train_loss, validation.loss,
-                   validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", train_seconds,
-                   improved && !settings.best_checkpoint_path.empty() ? "  (best)" : "");
-        if (!settings.checkpoint_path.empty()) save_checkpoint(settings.checkpoint_path, model, preprocessor, epoch, &progress);
-        if (improved && !settings.best_checkpoint_path.empty())
-            save_checkpoint(settings.best_checkpoint_path, model, preprocessor, epoch, &progress);
-        result.final_train_loss = train_loss;
-        result.final_validation = validation;
-        result.epochs_run = epoch;
-        result.best_epoch = progress.best_epoch;
-        result.best_validation_loss = progress.best_validation_loss;
-        if (settings.patience > 0 && epochs_without_improvement >= settings.patience) {
-            if (settings.report_epochs) fmt::print(stderr, "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
-                       epochs_without_improvement, progress.best_validation_loss, progress.best_epoch);
-            result.stopped_early = true;
+    for (int e = progress_.epoch + 1; e <= settings_.epochs; ++e) {
+        const EpochOutcome outcome = epoch(e);
+        result_.final_train_loss = outcome.train_loss;
+        result_.final_validation = outcome.validation;
+        result_.epochs_run = e;
+        result_.best_epoch = progress_.best_epoch;
+        result_.best_validation_loss = progress_.best_validation_loss;
+        if (settings_.patience > 0 && epochs_without_improvement_ >= settings_.patience) {
+            if (settings_.report_epochs)
+                fmt::print(stderr, "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
+                           epochs_without_improvement_, progress_.best_validation_loss, progress_.best_epoch);
+            result_.stopped_early = true;
             break;
         }
     }
-    result.seconds = seconds_since(start);
-    return result;
+    result_.seconds = seconds_since(start);
+    return result_;
+}
+
+TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
+    const auto epoch_start = Clock::now();
+    std::vector<int> order = shuffled_indices(data_.train.size(), settings_.seed * 1000003 + uint64_t(epoch));
+    ProgressBar bar(fmt::format("epoch {}/{}", epoch, settings_.epochs), int(steps_per_epoch_), settings_.progress);
+    double loss_sum = 0;
+    int steps = 0;
+    StepTimes times;
+    for (std::size_t at = 0; at < order.size(); at += std::size_t(settings_.batch)) {
+        std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings_.batch), order.size() - at));
+        const bool last_step = at + std::size_t(settings_.batch) >= order.size();
+        loss_sum += step(indices, epoch, steps, last_step, last_step && epoch == settings_.epochs, times);
+        ++steps;
+        bar.update(steps, loss_sum / steps);
+    }
+    bar.finish();
+    const double train_seconds = seconds_since(epoch_start);
+
+    EpochOutcome outcome;
+    outcome.train_loss = loss_sum / steps;
+    outcome.validation = evaluate(model_, validation_set_, std::max(settings_.batch, 256));
+    outcome.improved = outcome.validation.loss < progress_.best_validation_loss;
+    if (outcome.improved) {
+        progress_.best_validation_loss = outcome.validation.loss;
+        progress_.best_epoch = epoch;
+        epochs_without_improvement_ = 0;
+    } else {
+        ++epochs_without_improvement_;
+    }
+    progress_.epoch = epoch;
+    progress_.optimizer_state = optimizer_->state();
+    write_epoch_record(epoch, outcome, train_seconds, steps, times);
+    if (!settings_.checkpoint_path.empty()) save_checkpoint(settings_.checkpoint_path, model_, preprocessor_, epoch, &progress_);
+    if (outcome.improved && !settings_.best_checkpoint_path.empty())
+        save_checkpoint(settings_.best_checkpoint_path, model_, preprocessor_, epoch, &progress_);
+    return outcome;
+}
+
+float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step, StepTimes& times) {
+    const auto step_start = Clock::now();
+    gather_batch(data_.train, indices, d_.supervision, batch_);
+    if (settings_.augment.enabled()) {
+        augment(batch_.features, data_.train.image_rows, data_.train.image_cols, settings_.augment,
+                step_seed(settings_.seed ^ 0xa5a5, progress_.step));
+        preprocessor_.apply(batch_.features);
+    }
+    optimizer_->lr = float(learning_rate(schedule_, progress_.step, steps_per_epoch_));
+    times.data += seconds_since(step_start);
+    const auto model_start = Clock::now();
+    const float loss = model_.forward_backward(batch_, step_seed(settings_.seed, progress_.step));
+    times.model += seconds_since(model_start);
+    ++progress_.step;
+    check_loss(loss, epoch, step_in_epoch);
+    if (last_step) std::copy(model_.params().all().begin(), model_.params().all().end(), before_step_.all().begin());
+    const auto optimizer_start = Clock::now();
+    optimizer_->step(model_.params(), model_.gradients());
+    times.optimizer += seconds_since(optimizer_start);
+    if (last_step) ratios_ = update_ratios(d_, before_step_, model_.params());
+    if (!settings_.snapshot_directory.empty() && (final_step || at_lr_minimum(schedule_, progress_.step - 1, steps_per_epoch_))) {
+        const std::string path = fmt::format("{}/snapshot_step{}.safetensors", settings_.snapshot_directory, progress_.step);
+        save_checkpoint(path, model_, preprocessor_, epoch);
+        result_.snapshots.push_back(path);
+        if (settings_.progress) fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress_.step, optimizer_->lr, path);
+    }
+    return loss;
+}
+
+// Babysitting: the first loss against ln C, then NaN/Inf and divergence on every step.
+void TrainingRun::check_loss(float loss, int epoch, int step_in_epoch) {
+    if (std::isnan(progress_.initial_loss)) {
+        progress_.initial_loss = loss;
+        if (settings_.report_epochs) check_initial_loss(d_, loss);
+    }
+    if (!std::isfinite(loss))
+        fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, step_in_epoch + 1);
+    if (settings_.divergence_factor > 0 && loss > settings_.divergence_factor * progress_.initial_loss)
+        fail("training diverged: the forward stage's loss {:.4g} at epoch {}, step {} exceeds {} × the initial loss {:.4g} "
+             "(try a smaller --lr, or --divergence-factor 0 to disable this check)",
+             loss, epoch, step_in_epoch + 1, settings_.divergence_factor, progress_.initial_loss);
+}
+
+void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps, const StepTimes& times) {
+    const Evaluation& validation = outcome.validation;
+    nlohmann::json record{{"epoch", epoch}, {"step", progress_.step}, {"train_loss", outcome.train_loss}, {"val_loss", validation.loss},
+                          {"generalization_gap", validation.loss - outcome.train_loss}, {"lr", optimizer_->lr},
+                          {"update_ratio", ratios_}, {"seconds", seconds},
+                          {"step_ms", {{"data", 1e3 * times.data / steps},
+                                       {"forward_backward", 1e3 * times.model / steps},
+                                       {"optimizer", 1e3 * times.optimizer / steps}}}};
+    if (!d_.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model_, data_.train);
+    if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
+    if (epoch == 1) {
+        record["initial_loss"] = progress_.initial_loss;
+        if (!std::isnan(expected_initial_loss(d_))) record["expected_initial_loss"] = expected_initial_loss(d_);
+    }
+    metrics_->write(record);
+    if (settings_.report_epochs)
+        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, outcome.train_loss, validation.loss,
+                   validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", seconds,
+                   outcome.improved && !settings_.best_checkpoint_path.empty() ? "  (best)" : "");
+}
+
+}  // namespace
+
+TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings) {
+    return TrainingRun(model, data, preprocessor, settings).loop();
 }
 
 }  // namespace kiln

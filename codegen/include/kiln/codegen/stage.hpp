@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <optional>
+#include <set>
 #include <typeindex>
 #include <unordered_map>
 #include <vector>
@@ -62,7 +63,23 @@ public:
     const std::vector<dsl::Shape>& output_shapes() const { return output_shapes_; }
 
 private:
+    // What the scheduling passes of apply_plan (stage.cpp) hand on to each other.
+    struct SchedulePasses {
+        std::set<std::string> absorbed;                    // Funcs computed inside another Func's loops
+        std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
+        std::vector<const Value*> stored;                  // values with storage of their own, in lowering order
+        std::set<std::size_t> stored_outputs;              // outputs that are their stored value's Func
+    };
     void apply_plan();
+    void fuse_gemms_into_outputs(SchedulePasses&) const;
+    void choose_stored_values(SchedulePasses&) const;
+    void compute_outputs_in_place(SchedulePasses&);
+    void fuse_gemms_into_stored_values(SchedulePasses&) const;
+    void schedule_stored_values(const SchedulePasses&);
+    void schedule_outputs(const SchedulePasses&);
+    void run_gemm_in(const Value& gemm, Halide::Func consumer);
+    bool wanted(const Value& value) const;  // a consumer asked for it to be stored
+    const Value* fusable_gemm(const std::vector<std::type_index>& chain) const;
     bool read_once(std::type_index node) const { return uses_.at(node) == 1; }
 
     std::string name_;

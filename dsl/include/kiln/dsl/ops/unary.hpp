@@ -94,6 +94,20 @@ struct Rsqrt : Row {
         return mul(mul(g, constant<-0.5>), mul(y, square(y)));
     }
 };
+// softplus(x) = log(1 + eˣ), ReLU's smooth twin; its derivative is σ(x).
+struct Softplus : Row {
+    static constexpr std::string_view name = "softplus";
+    template <class T> static T value(T x, double) { return formula::softplus(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X x, G g) { return mul(g, sigmoid(x)); }
+};
+// SiLU (swish, Ramachandran et al. 2017): x·σ(x); derivative σ(x) + y·(1 − σ(x)).
+struct Silu : Row {
+    static constexpr std::string_view name = "silu";
+    template <class T> static T value(T x, double) { return x * formula::sigmoid(x); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X x, G g) {
+        return mul(g, add(sigmoid(x), mul(y, sub(one, sigmoid(x)))));
+    }
+};
 // relu's derivative: zero almost everywhere, so it passes no gradient on.
 struct Step : Row {
     static constexpr std::string_view name = "step";
@@ -161,6 +175,8 @@ template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryO
 template <Expression A> constexpr auto square(A) { return Expr<UnaryOp<unary::Square>, A>{}; }
 template <Expression A> constexpr auto sqrt(A) { return Expr<UnaryOp<unary::Sqrt>, A>{}; }
 template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<unary::Rsqrt>, A>{}; }
+template <Expression A> constexpr auto softplus(A) { return Expr<UnaryOp<unary::Softplus>, A>{}; }
+template <Expression A> constexpr auto silu(A) { return Expr<UnaryOp<unary::Silu>, A>{}; }
 template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<unary::Step>, A>{}; }
 template <Expression A> constexpr auto operator-(A a) { return neg(a); }
 

@@ -1,0 +1,34 @@
+// The model binary's commands, one file each (runtime/src/cli/<command>.cpp): each adds its
+// subcommand and flags to the application and returns the work to run once they are parsed.
+// cli.cpp lists them; the order there is the order of --help.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "session.hpp"
+
+namespace kiln::cli {
+
+struct Command {
+    CLI::App* app = nullptr;   // the subcommand, its flags bound to the command's own options
+    std::function<int()> run;  // the work; its options live as long as this function
+};
+
+Command add_train(CLI::App& app, const Session& session);
+Command add_lr_find(CLI::App& app, const Session& session);
+Command add_gradcheck(CLI::App& app, const Session& session);
+Command add_eval(CLI::App& app, const Session& session);
+Command add_search(CLI::App& app, const Session& session);
+Command add_bench(CLI::App& app, const Session& session);
+Command add_report(CLI::App& app, const Session& session);
+Command add_ensemble(CLI::App& app, const Session& session);
+Command add_predict(CLI::App& app, const Session& session);
+Command add_grad(CLI::App& app, const Session& session);
+Command add_summary(CLI::App& app, const Session& session);
+
+// Flags several commands share.
+void add_data_flag(CLI::App& command, std::string& path, const std::string& what = "IDX directory or CSV file");
+void add_optimizer_flag(CLI::App& command, std::string& name, const std::string& what);
+
+}  // namespace kiln::cli

@@ -1,0 +1,67 @@
+// `grad`: the loss and every parameter's gradient for given parameters and one batch, safetensors
+// in and out (to compare kiln's derived gradients with PyTorch's).
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "commands.hpp"
+#include "kiln/checkpoint.hpp"
+#include "kiln/error.hpp"
+
+namespace kiln::cli {
+
+namespace {
+struct GradOptions {
+    std::string params, batch, output;
+};
+
+int run_grad(const Session& session, const GradOptions& o) {
+    const ModelDescriptor& d = session.model;
+    Model model = session.checkpointed_model(o.params).model;
+    SafetensorsFile batch_file = read_safetensors(o.batch);
+    auto tensor = [&](const std::string& name) -> const NamedTensor& {
+        auto found = batch_file.tensors.find(name);
+        if (found == batch_file.tensors.end())
+            fail("{}: no tensor '{}' (the model's {} leaf)", o.batch, name, name == d.input.name ? "input" : "labels/target");
+        return found->second;
+    };
+    const NamedTensor& x = tensor(d.input.name);
+    if (x.shape.size() != 2 || x.shape[1] != d.input.cols) fail("{}: tensor '{}' must be [N × {}]", o.batch, d.input.name, d.input.cols);
+    Batch batch;
+    batch.features = Tensor(int(x.shape[0]), d.input.cols);
+    batch.features.values.assign(x.values.begin(), x.values.end());
+    const NamedTensor& y = tensor(d.supervision.name);
+    if (y.values.size() != std::size_t(batch.size()) * (d.supervision.integer_labels ? 1 : d.supervision.cols))
+        fail("{}: tensor '{}' has {} values for {} samples", o.batch, d.supervision.name, y.values.size(), batch.size());
+    if (d.supervision.integer_labels) batch.labels.assign(y.values.begin(), y.values.end());
+    else {
+        batch.targets = Tensor(batch.size(), d.supervision.cols);
+        batch.targets.values.assign(y.values.begin(), y.values.end());
+    }
+    model.validate(batch, o.batch);
+    const float loss = model.forward_backward(batch);
+    SafetensorsFile out;
+    out.metadata = {{"format", "kiln"}, {"model", d.name}};
+    out.tensors["loss"] = {{}, {loss}};
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        auto g = model.gradients()[i];
+        out.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {g.begin(), g.end()}};
+    }
+    write_safetensors(o.output, out);
+    print_result({{"loss", loss}, {"output", o.output}});
+    return 0;
+}
+}  // namespace
+
+Command add_grad(CLI::App& app, const Session& session) {
+    auto o = std::make_shared<GradOptions>();
+    const ModelDescriptor& d = session.model;
+    CLI::App* grad = app.add_subcommand("grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
+    grad->add_option("--params", o->params, "safetensors with every parameter by name")->required();
+    grad->add_option("--batch", o->batch, fmt::format("safetensors with '{}' [N×{}] and '{}'", d.input.name, d.input.cols, d.supervision.name))
+        ->required();
+    grad->add_option("--output", o->output, "safetensors to write: 'loss' and one gradient per parameter")->required();
+    return {grad, [o, &session] { return run_grad(session, *o); }};
+}
+
+}  // namespace kiln::cli
