@@ -182,6 +182,25 @@ TEST_CASE("the descriptor counts each stage's GEMM FLOPs for bench", "[codegen]"
     CHECK(d.stage(kiln::StageKind::backward).gemm_flops_per_sample > 0);  // dW = xᵀ·g: the batch is the inner dimension
 }
 
+TEST_CASE("every stage takes its scalars, then the buffers it reads, then those it writes", "[codegen]") {
+    using kiln::BufferDirection;
+    const kiln::ModelDescriptor& d = kiln::models::regularized();  // every role: params, states, saved, gradients, …
+    auto direction = [&](const kiln::StageArgumentSpec& a, kiln::StageKind stage) {
+        const BufferDirection listed = kiln::buffer_role_table[int(a.role)].direction;
+        if (listed != BufferDirection::between_stages) return listed;
+        return stage == kiln::StageKind::forward ? BufferDirection::output : BufferDirection::input;  // the saved set
+    };
+    for (const kiln::StageRow& row : kiln::stage_table) {
+        INFO(row.name);
+        const auto& arguments = d.stage(row.kind).arguments;
+        REQUIRE(arguments.size() >= 4);
+        CHECK(direction(arguments.front(), row.kind) == BufferDirection::scalar);
+        for (std::size_t i = 1; i < arguments.size(); ++i)
+            CHECK(int(direction(arguments[i - 1], row.kind)) <= int(direction(arguments[i], row.kind)));
+        CHECK(direction(arguments.back(), row.kind) == BufferDirection::output);
+    }
+}
+
 TEST_CASE("errors in generated code come back as messages, not aborts", "[codegen]") {
     kiln::Model model(kiln::models::every_op());
     kiln::Tensor wrong(4, 6);  // the input has 5 features

@@ -2,8 +2,6 @@
 // measured in the same run.
 #include <fmt/format.h>
 
-#include <memory>
-
 #include "commands.hpp"
 #include "kiln/bench.hpp"
 
@@ -15,7 +13,7 @@ struct BenchOptions {
     uint64_t seed = 0;
 };
 
-int run_bench(const Session& session, const BenchOptions& o) {
+void run_bench(const Session& session, const BenchOptions& o) {
     const ModelDescriptor& d = session.model;
     Model model(d);
     BenchResult r = benchmark_model(model, o.batch, o.iterations, o.seed);
@@ -28,17 +26,15 @@ int run_bench(const Session& session, const BenchOptions& o) {
         stages.push_back({{"stage", s.stage}, {"milliseconds", s.milliseconds}, {"gflops", s.gflops}, {"percent_of_peak", s.percent_of_peak}});
     }
     print_result({{"model", d.name}, {"scheduler", d.scheduler}, {"batch", r.batch}, {"peak_gflops", r.peak_gflops}, {"stages", stages}});
-    return 0;
 }
 }  // namespace
 
 Command add_bench(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<BenchOptions>();
-    CLI::App* bench = app.add_subcommand("bench", "time every generated stage on random data: ms, GEMM GFLOP/s, % of the measured FMA peak");
+    auto [bench, o] = new_command<BenchOptions>(app, "bench", "time every generated stage on random data: ms, GEMM GFLOP/s, % of the measured FMA peak");
     bench->add_option("--batch", o->batch, "samples per call")->check(CLI::PositiveNumber);
     bench->add_option("--iterations", o->iterations, "timed calls per stage (the median is reported)")->check(CLI::PositiveNumber);
     bench->add_option("--seed", o->seed, "seed for the random parameters and data");
-    return {bench, [o, &session] { return run_bench(session, *o); }};
+    return {bench, [o, &session] { run_bench(session, *o); }};
 }
 
 }  // namespace kiln::cli

@@ -64,7 +64,10 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     try {
         initialize_halide_runtime(threads);
         for (const Command& c : commands)
-            if (*c.app) return c.run();
+            if (*c.app) {
+                c.run();
+                return 0;
+            }
     } catch (const Error& error) {
         fmt::print(stderr, "{}: error: {}\n", model.name, error.what());
         return 1;

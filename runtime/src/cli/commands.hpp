@@ -5,15 +5,25 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
+#include <string>
+#include <utility>
 
 #include "session.hpp"
 
 namespace kiln::cli {
 
 struct Command {
-    CLI::App* app = nullptr;   // the subcommand, its flags bound to the command's own options
-    std::function<int()> run;  // the work; its options live as long as this function
+    CLI::App* app = nullptr;    // the subcommand, its flags bound to the command's own options
+    std::function<void()> run;  // the work (failures throw kiln::Error); its options live as long as it
 };
+
+// A command's subcommand and its options, which CLI11 binds by reference: shared with the run
+// function, so they live as long as the Command.
+template <class Options>
+std::pair<CLI::App*, std::shared_ptr<Options>> new_command(CLI::App& app, const std::string& name, const std::string& help) {
+    return {app.add_subcommand(name, help), std::make_shared<Options>()};
+}
 
 Command add_train(CLI::App& app, const Session& session);
 Command add_lr_find(CLI::App& app, const Session& session);

@@ -1,6 +1,4 @@
 // `eval`: a checkpoint's loss and accuracy on the test split, as one JSON object.
-#include <memory>
-
 #include "commands.hpp"
 #include "kiln/metrics.hpp"
 
@@ -11,8 +9,7 @@ Command add_eval(CLI::App& app, const Session& session) {
         std::string data, checkpoint;
         int batch = 256;
     };
-    auto o = std::make_shared<EvalOptions>();
-    CLI::App* eval = app.add_subcommand("eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
+    auto [eval, o] = new_command<EvalOptions>(app, "eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
     add_data_flag(*eval, o->data);
     eval->add_option("--checkpoint", o->checkpoint, "safetensors checkpoint written by train")->required();
     eval->add_option("--batch", o->batch, "samples per call")->check(CLI::PositiveNumber);
@@ -22,7 +19,6 @@ Command add_eval(CLI::App& app, const Session& session) {
                 nlohmann::json result{{"loss", e.loss}, {"samples", e.samples}};
                 if (e.accuracy >= 0) result["accuracy"] = e.accuracy;
                 print_result(result);
-                return 0;
             }};
 }
 

@@ -2,8 +2,6 @@
 // in and out (to compare kiln's derived gradients with PyTorch's).
 #include <fmt/format.h>
 
-#include <memory>
-
 #include "commands.hpp"
 #include "kiln/checkpoint.hpp"
 #include "kiln/error.hpp"
@@ -15,7 +13,7 @@ struct GradOptions {
     std::string params, batch, output;
 };
 
-int run_grad(const Session& session, const GradOptions& o) {
+void run_grad(const Session& session, const GradOptions& o) {
     const ModelDescriptor& d = session.model;
     Model model = session.checkpointed_model(o.params).model;
     SafetensorsFile batch_file = read_safetensors(o.batch);
@@ -49,19 +47,17 @@ int run_grad(const Session& session, const GradOptions& o) {
     }
     write_safetensors(o.output, out);
     print_result({{"loss", loss}, {"output", o.output}});
-    return 0;
 }
 }  // namespace
 
 Command add_grad(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<GradOptions>();
     const ModelDescriptor& d = session.model;
-    CLI::App* grad = app.add_subcommand("grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
+    auto [grad, o] = new_command<GradOptions>(app, "grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
     grad->add_option("--params", o->params, "safetensors with every parameter by name")->required();
     grad->add_option("--batch", o->batch, fmt::format("safetensors with '{}' [N×{}] and '{}'", d.input.name, d.input.cols, d.supervision.name))
         ->required();
     grad->add_option("--output", o->output, "safetensors to write: 'loss' and one gradient per parameter")->required();
-    return {grad, [o, &session] { return run_grad(session, *o); }};
+    return {grad, [o, &session] { run_grad(session, *o); }};
 }
 
 }  // namespace kiln::cli

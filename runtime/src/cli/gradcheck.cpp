@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <memory>
-
 #include "commands.hpp"
 #include "kiln/data/batches.hpp"
 #include "kiln/error.hpp"
@@ -20,7 +18,7 @@ struct GradcheckOptions {
     double tolerance = 1e-2;
 };
 
-int run_gradcheck(const Session& session, const GradcheckOptions& o) {
+void run_gradcheck(const Session& session, const GradcheckOptions& o) {
     DataSplit data = session.data(o.data);
     auto [model, preprocessor] = o.checkpoint.empty()
                                      ? Session::Checkpointed{session.initialized_model(o.gradcheck.seed), Preprocessor::fit(data.train.features)}
@@ -43,13 +41,11 @@ int run_gradcheck(const Session& session, const GradcheckOptions& o) {
     }
     if (!passed) fail("gradcheck: a relative error exceeds --tolerance {} (see FAIL above): the backward stage disagrees with finite differences", o.tolerance);
     fmt::print(stderr, "gradcheck passed: every relative error ≤ {}\n", o.tolerance);
-    return 0;
 }
 }  // namespace
 
 Command add_gradcheck(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<GradcheckOptions>();
-    CLI::App* gradcheck = app.add_subcommand("gradcheck", "finite differences of the forward stage vs the backward stage's gradients, per parameter");
+    auto [gradcheck, o] = new_command<GradcheckOptions>(app, "gradcheck", "finite differences of the forward stage vs the backward stage's gradients, per parameter");
     add_data_flag(*gradcheck, o->data, "IDX directory or CSV file (the batch is drawn from its training split)");
     gradcheck->add_option("--checkpoint", o->checkpoint, "check at these parameters (default: a fresh initialization)");
     gradcheck->add_option("--batch", o->batch, "samples in the batch")->check(CLI::PositiveNumber);
@@ -57,7 +53,7 @@ Command add_gradcheck(CLI::App& app, const Session& session) {
     gradcheck->add_option("--step", o->gradcheck.step, "largest finite-difference step along a unit direction, relative to max(1, ‖θ‖)")->check(CLI::PositiveNumber);
     gradcheck->add_option("--tolerance", o->tolerance, "fail above this relative error (float32 kernels: ~1e-2 is typical)")->check(CLI::PositiveNumber);
     gradcheck->add_option("--seed", o->gradcheck.seed, "seed for initialization, the batch, the elements and dropout masks");
-    return {gradcheck, [o, &session] { return run_gradcheck(session, *o); }};
+    return {gradcheck, [o, &session] { run_gradcheck(session, *o); }};
 }
 
 }  // namespace kiln::cli

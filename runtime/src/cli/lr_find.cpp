@@ -2,8 +2,6 @@
 // and the suggested rate.
 #include <fmt/format.h>
 
-#include <memory>
-
 #include "commands.hpp"
 #include "kiln/plot.hpp"
 #include "kiln/train/lr_finder.hpp"
@@ -16,7 +14,7 @@ struct LrFindOptions {
     LrFinderSettings finder;
 };
 
-int run_lr_find(const Session& session, const LrFindOptions& o) {
+void run_lr_find(const Session& session, const LrFindOptions& o) {
     DataSplit data = session.data(o.data);
     Preprocessor::fit(data.train.features).apply(data.train.features);
     Model model = session.initialized_model(o.finder.seed);
@@ -32,13 +30,11 @@ int run_lr_find(const Session& session, const LrFindOptions& o) {
         write_text_file(o.output, lines, "--output");
     }
     print_result({{"suggested_lr", r.suggested_lr}, {"steps", r.rates.size()}, {"diverged", r.diverged}});
-    return 0;
 }
 }  // namespace
 
 Command add_lr_find(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<LrFindOptions>();
-    CLI::App* lr_find = app.add_subcommand("lr-find", "LR range test: exponentially growing rate, loss per step, suggested rate");
+    auto [lr_find, o] = new_command<LrFindOptions>(app, "lr-find", "LR range test: exponentially growing rate, loss per step, suggested rate");
     add_data_flag(*lr_find, o->data);
     lr_find->add_option("--min-lr", o->finder.min_lr, "first rate")->check(CLI::PositiveNumber);
     lr_find->add_option("--max-lr", o->finder.max_lr, "last rate")->check(CLI::PositiveNumber);
@@ -48,7 +44,7 @@ Command add_lr_find(CLI::App& app, const Session& session) {
     lr_find->add_option("--seed", o->finder.seed, "seed for initialization and shuffling");
     lr_find->add_option("--plot", o->plot, "write the loss-vs-rate curve as SVG");
     lr_find->add_option("--output", o->output, "write one JSON object per step (lr, loss, smoothed_loss)");
-    return {lr_find, [o, &session] { return run_lr_find(session, *o); }};
+    return {lr_find, [o, &session] { run_lr_find(session, *o); }};
 }
 
 }  // namespace kiln::cli

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
-#include <memory>
-
 #include <kiln/contract/formulas.hpp>
 
 #include "commands.hpp"
@@ -15,10 +13,11 @@ namespace kiln::cli {
 
 namespace {
 struct PredictOptions {
-    std::string data, checkpoint, output;
+    std::string data, checkpoint;
+    std::string output;  // empty: standard output
 };
 
-int run_predict(const Session& session, const PredictOptions& o) {
+void run_predict(const Session& session, const PredictOptions& o) {
     const ModelDescriptor& d = session.model;
     auto [model, test] = session.trained_model(o.checkpoint, o.data);
     std::ofstream file;
@@ -45,17 +44,15 @@ int run_predict(const Session& session, const PredictOptions& o) {
         for (double v : values) out << fmt::format(",{:.6g}", v);
         out << "\n";
     }
-    return 0;
 }
 }  // namespace
 
 Command add_predict(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<PredictOptions>();
-    CLI::App* predict = app.add_subcommand("predict", "predicted class (and probabilities) for each test sample, as CSV");
+    auto [predict, o] = new_command<PredictOptions>(app, "predict", "predicted class (and probabilities) for each test sample, as CSV");
     add_data_flag(*predict, o->data);
     predict->add_option("--checkpoint", o->checkpoint, "safetensors checkpoint written by train")->required();
     predict->add_option("--output", o->output, "CSV file to write (default: standard output)");
-    return {predict, [o, &session] { return run_predict(session, *o); }};
+    return {predict, [o, &session] { run_predict(session, *o); }};
 }
 
 }  // namespace kiln::cli

@@ -4,8 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
-#include <memory>
-
 #include "commands.hpp"
 #include "kiln/error.hpp"
 #include "kiln/metrics.hpp"
@@ -31,7 +29,7 @@ nlohmann::json trial_record(const Trial& t) {
     return j;
 }
 
-int run_search(const Session& session, SearchOptions& o) {
+void run_search(const Session& session, SearchOptions& o) {
     o.search.seed = o.train.seed;
     DataSplit data = session.data(o.data);
     hold_out_validation(data, o.validation_fraction > 0 ? o.validation_fraction : 0.1, o.train.seed);  // never tune on the test split
@@ -70,13 +68,11 @@ int run_search(const Session& session, SearchOptions& o) {
     summary["flags"] = flags.substr(1);
     summary["trials"] = ranked.size();
     print_result(summary);
-    return 0;
 }
 }  // namespace
 
 Command add_search(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<SearchOptions>();
-    CLI::App* search = app.add_subcommand("search", "hyper-parameter search (random or grid, log-space, coarse-to-fine) on a validation split");
+    auto [search, o] = new_command<SearchOptions>(app, "search", "hyper-parameter search (random or grid, log-space, coarse-to-fine) on a validation split");
     add_data_flag(*search, o->data);
     search->add_option("--space", o->space, "a dimension: name=log:low:high | name=linear:low:high | name=choice:a,b (repeat; names: " +
                                                     fmt::format("{})", fmt::join(searchable_names(), ", ")))->required();
@@ -93,7 +89,7 @@ Command add_search(CLI::App& app, const Session& session) {
     search->add_option("--patience", o->train.patience, "early stopping within each trial (0: off)")->check(CLI::NonNegativeNumber);
     search->add_option("--seed", o->train.seed, "seed for the split, the samples and each trial (trial i uses seed + i)");
     search->add_option("--output", o->output, "write one JSON object per trial");
-    return {search, [o, &session] { return run_search(session, *o); }};
+    return {search, [o, &session] { run_search(session, *o); }};
 }
 
 }  // namespace kiln::cli

@@ -7,7 +7,7 @@
 namespace kiln::cli {
 
 namespace {
-int run_summary(const ModelDescriptor& d) {
+void run_summary(const ModelDescriptor& d) {
     fmt::print("model {}\n\nparameters\n", d.name);
     for (const ParamSpec& p : d.params)
         fmt::print("  {:<24} [{}×{}]  {:>9}  init {}\n", p.name, p.rows, p.cols, p.size(), init_kind_name(p.init.kind));
@@ -24,13 +24,12 @@ int run_summary(const ModelDescriptor& d) {
     for (std::size_t i = 0; i < d.saved.size(); ++i)
         fmt::print("  saved_{} [{}×{}] = {}\n", i, d.saved[i].rows == batch_rows ? "N" : std::to_string(d.saved[i].rows), d.saved[i].cols,
                    d.saved[i].formula);
-    return 0;
 }
 }  // namespace
 
 Command add_summary(CLI::App& app, const Session& session) {
     CLI::App* summary = app.add_subcommand("summary", "parameters, graph, derived gradient formulas and saved set");
-    return {summary, [&session] { return run_summary(session.model); }};
+    return {summary, [&session] { run_summary(session.model); }};
 }
 
 }  // namespace kiln::cli

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <memory>
 #include <numeric>
 
 #include "commands.hpp"
@@ -21,7 +20,7 @@ struct TrainOptions {
     int overfit = 0;
 };
 
-int run_train(const Session& session, TrainOptions& o) {
+void run_train(const Session& session, TrainOptions& o) {
     const ModelDescriptor& d = session.model;
     DataSplit data = session.data(o.data);
     if (o.overfit > 0) {  // babysitting: a tiny subset, no regularization, must reach ~0 loss
@@ -52,13 +51,11 @@ int run_train(const Session& session, TrainOptions& o) {
         if (test.accuracy >= 0) summary["test_accuracy"] = test.accuracy;
     }
     print_result(summary);
-    return 0;
 }
 }  // namespace
 
 Command add_train(CLI::App& app, const Session& session) {
-    auto o = std::make_shared<TrainOptions>();
-    CLI::App* train = app.add_subcommand("train", "train from initialization; metrics as JSON lines, checkpoints as safetensors");
+    auto [train, o] = new_command<TrainOptions>(app, "train", "train from initialization; metrics as JSON lines, checkpoints as safetensors");
     add_data_flag(*train, o->data, "IDX directory (e.g. /usr/share/datasets/fashion-mnist) or CSV file");
     train->add_option("--epochs", o->train.epochs, "passes over the training set")->check(CLI::PositiveNumber);
     train->add_option("--batch", o->train.batch, "samples per step")->check(CLI::PositiveNumber);
@@ -105,7 +102,7 @@ Command add_train(CLI::App& app, const Session& session) {
     train->add_option("--overfit", o->overfit, "babysitting: train on the first N samples only, no weight decay or dropout; the loss should reach ~0")
         ->check(CLI::PositiveNumber);
     train->add_flag("!--no-progress", o->train.progress, "no progress bar");
-    return {train, [o, &session] { return run_train(session, *o); }};
+    return {train, [o, &session] { run_train(session, *o); }};
 }
 
 }  // namespace kiln::cli

@@ -6,19 +6,22 @@
 
 namespace kiln {
 
+enum class BufferDirection { scalar, input, output, between_stages };
+
 enum class BufferRole {
-#define KILN_BUFFER_ROLE(name, meaning) name,
+#define KILN_BUFFER_ROLE(name, direction, meaning) name,
 #include "kiln/contract/buffer_roles.def"
 #undef KILN_BUFFER_ROLE
 };
 
 struct BufferRoleRow {
     BufferRole role;
+    BufferDirection direction;  // a scalar argument, a buffer the stage reads, one it writes, or either
     std::string_view name, meaning;
 };
 
 inline constexpr BufferRoleRow buffer_role_table[] = {
-#define KILN_BUFFER_ROLE(name, meaning) {BufferRole::name, #name, meaning},
+#define KILN_BUFFER_ROLE(name, direction, meaning) {BufferRole::name, BufferDirection::direction, #name, meaning},
 #include "kiln/contract/buffer_roles.def"
 #undef KILN_BUFFER_ROLE
 };

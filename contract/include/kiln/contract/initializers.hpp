@@ -6,18 +6,18 @@
 namespace kiln {
 
 enum class InitKind {
-#define KILN_INITIALIZER(name, draws) name,
+#define KILN_INITIALIZER(name, arguments, draws) name,
 #include "kiln/contract/initializers.def"
 #undef KILN_INITIALIZER
 };
 
 struct InitKindRow {
     InitKind kind;
-    std::string_view name, draws;
+    std::string_view name, arguments, draws;  // arguments: what Initializer::a and ::b mean for it
 };
 
 inline constexpr InitKindRow init_kind_table[] = {
-#define KILN_INITIALIZER(name, draws) {InitKind::name, #name, draws},
+#define KILN_INITIALIZER(name, arguments, draws) {InitKind::name, #name, arguments, draws},
 #include "kiln/contract/initializers.def"
 #undef KILN_INITIALIZER
 };

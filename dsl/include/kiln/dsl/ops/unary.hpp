@@ -170,14 +170,14 @@ template <Expression A> constexpr auto log(A) { return Expr<UnaryOp<unary::Log>,
 template <Expression A> constexpr auto sigmoid(A) { return Expr<UnaryOp<unary::Sigmoid>, A>{}; }
 template <Expression A> constexpr auto tanh(A) { return Expr<UnaryOp<unary::Tanh>, A>{}; }
 template <Expression A> constexpr auto relu(A) { return Expr<UnaryOp<unary::Relu>, A>{}; }
-template <double Alpha, Expression A> constexpr auto leaky_relu(A) { return Expr<UnaryOp<unary::LeakyRelu, Alpha>, A>{}; }
-template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryOp<unary::Elu, Alpha>, A>{}; }
 template <Expression A> constexpr auto square(A) { return Expr<UnaryOp<unary::Square>, A>{}; }
 template <Expression A> constexpr auto sqrt(A) { return Expr<UnaryOp<unary::Sqrt>, A>{}; }
 template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<unary::Rsqrt>, A>{}; }
 template <Expression A> constexpr auto softplus(A) { return Expr<UnaryOp<unary::Softplus>, A>{}; }
 template <Expression A> constexpr auto silu(A) { return Expr<UnaryOp<unary::Silu>, A>{}; }
 template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<unary::Step>, A>{}; }
+template <double Alpha, Expression A> constexpr auto leaky_relu(A) { return Expr<UnaryOp<unary::LeakyRelu, Alpha>, A>{}; }
+template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryOp<unary::Elu, Alpha>, A>{}; }
 template <Expression A> constexpr auto operator-(A a) { return neg(a); }
 
 }  // namespace kiln::dsl
