@@ -173,7 +173,7 @@ void Stage::fuse_gemms_into_stored_values(SchedulePasses& passes) const {
 
 void Stage::run_gemm_in(const Value& gemm, Halide::Func consumer) {
     const FuncSchedule knobs = context_.knobs(gemm.func, LoopKind::gemm);
-    gemm.schedule_into(knobs, consumer);
+    schedule::gemm_into(gemm, knobs, consumer, context_);
     applied_[plan_key(gemm.func)] = knobs;
     applied_shapes_[plan_key(gemm.func)] = gemm.shape;
 }
@@ -191,7 +191,7 @@ void Stage::schedule_stored_values(const SchedulePasses& passes) {
             continue;
         }
         const FuncSchedule knobs = context_.knobs(value->func, loop_kind(value->kind));
-        value->schedule(knobs);
+        schedule::stored_value(*value, knobs, context_);
         applied_[plan_key(value->func)] = knobs;
         applied_shapes_[plan_key(value->func)] = value->shape;
     }

@@ -1,7 +1,6 @@
 // Dropout masks: the same integer hash as dsl::dropout_bits, in uint32 Halide arithmetic, so the
 // forward and backward stages (and the double reference) draw identical masks from one seed.
 #include "kiln/codegen/lower.hpp"
-#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -25,7 +24,7 @@ Value lower(const dsl::DropoutMaskInfo& info, LoweringContext& context, const Op
     Expr bits = mix_bits(mix_bits(mix_bits(context.seed ^ u32(info.layer)) + col) ^ (row * u32(0x9e3779b9u)));
     Expr mask = select((bits >> 8) < u32(dsl::keep_threshold(info.keep)), float(1.0 / info.keep), 0.0f);
     f(context.col, context.row) = select(context.dropout != 0, mask, 1.0f);
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
+    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }
 
 }  // namespace kiln::codegen

@@ -2,7 +2,6 @@
 // own formula applied to its operands, each read at (c, r) as if broadcast. One Func, inlined
 // into its consumers unless the stage stores it; a GEMM feeding it may run inside its loops.
 #include "kiln/codegen/lower.hpp"
-#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -14,8 +13,7 @@ Value lower_elementwise(LoweringContext& context, const Operands& operands, dsl:
     for (const Value& operand : operands) at.push_back(context.at(operand));
     Func f(context.fresh_name(std::string(func_name)));
     f(context.col, context.row) = formula(at);
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); },
-            /*pointwise=*/true};
+    return {f, shape, ValueKind::elementwise, loops::Pointwise{}, /*pointwise=*/true};
 }
 
 }  // namespace kiln::codegen

@@ -1,20 +1,16 @@
 // Losses (mean over the batch), row-wise softmax with the max subtracted, and one_hot.
 #include "kiln/codegen/expr_math.hpp"
 #include "kiln/codegen/lower.hpp"
-#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
 using namespace Halide;
 
 namespace {
-// Per-row max and log-sum-exp of z, stored (by the default schedule): every element of the row reads them.
+// Per-row max and log-sum-exp of z, stored before the value that reads them (loop facts
+// stored_first): every element of the row reads them.
 struct RowStatistics {
     Func max, log_sum_exp;
-    void store() {
-        max.compute_root();
-        log_sum_exp.compute_root();
-    }
 };
 RowStatistics row_statistics(LoweringContext& context, const Value& z) {
     RDom k(0, z.shape.cols, "class");
@@ -47,26 +43,22 @@ Value lower(const dsl::LossInfo& info, LoweringContext& context, const Operands&
         total(c, r) = total(c, r) / (cast<float>(context.rows(z.shape)) * z.shape.cols);
     }
     const bool has_statistics = info.kind == LossKind::softmax_cross_entropy;
-    return {total, shape, ValueKind::reduction, [total, stats, has_statistics](const FuncSchedule&) mutable {
-                total.compute_root();
-                if (has_statistics) stats.store();
-            }};
+    std::vector<Func> statistics;
+    if (has_statistics) statistics = {stats.max, stats.log_sum_exp};
+    return {total, shape, ValueKind::reduction, loops::Scalar{statistics}};
 }
 
 Value lower(const dsl::SoftmaxInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     RowStatistics stats = row_statistics(context, operands[0]);
     Func f(context.fresh_name("softmax"));
     f(context.col, context.row) = exp(operands[0].func(context.col, context.row) - stats.log_sum_exp(context.row));
-    return {f, shape, ValueKind::reduction, [f, stats, &context](const FuncSchedule& knobs) mutable {
-                stats.store();
-                schedule::elementwise(f, knobs, context);
-            }};
+    return {f, shape, ValueKind::reduction, loops::Pointwise{{stats.max, stats.log_sum_exp}}};
 }
 
 Value lower(const dsl::OneHotInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("one_hot"));
     f(context.col, context.row) = select(context.col == operands[0].func(0, context.row), 1.0f, 0.0f);
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
+    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }
 
 }  // namespace kiln::codegen

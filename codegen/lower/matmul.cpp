@@ -13,7 +13,6 @@
 // L2 alike: it streams from L3 for every row tile. B is then stored with a stride of an odd
 // number of cache lines (a stored value just gets wider storage; a stage input is copied so).
 #include "kiln/codegen/lower.hpp"
-#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -69,18 +68,14 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
         else flops *= extent;
     }
     (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
-    schedule::GemmFuncs parts{output, accumulator, padded_right, RVar(k), copy_right, stride};
-    Value value{output, shape, ValueKind::matmul,
-                [parts, &context](const FuncSchedule& knobs) { schedule::gemm(parts, knobs, parts.output, context); }};
-    value.schedule_into = [parts, &context](const FuncSchedule& knobs, Func consumer) { schedule::gemm(parts, knobs, consumer, context); };
-    return value;
+    return {output, shape, ValueKind::matmul, loops::Gemm{{output, accumulator, padded_right, RVar(k), copy_right, stride}}};
 }
 
 // Stored as square tiles (see schedule::transpose).
 Value lower(const dsl::TransposeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("transpose"));
     f(context.col, context.row) = operands[0].func(context.row, context.col);
-    Value value{f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::transpose(f, knobs, context); }};
+    Value value{f, shape, ValueKind::elementwise, loops::Transpose{}};
     value.transposed_source = operands[0].kind == ValueKind::source;
     return value;
 }

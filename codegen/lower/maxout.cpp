@@ -1,7 +1,6 @@
 // maxout (the max of each group of K columns, unrolled) and its adjoint's routing to the group's
 // first arg-max. Both elementwise over their output; K is a compile-time constant.
 #include "kiln/codegen/lower.hpp"
-#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -31,7 +30,7 @@ Value lower(const dsl::MaxoutInfo& info, LoweringContext& context, const Operand
         Expr offset = group_max(context, operands[0], group * info.pieces, info.pieces).second;
         f(c, context.row) = select(c - group * info.pieces == offset, context.at(operands[1], group, context.row), 0.0f);
     }
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
+    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }
 
 }  // namespace kiln::codegen

@@ -1,6 +1,5 @@
 // sum/mean over rows or columns (a Func with an update over an RDom), and broadcast.
 #include "kiln/codegen/lower.hpp"
-#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -22,13 +21,13 @@ Value lower(const dsl::ReduceInfo& info, LoweringContext& context, const Operand
         count = a.shape.cols;
     }
     if (info.mean) f(c, r) = f(c, r) / cast<float>(count);
-    return {f, shape, ValueKind::reduction, [f, axis = info.axis, &context](const FuncSchedule& knobs) { schedule::reduction(f, axis, knobs, context); }};
+    return {f, shape, ValueKind::reduction, loops::Reduction{info.axis}};
 }
 
 Value lower(const dsl::BroadcastInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("broadcast"));
     f(context.col, context.row) = context.at(operands[0]);
-    return {f, shape, ValueKind::elementwise, [f, &context](const FuncSchedule& knobs) { schedule::elementwise(f, knobs, context); }};
+    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }
 
 }  // namespace kiln::codegen

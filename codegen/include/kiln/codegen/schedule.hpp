@@ -1,9 +1,16 @@
-// Schedules built from knobs (FuncSchedule), as small reusable pieces the lowerings attach to
-// Values. Every split guards its tail, so any batch (1, 3, 130 …) and any feature count is valid.
+// Loops built from a value's loop facts (value.hpp) and its knobs (FuncSchedule). The stage calls
+// stored_value / gemm_into; the pieces below are what they are made of. Every split guards its
+// tail, so any batch (1, 3, 130 …) and any feature count is valid.
 #pragma once
 #include "kiln/codegen/value.hpp"
 
 namespace kiln::codegen::schedule {
+
+// The loops of a value the stage stores, chosen by its facts (one std::visit, schedule/loops.cpp).
+void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringContext& context);
+// A GEMM's loops on `consumer`: its own output, or a pointwise consumer of the same shape (a fused
+// epilogue: bias, activation, or the stage's output buffer) that then never stores the product.
+void gemm_into(const Value& gemm, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
 
 // Stores f at root: columns vectorized, blocks of rows in parallel.
 void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
@@ -17,15 +24,7 @@ void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const Loweri
 // in-register transpose measured slower here: Halide 14 heap-allocates it per tile when the edge
 // tiles are guarded.)
 void transpose(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
-// The register-blocked GEMM schedule; see lower/matmul.cpp for the algorithm it applies to.
-struct GemmFuncs {
-    Halide::Func output, accumulator, padded_right;
-    Halide::RVar k;
-    bool copy_right = true;  // false: the right operand is stored and a whole number of tiles wide, read in place
-    int right_stride = 0;    // the copy's row stride (columns)
-};
-// The loops go on `consumer`: the GEMM's output itself, or a pointwise function of it (a fused
-// epilogue: bias, activation, or the stage's output buffer), which then never stores the product.
+// The register-blocked GEMM schedule on `consumer`; see lower/matmul.cpp for its algorithm.
 void gemm(GemmFuncs gemm, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
 
 }  // namespace kiln::codegen::schedule

@@ -1,9 +1,12 @@
-// What lowering produces for one DSL node: a Halide Func over (column, row), its shape, and how
-// the stage should schedule it if it is materialized.
+// What lowering produces for one DSL node: a Halide Func over (column, row), its shape, and the
+// facts about its computation that decide its loops if the stage stores it. A lowering writes the
+// algorithm only; schedule/loops.cpp turns the facts and the knobs into loops.
 #pragma once
 #include <Halide.h>
 
 #include <functional>
+#include <variant>
+#include <vector>
 #include <map>
 #include <string>
 #include <typeindex>
@@ -28,12 +31,44 @@ inline std::string plan_key(const Halide::Func& func) {
     return name.substr(0, name.find('$'));
 }
 
+// The Funcs of one register-blocked GEMM (lower/matmul.cpp) that its loops are built on.
+struct GemmFuncs {
+    Halide::Func output, accumulator, padded_right;
+    Halide::RVar k;
+    bool copy_right = true;  // false: the right operand is stored and a whole number of tiles wide, read in place
+    int right_stride = 0;    // the copy's row stride (columns)
+};
+
+// The shape of a value's loops, as the lowering knows it.
+namespace loops {
+// One element from a few (arithmetic, activations, masks, broadcasts): columns vectorized, blocks
+// of rows in parallel. `stored_first`: per-row statistics every element reads (softmax), computed
+// at root before.
+struct Pointwise {
+    std::vector<Halide::Func> stored_first;
+};
+// An update over an RDom along `axis` (0: over rows, into [1 × C]; 1: over columns, into [R × 1]).
+struct Reduction {
+    int axis = 0;
+};
+// A [1 × 1] total (a loss), computed at root after its per-row statistics.
+struct Scalar {
+    std::vector<Halide::Func> stored_first;
+};
+// A stored transpose: square tiles.
+struct Transpose {};
+// A GEMM: its loops run on the GEMM's output or on a pointwise consumer that fuses it.
+struct Gemm {
+    GemmFuncs parts;
+};
+}  // namespace loops
+using LoopFacts = std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm>;
+
 struct Value {
     Halide::Func func;
     dsl::Shape shape{};
     ValueKind kind = ValueKind::elementwise;
-    // Builds this value's loops from its knobs when the stage materializes it (compute_root + loops).
-    std::function<void(const FuncSchedule&)> schedule;
+    LoopFacts loops;  // how its loops are built when the stage stores it
     // Reads every operand at its own (c, r), or broadcast (arithmetic, unary, select): a GEMM
     // feeding it may run inside its loops.
     bool pointwise = false;
@@ -41,9 +76,6 @@ struct Value {
     bool transposed_source = false;
     // The GEMM node this value is a pointwise function of, then each node after it up to this one.
     std::vector<std::type_index> gemm_chain;
-    // GEMMs only: builds the GEMM's loops on `consumer`, a pointwise function of it of the same shape
-    // (itself, or a fused epilogue), with the accumulator tile computed inside them.
-    std::function<void(const FuncSchedule&, Halide::Func consumer)> schedule_into;
 };
 
 // Shared by every lowering in one stage: the loop variables, the run-time batch size, the mode

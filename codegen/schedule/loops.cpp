@@ -1,0 +1,38 @@
+// The one place that maps a stored value to its loops: its loop facts (value.hpp), visited.
+#include "kiln/codegen/schedule.hpp"
+
+namespace kiln::codegen::schedule {
+
+namespace {
+void store(const std::vector<Halide::Func>& funcs) {
+    for (Halide::Func f : funcs) f.compute_root();
+}
+}  // namespace
+
+void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringContext& context) {
+    Halide::Func f = value.func;
+    std::visit(
+        [&](const auto& facts) {
+            using Facts = std::decay_t<decltype(facts)>;
+            if constexpr (std::is_same_v<Facts, loops::Pointwise>) {
+                store(facts.stored_first);
+                elementwise(f, knobs, context);
+            } else if constexpr (std::is_same_v<Facts, loops::Reduction>) {
+                reduction(f, facts.axis, knobs, context);
+            } else if constexpr (std::is_same_v<Facts, loops::Scalar>) {
+                f.compute_root();
+                store(facts.stored_first);
+            } else if constexpr (std::is_same_v<Facts, loops::Transpose>) {
+                transpose(f, knobs, context);
+            } else {
+                gemm(facts.parts, knobs, facts.parts.output, context);
+            }
+        },
+        value.loops);
+}
+
+void gemm_into(const Value& value, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context) {
+    gemm(std::get<loops::Gemm>(value.loops).parts, knobs, consumer, context);
+}
+
+}  // namespace kiln::codegen::schedule
