@@ -82,13 +82,14 @@ LoopKind loop_kind(ValueKind kind) {
 }
 }  // namespace
 
-// The schedule of a stage, as six passes over what lowering produced. Every value that is not
-// elementwise, is read more than once, or is wanted by a consumer (a GEMM's left operand) is
-// stored; the rest are inlined. A GEMM whose pointwise chain ends in a stored value or a stage
+// The schedule of a stage, as seven passes over what lowering produced. Every value that is not
+// elementwise, is read more than once, or is asked for by a GEMM (a computed operand) is stored;
+// the rest are inlined. A GEMM whose pointwise chain ends in a stored value or a stage
 // output, with every earlier link read only by the next, runs inside that Func's loops (a fused
 // epilogue) and is never stored itself.
 void Stage::apply_plan() {
     SchedulePasses passes;
+    collect_gemm_requests(passes);
     fuse_gemms_into_outputs(passes);
     choose_stored_values(passes);
     compute_outputs_in_place(passes);
@@ -97,15 +98,24 @@ void Stage::apply_plan() {
     schedule_outputs(passes);
 }
 
-bool Stage::wanted(const Value& value) const {
-    const auto& requested = context_.materialize_requests;
-    return std::find(requested.begin(), requested.end(), value.func.name()) != requested.end();
+// Pass 0: what each GEMM asks of its operands (its facts, gemm.hpp), resolved to the operands'
+// Funcs: storage, and a padded row stride (the last GEMM to ask for one wins).
+void Stage::collect_gemm_requests(SchedulePasses& passes) const {
+    for (std::type_index node : order_) {
+        const Value& value = values_.at(node);
+        const auto* gemm = std::get_if<loops::Gemm>(&value.loops);
+        if (!gemm) continue;
+        const Value &left = values_.at(value.operand_nodes.at(0)), &right = values_.at(value.operand_nodes.at(1));
+        if (gemm->store_left) passes.wanted.insert(left.func.name());
+        if (gemm->store_right) passes.wanted.insert(right.func.name());
+        if (gemm->right_storage_stride > 0) passes.padded_strides[right.func.name()] = gemm->right_storage_stride;
+    }
 }
 
-const Value* Stage::fusable_gemm(const std::vector<std::type_index>& chain) const {
+const Value* Stage::fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses& passes) const {
     if (chain.empty()) return nullptr;
     const Value& gemm = values_.at(chain.front());
-    if (wanted(gemm) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue) return nullptr;
+    if (passes.wanted.count(gemm.func.name()) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue) return nullptr;
     for (std::size_t n = 0; n + 1 < chain.size(); ++n)
         if (!read_once(chain[n])) return nullptr;
     return &gemm;
@@ -118,7 +128,7 @@ void Stage::fuse_gemms_into_outputs(SchedulePasses& passes) const {
         auto node = output_nodes_[o];
         if (!values_.count(node) || uses_.at(node) != 2) continue;  // read by the output alone
         const Value& value = values_.at(node);
-        if (const Value* gemm = fusable_gemm(value.gemm_chain)) {
+        if (const Value* gemm = fusable_gemm(value.gemm_chain, passes)) {
             passes.epilogue_of[outputs_[o].name()] = gemm;
             passes.absorbed.insert({value.func.name(), gemm->func.name()});
         }
@@ -132,7 +142,8 @@ void Stage::choose_stored_values(SchedulePasses& passes) const {
         const Value& value = values_.at(node);
         if (value.kind == ValueKind::source || passes.absorbed.count(value.func.name()) || !seen.insert(value.func.name()).second)
             continue;
-        if (value.kind != ValueKind::elementwise || !read_once(node) || wanted(value)) passes.stored.push_back(&value);
+        if (value.kind != ValueKind::elementwise || !read_once(node) || passes.wanted.count(value.func.name()))
+            passes.stored.push_back(&value);
     }
 }
 
@@ -152,7 +163,7 @@ void Stage::compute_outputs_in_place(SchedulePasses& passes) {
         const bool is_stored = std::find(passes.stored.begin(), passes.stored.end(), &value) != passes.stored.end();
         const BufferRole role = outputs_arguments_[o].role;
         const bool tensor_role = role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
-        if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || context_.storage_widths.count(name) ||
+        if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || passes.padded_strides.count(name) ||
             !output_funcs.insert(name).second)
             continue;
         declare_output(value.func, value.shape, context_);
@@ -165,7 +176,7 @@ void Stage::compute_outputs_in_place(SchedulePasses& passes) {
 void Stage::fuse_gemms_into_stored_values(SchedulePasses& passes) const {
     for (const Value* value : passes.stored)
         if (value->gemm_chain.size() >= 2)
-            if (const Value* gemm = fusable_gemm(value->gemm_chain)) {
+            if (const Value* gemm = fusable_gemm(value->gemm_chain, passes)) {
                 passes.epilogue_of[value->func.name()] = gemm;
                 passes.absorbed.insert(gemm->func.name());
             }
@@ -179,12 +190,12 @@ void Stage::run_gemm_in(const Value& gemm, Halide::Func consumer) {
 }
 
 // Pass 5: each stored Func's loops from its knobs (or its GEMM's, when it hosts one); a GEMM's
-// right operand gets a row stride off the cache's set period (see lower/matmul.cpp).
+// right operand gets a row stride off the cache's set period (see gemm/matmul.cpp).
 void Stage::schedule_stored_values(const SchedulePasses& passes) {
     for (const Value* value : passes.stored) {
         const std::string& name = value->func.name();
         if (passes.absorbed.count(name)) continue;
-        if (auto width = context_.storage_widths.find(name); width != context_.storage_widths.end())
+        if (auto width = passes.padded_strides.find(name); width != passes.padded_strides.end())
             Func(value->func).bound_storage(context_.col, width->second);
         if (auto fused = passes.epilogue_of.find(name); fused != passes.epilogue_of.end()) {
             run_gemm_in(*fused->second, value->func);

@@ -27,6 +27,7 @@ using Operands = std::vector<Value>;
 using Formula = std::function<Halide::Expr(const std::vector<Halide::Expr>&)>;
 Value lower_elementwise(LoweringContext&, const Operands&, dsl::Shape, std::string_view func_name, const Formula& formula);
 
+// gemm/matmul.cpp
 Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);

@@ -78,12 +78,17 @@ Value lower_node(Stage& stage, E node, const LeafIndex& index) {
         }
     } else {
         Operands operands;
-        boost::hana::for_each(dsl::children(node), [&](auto child) { operands.push_back(lower_node(stage, child, index)); });
+        std::vector<std::type_index> operand_nodes;
+        boost::hana::for_each(dsl::children(node), [&](auto child) {
+            operands.push_back(lower_node(stage, child, index));
+            operand_nodes.push_back(typeid(child));
+        });
         if constexpr (dsl::ElementwiseOp<typename E::op>)
             value = lower_elementwise(stage.context(), operands, E::shape, E::op::func_name, [](const std::vector<Halide::Expr>& x) {
                 return apply_formula<typename E::op>(x, std::make_index_sequence<E::arity>{});
             });
         else value = lower(E::op::lowering, stage.context(), operands, E::shape);
+        value.operand_nodes = std::move(operand_nodes);
         note_gemm_chain(value, typeid(E), operands);
     }
     return stage.remember(typeid(E), std::move(value));

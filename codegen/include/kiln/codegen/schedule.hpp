@@ -24,7 +24,7 @@ void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const Loweri
 // in-register transpose measured slower here: Halide 14 heap-allocates it per tile when the edge
 // tiles are guarded.)
 void transpose(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
-// The register-blocked GEMM schedule on `consumer`; see lower/matmul.cpp for its algorithm.
+// The register-blocked GEMM schedule on `consumer`; see gemm/matmul.cpp for its algorithm (gemm/loops.cpp).
 void gemm(GemmFuncs gemm, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
 
 }  // namespace kiln::codegen::schedule

@@ -69,8 +69,11 @@ private:
         std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
         std::vector<const Value*> stored;                  // values with storage of their own, in lowering order
         std::set<std::size_t> stored_outputs;              // outputs that are their stored value's Func
+        std::set<std::string> wanted;                      // Funcs a GEMM asks to be stored (its operands)
+        std::map<std::string, int> padded_strides;         // Func → the row stride a GEMM asks its storage to have
     };
     void apply_plan();
+    void collect_gemm_requests(SchedulePasses&) const;
     void fuse_gemms_into_outputs(SchedulePasses&) const;
     void choose_stored_values(SchedulePasses&) const;
     void compute_outputs_in_place(SchedulePasses&);
@@ -78,8 +81,7 @@ private:
     void schedule_stored_values(const SchedulePasses&);
     void schedule_outputs(const SchedulePasses&);
     void run_gemm_in(const Value& gemm, Halide::Func consumer);
-    bool wanted(const Value& value) const;  // a consumer asked for it to be stored
-    const Value* fusable_gemm(const std::vector<std::type_index>& chain) const;
+    const Value* fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses&) const;
     bool read_once(std::type_index node) const { return uses_.at(node) == 1; }
 
     std::string name_;

@@ -12,6 +12,7 @@
 #include <typeindex>
 #include <kiln/dsl/shape.hpp>
 
+#include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/schedule_plan.hpp"
 
 namespace kiln::codegen {
@@ -31,14 +32,6 @@ inline std::string plan_key(const Halide::Func& func) {
     return name.substr(0, name.find('$'));
 }
 
-// The Funcs of one register-blocked GEMM (lower/matmul.cpp) that its loops are built on.
-struct GemmFuncs {
-    Halide::Func output, accumulator, padded_right;
-    Halide::RVar k;
-    bool copy_right = true;  // false: the right operand is stored and a whole number of tiles wide, read in place
-    int right_stride = 0;    // the copy's row stride (columns)
-};
-
 // The shape of a value's loops, as the lowering knows it.
 namespace loops {
 // One element from a few (arithmetic, activations, masks, broadcasts): columns vectorized, blocks
@@ -57,10 +50,8 @@ struct Scalar {
 };
 // A stored transpose: square tiles.
 struct Transpose {};
-// A GEMM: its loops run on the GEMM's output or on a pointwise consumer that fuses it.
-struct Gemm {
-    GemmFuncs parts;
-};
+// A GEMM (gemm.hpp): its Funcs, and what it asks of its operands.
+using Gemm = GemmFacts;
 }  // namespace loops
 using LoopFacts = std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm>;
 
@@ -76,19 +67,20 @@ struct Value {
     bool transposed_source = false;
     // The GEMM node this value is a pointwise function of, then each node after it up to this one.
     std::vector<std::type_index> gemm_chain;
+    // The nodes of its operands, in order (set by lower_node): how facts about operands (a GEMM's
+    // requests) reach the values they concern.
+    std::vector<std::type_index> operand_nodes;
 };
 
 // Shared by every lowering in one stage: the loop variables, the run-time batch size, the mode
 // (training: dropout masks and batch statistics; inference: identity and running statistics), the
-// step's seed for random masks, and requests for values that must be materialized.
+// step's seed for random masks, the plan's knobs, and the stage's GEMM FLOP count.
 struct LoweringContext {
     Halide::Var col{"c"}, row{"r"};
     Halide::Param<int32_t> batch{"batch"};
     Halide::Param<uint32_t> seed{"seed"};
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
-    std::vector<std::string> materialize_requests;  // names of Funcs a consumer wants stored
-    std::map<std::string, int> storage_widths;       // row strides (columns) a consumer wants for stored Funcs
     const StageSchedule* plan = nullptr;            // knobs by Func name; absent: the defaults
     double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul
     int next_id = 0;

@@ -1,4 +1,5 @@
-// Matrix product as a register-blocked GEMM, and transpose as an index swap.
+// Matrix product as a register-blocked GEMM, and transpose as an index swap: the algorithm, and
+// the facts (gemm.hpp) its loops (gemm/loops.cpp) and the stage (stage.cpp) act on.
 //
 // C(j, i) = Σ_k A(k, i) · B(j, k)   (Halide dims are innermost-first: column j, row i)
 // The accumulator is a tile kept in registers (32×8 by default; the knobs set it); B is copied once
@@ -29,7 +30,8 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     // A computed right operand is stored rather than inlined into the padded copy: stored once, it
     // is read in place when whole tiles fit, and a transpose gets its tiled schedule
     // (inlined, Wᵀ would be gathered column by column: a third of a backward stage).
-    if (b.kind == ValueKind::elementwise) context.materialize_requests.push_back(b.func.name());
+    GemmFacts facts;
+    facts.store_right = b.kind == ValueKind::elementwise;
     Func output(context.fresh_name("matmul"));
     const FuncSchedule knobs = context.knobs(output, LoopKind::gemm);
     // Copying a stage input costs a pass over it: worth it only where the aliasing is severe (a
@@ -39,7 +41,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     const bool copy_right = right_cols % knobs.tile_cols != 0 || (severe && b.kind == ValueKind::source);
     const int tiles_width = (right_cols + knobs.tile_cols - 1) / knobs.tile_cols * knobs.tile_cols;
     const int stride = tiles_width / 16 % 2 == 0 ? tiles_width + 16 : tiles_width;  // an odd number of lines
-    if (aliasing && !copy_right && b.kind != ValueKind::source) context.storage_widths[b.func.name()] = stride;
+    if (aliasing && !copy_right && b.kind != ValueKind::source) facts.right_storage_stride = stride;
     Func padded_right(context.fresh_name("matmul_right"));
     if (copy_right) padded_right(j, i) = select(j < right_cols, b.func(min(j, right_cols - 1), i), 0.0f);
     else padded_right(j, i) = b.func(j, i);
@@ -60,7 +62,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     // B's do above: 6% slower).
     const bool left_in_place = a.transposed_source && a.shape.rows != dsl::batch && a.shape.rows % 512 != 0 && fixed_width &&
                                right_cols <= 256;
-    if (a.kind != ValueKind::source && !left_in_place) context.materialize_requests.push_back(a.func.name());
+    facts.store_left = a.kind != ValueKind::source && !left_in_place;
     double flops = 2;  // 2·M·K·N, with the batch dimension (at most one of them) counted per sample
     bool per_sample = false;
     for (int extent : {a.shape.rows, a.shape.cols, b.shape.cols}) {
@@ -68,7 +70,8 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
         else flops *= extent;
     }
     (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
-    return {output, shape, ValueKind::matmul, loops::Gemm{{output, accumulator, padded_right, RVar(k), copy_right, stride}}};
+    facts.parts = {output, accumulator, padded_right, RVar(k), copy_right, stride};
+    return {output, shape, ValueKind::matmul, facts};
 }
 
 // Stored as square tiles (see schedule::transpose).
