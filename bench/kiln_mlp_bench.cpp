@@ -78,13 +78,19 @@ int main(int argc, char** argv) {
     }
     double sum = 0;
     for (std::size_t i = 1; i < epoch_seconds.size(); ++i) sum += epoch_seconds[i];
-    nlohmann::json result{{"framework", "kiln"}, {"model", wide ? "wide" : "fashion"}, {"epochs", epochs}, {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
-                          {"first_epoch_seconds", epoch_seconds[0]}, {"test_accuracy", accuracy},
-                          {"inference_samples_per_second", data.test.size() / best}};
+    nlohmann::json result{
+        {"framework", "kiln"},
+        {"model", wide ? "wide" : "fashion"},
+        {"epochs", epochs},
+        {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
+        {"first_epoch_seconds", epoch_seconds[0]},
+        {"test_accuracy", accuracy},
+        {"inference_samples_per_second", data.test.size() / best}};
     // GEMM FLOPs per sample, the same arithmetic for both frameworks (neither computes the input's gradient).
     result["train_samples"] = data.train.size();
     result["peak_gflops"] = std::max(peak_gflops, kiln::measure_fma_peak());
-    result["train_flops_per_sample"] = d.stage(kiln::StageKind::forward).gemm_flops_per_sample + d.stage(kiln::StageKind::backward).gemm_flops_per_sample;
+    result["train_flops_per_sample"] = d.stage(kiln::StageKind::forward).gemm_flops_per_sample +
+                                       d.stage(kiln::StageKind::backward).gemm_flops_per_sample;
     result["inference_flops_per_sample"] = d.stage(kiln::StageKind::infer).gemm_flops_per_sample;
     if (timed_steps > 0)
         result["step_ms"] = {{"data", 1e3 * gather_s / timed_steps},

@@ -72,9 +72,13 @@ int main(int argc, char** argv) {
     }
     double sum = 0;
     for (std::size_t i = 1; i < epoch_seconds.size(); ++i) sum += epoch_seconds[i];
-    nlohmann::json result{{"framework", "libtorch " TORCH_VERSION}, {"model", wide ? "wide" : "fashion"}, {"epochs", epochs},
-                          {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
-                          {"first_epoch_seconds", epoch_seconds[0]}, {"test_accuracy", accuracy},
-                          {"inference_samples_per_second", test_x.size(0) / best}};
+    nlohmann::json result{
+        {"framework", "libtorch " TORCH_VERSION},
+        {"model", wide ? "wide" : "fashion"},
+        {"epochs", epochs},
+        {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
+        {"first_epoch_seconds", epoch_seconds[0]},
+        {"test_accuracy", accuracy},
+        {"inference_samples_per_second", test_x.size(0) / best}};
     std::cout << result.dump() << std::endl;
 }

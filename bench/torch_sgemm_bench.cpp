@@ -45,5 +45,9 @@ int main(int argc, char** argv) {
         total_seconds += best;
         shapes.push_back({{"shape", argv[a]}, {"milliseconds", best * 1e3}, {"gflops", flops / best / 1e9}});
     }
-    std::cout << nlohmann::json{{"framework", "libtorch sgemm"}, {"shapes", shapes}, {"gflops", total_flops / total_seconds / 1e9}}.dump() << "\n";
+    std::cout << nlohmann::json{{"framework", "libtorch sgemm"},
+                                {"shapes", shapes},
+                                {"gflops", total_flops / total_seconds / 1e9}}
+                     .dump()
+              << "\n";
 }

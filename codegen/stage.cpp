@@ -17,8 +17,7 @@ using namespace Halide;
 
 namespace {
 // Dense row-major layout with the shape's sizes; the batch dimension's extent is the batch param.
-template <class Dimensions>
-void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context) {
+template <class Dimensions> void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context) {
     buffer.dim(0).set_bounds(0, shape.cols).set_stride(1);
     buffer.dim(1).set_bounds(0, context.rows(shape)).set_stride(shape.cols);
 }
@@ -78,7 +77,9 @@ const Value& Stage::remember(std::type_index node, Value value) {
 
 namespace {
 LoopKind loop_kind(ValueKind kind) {
-    return kind == ValueKind::matmul ? LoopKind::gemm : kind == ValueKind::reduction ? LoopKind::reduction : LoopKind::elementwise;
+    return kind == ValueKind::matmul      ? LoopKind::gemm
+           : kind == ValueKind::reduction ? LoopKind::reduction
+                                          : LoopKind::elementwise;
 }
 }  // namespace
 
@@ -115,7 +116,8 @@ void Stage::collect_gemm_requests(SchedulePasses& passes) const {
 const Value* Stage::fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses& passes) const {
     if (chain.empty()) return nullptr;
     const Value& gemm = values_.at(chain.front());
-    if (passes.wanted.count(gemm.func.name()) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue) return nullptr;
+    if (passes.wanted.count(gemm.func.name()) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue)
+        return nullptr;
     for (std::size_t n = 0; n + 1 < chain.size(); ++n)
         if (!read_once(chain[n])) return nullptr;
     return &gemm;
@@ -140,7 +142,8 @@ void Stage::choose_stored_values(SchedulePasses& passes) const {
     std::set<std::string> seen;  // one Func can stand for two nodes (running(x) is x while training)
     for (std::type_index node : order_) {
         const Value& value = values_.at(node);
-        if (value.kind == ValueKind::source || passes.absorbed.count(value.func.name()) || !seen.insert(value.func.name()).second)
+        if (value.kind == ValueKind::source || passes.absorbed.count(value.func.name()) ||
+            !seen.insert(value.func.name()).second)
             continue;
         if (value.kind != ValueKind::elementwise || !read_once(node) || passes.wanted.count(value.func.name()))
             passes.stored.push_back(&value);
@@ -162,9 +165,10 @@ void Stage::compute_outputs_in_place(SchedulePasses& passes) {
         const std::string& name = value.func.name();
         const bool is_stored = std::find(passes.stored.begin(), passes.stored.end(), &value) != passes.stored.end();
         const BufferRole role = outputs_arguments_[o].role;
-        const bool tensor_role = role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
-        if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction || passes.padded_strides.count(name) ||
-            !output_funcs.insert(name).second)
+        const bool tensor_role =
+            role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
+        if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction ||
+            passes.padded_strides.count(name) || !output_funcs.insert(name).second)
             continue;
         declare_output(value.func, value.shape, context_);
         outputs_[o] = value.func;
@@ -247,10 +251,12 @@ Pipeline Stage::scheduled_pipeline(const Target& target, const std::string& sche
     return pipeline;
 }
 
-void Stage::compile(const std::string& directory, const std::string& function, const Target& target, const std::string& scheduler) {
+void Stage::compile(const std::string& directory, const std::string& function, const Target& target,
+                    const std::string& scheduler) {
     Pipeline pipeline = scheduled_pipeline(target, scheduler);
     const std::vector<Argument> arguments = halide_arguments();
-    if (std::getenv("KILN_EMIT_STMT")) pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
+    if (std::getenv("KILN_EMIT_STMT"))
+        pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
     pipeline.compile_to_static_library(directory + "/" + function, arguments, function, target);
 }
 

@@ -3,10 +3,9 @@
 //
 // C(j, i) = Σ_k A(k, i) · B(j, k)   (Halide dims are innermost-first: column j, row i)
 // The accumulator is a tile kept in registers (32×8 by default; the knobs set it); B is copied once
-// into a zero-padded buffer (columns rounded up to the tile) so whole tiles may be computed without reading out of bounds,
-// and A's row index is clamped for the same reason. Only the output store is guarded. A B that is
-// stored (a stage input, or a value the GEMM asks the stage to store) and a whole number of tiles
-// wide is read in place: no copy.
+// into a zero-padded buffer (columns rounded up to the tile) so whole tiles may be computed without reading out of
+// bounds, and A's row index is clamped for the same reason. Only the output store is guarded. A B that is stored (a
+// stage input, or a value the GEMM asks the stage to store) and a whole number of tiles wide is read in place: no copy.
 //
 // B's row stride: each k of a tile reads B's row k, so a column strip (K × tile) is K lines per
 // 16 columns, one per row. With a stride of a multiple of 512 bytes (1024 columns: 4 KiB) those
@@ -60,8 +59,8 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     // backward, N ≤ 256: 7% faster), a loss for many (wide_mlp's N = 1024: 2-3% slower), and a
     // loss whenever S's rows are a multiple of 2 KiB apart (the K rows share a few cache sets, as
     // B's do above: 6% slower).
-    const bool left_in_place = a.transposed_source && a.shape.rows != dsl::batch && a.shape.rows % 512 != 0 && fixed_width &&
-                               right_cols <= 256;
+    const bool left_in_place = a.transposed_source && a.shape.rows != dsl::batch && a.shape.rows % 512 != 0 &&
+                               fixed_width && right_cols <= 256;
     facts.store_left = a.kind != ValueKind::source && !left_in_place;
     double flops = 2;  // 2·M·K·N, with the batch dimension (at most one of them) counted per sample
     bool per_sample = false;

@@ -48,7 +48,8 @@ public:
     Expr l2_gradient() { return clipped_gradient() + weight_decay * param(i); }
 
     // Arguments: param, state…, grad, lr, weight_decay, grad_scale, clip, extra…; outputs: the tuple.
-    void compile(const std::vector<Expr>& outputs, const std::vector<Argument>& extra, const std::string& directory, const Target& target) {
+    void compile(const std::vector<Expr>& outputs, const std::vector<Argument>& extra, const std::string& directory,
+                 const Target& target) {
         Func update(name_);
         update(i) = outputs.size() == 1 ? Tuple(outputs[0]) : Tuple(outputs);
         update.output_buffers()[0].dim(0).set_min(0).set_extent(param.dim(0).extent());
@@ -82,7 +83,8 @@ void generate_all(const std::string& dir, const Target& target) {
     }
     {  // Momentum (PyTorch form): v ← μv + g; p ← p − lr·v.  Nesterov: p ← p − lr·(g + μv)
         for (bool nesterov : {false, true}) {
-            Kernel k(nesterov ? kiln::OptimizerKernel::nesterov_update : kiln::OptimizerKernel::momentum_update, {"velocity"});
+            Kernel k(nesterov ? kiln::OptimizerKernel::nesterov_update : kiln::OptimizerKernel::momentum_update,
+                     {"velocity"});
             Param<float> mu("momentum");
             Expr g = k.l2_gradient();
             Expr v = mu * k.state[0](k.i) + g;
@@ -123,7 +125,8 @@ void generate_all(const std::string& dir, const Target& target) {
             Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
             Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
             Expr p = decoupled ? k.param(k.i) * (1.0f - k.lr * k.weight_decay) : k.param(k.i);
-            k.compile({p - step * m / (sqrt(v) * inverse_root_c2 + eps), m, v}, {beta1, beta2, eps, step, inverse_root_c2}, dir, target);
+            k.compile({p - step * m / (sqrt(v) * inverse_root_c2 + eps), m, v},
+                      {beta1, beta2, eps, step, inverse_root_c2}, dir, target);
         }
     }
     {  // NAdam (Dozat; PyTorch's momentum schedule μ_t computed on the host):
@@ -134,7 +137,8 @@ void generate_all(const std::string& dir, const Target& target) {
         Expr g = k.l2_gradient();
         Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
         Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
-        k.compile({k.param(k.i) - k.lr * (cg * g + cm * m) / (sqrt(v / c2) + eps), m, v}, {beta1, beta2, eps, c2, cg, cm}, dir, target);
+        k.compile({k.param(k.i) - k.lr * (cg * g + cm * m) / (sqrt(v / c2) + eps), m, v},
+                  {beta1, beta2, eps, c2, cg, cm}, dir, target);
     }
     {  // LARS, per parameter tensor with its local rate (lr × trust ratio, from the host):
         // v ← μv + local_lr·(g + wd·p); p ← p − v
@@ -168,7 +172,8 @@ int main(int argc, char** argv) {
     generate_all(argv[1], Target(argv[2]).with_feature(Target::NoRuntime));
     for (const kiln::OptimizerKernelRow& row : kiln::optimizer_kernel_table)
         if (!generated.erase(std::string(row.name))) {
-            std::cerr << "kiln_optimizer_kernels: optimizers.def lists kernel " << row.name << ", which is not generated here\n";
+            std::cerr << "kiln_optimizer_kernels: optimizers.def lists kernel " << row.name
+                      << ", which is not generated here\n";
             return 1;
         }
     return 0;

@@ -35,9 +35,15 @@ int main(int argc, char** argv) {
         .parallel(task);
     accumulator.compute_at(peak, task).vectorize(x, lanes);
     Var vector_index("vector_index"), element("element");
-    accumulator.update().split(x, vector_index, element, lanes).vectorize(element).unroll(vector_index).reorder(element, vector_index, step);
-    if (std::getenv("KILN_EMIT_STMT")) peak.compile_to_lowered_stmt(std::string(argv[1]) + "/kiln_fma_peak.stmt", {iterations, multiplier, addend}, Text, Target(argv[2]).with_feature(Target::NoRuntime));
-    peak.compile_to_static_library(std::string(argv[1]) + "/kiln_fma_peak", {iterations, multiplier, addend}, "kiln_fma_peak",
-                                   Target(argv[2]).with_feature(Target::NoRuntime));
+    accumulator.update()
+        .split(x, vector_index, element, lanes)
+        .vectorize(element)
+        .unroll(vector_index)
+        .reorder(element, vector_index, step);
+    if (std::getenv("KILN_EMIT_STMT"))
+        peak.compile_to_lowered_stmt(std::string(argv[1]) + "/kiln_fma_peak.stmt", {iterations, multiplier, addend},
+                                     Text, Target(argv[2]).with_feature(Target::NoRuntime));
+    peak.compile_to_static_library(std::string(argv[1]) + "/kiln_fma_peak", {iterations, multiplier, addend},
+                                   "kiln_fma_peak", Target(argv[2]).with_feature(Target::NoRuntime));
     return 0;
 }

@@ -7,8 +7,8 @@ namespace kiln::codegen {
 
 using namespace Halide;
 
-Value lower_elementwise(LoweringContext& context, const Operands& operands, dsl::Shape shape, std::string_view func_name,
-                        const Formula& formula) {
+Value lower_elementwise(LoweringContext& context, const Operands& operands, dsl::Shape shape,
+                        std::string_view func_name, const Formula& formula) {
     std::vector<Expr> at;
     for (const Value& operand : operands) at.push_back(context.at(operand));
     Func f(context.fresh_name(std::string(func_name)));

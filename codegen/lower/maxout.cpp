@@ -28,7 +28,8 @@ Value lower(const dsl::MaxoutInfo& info, LoweringContext& context, const Operand
     } else {
         Expr group = c / info.pieces;
         Expr offset = group_max(context, operands[0], group * info.pieces, info.pieces).second;
-        f(c, context.row) = select(c - group * info.pieces == offset, context.at(operands[1], group, context.row), 0.0f);
+        f(c, context.row) =
+            select(c - group * info.pieces == offset, context.at(operands[1], group, context.row), 0.0f);
     }
     return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }

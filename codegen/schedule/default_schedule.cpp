@@ -21,7 +21,10 @@ void reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContex
     for (int u = 0; u < f.num_update_definitions(); ++u) {
         if (axis == 0) {
             Var block("col_block"), lane("col_lane");
-            f.update(u).split(context.col, block, lane, knobs.vector_width, TailStrategy::GuardWithIf).vectorize(lane).parallel(block);
+            f.update(u)
+                .split(context.col, block, lane, knobs.vector_width, TailStrategy::GuardWithIf)
+                .vectorize(lane)
+                .parallel(block);
         } else {
             Var block("row_block"), in("row_in");
             f.update(u).split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf).parallel(block);

@@ -25,10 +25,12 @@ std::string FuncSchedule::problem() const {
     if (rows_per_task < 1 || rows_per_task > 4096) return "rows_per_task must be in [1, 4096]";
     if (kind != LoopKind::gemm) return {};
     if (tile_cols < vector_width || tile_cols > 128 || tile_cols % vector_width != 0)
-        return "tile_cols " + std::to_string(tile_cols) + " must be a multiple of vector_width " + std::to_string(vector_width) + " up to 128";
+        return "tile_cols " + std::to_string(tile_cols) + " must be a multiple of vector_width " +
+               std::to_string(vector_width) + " up to 128";
     if (tile_rows < 1 || tile_rows > 32) return "tile_rows must be in [1, 32]";
     if (rows_per_task % tile_rows != 0)
-        return "rows_per_task " + std::to_string(rows_per_task) + " must be a multiple of tile_rows " + std::to_string(tile_rows);
+        return "rows_per_task " + std::to_string(rows_per_task) + " must be a multiple of tile_rows " +
+               std::to_string(tile_rows);
     return {};
 }
 
@@ -74,7 +76,9 @@ FuncSchedule parse_func(const json& entry, const std::string& where) {
 }
 
 json to_json(const FuncSchedule& knobs) {
-    json entry{{"kind", loop_kind_name(knobs.kind)}, {"vector_width", knobs.vector_width}, {"rows_per_task", knobs.rows_per_task}};
+    json entry{{"kind", loop_kind_name(knobs.kind)},
+               {"vector_width", knobs.vector_width},
+               {"rows_per_task", knobs.rows_per_task}};
     if (knobs.kind == LoopKind::gemm) {
         entry["tile_cols"] = knobs.tile_cols;
         entry["tile_rows"] = knobs.tile_rows;
@@ -128,7 +132,8 @@ void write_schedule(const ModelSchedule& schedule, const std::string& path) {
         file << document.dump(2) << "\n";
         if (!file.flush()) throw std::runtime_error("cannot write " + temporary);
     }
-    if (std::rename(temporary.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename " + temporary + " to " + path);
+    if (std::rename(temporary.c_str(), path.c_str()) != 0)
+        throw std::runtime_error("cannot rename " + temporary + " to " + path);
 }
 
 }  // namespace kiln::codegen

@@ -45,22 +45,28 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
     for (double w : weights) total += w;
 
     ModelSchedule schedule{model.name, options.target, network_fingerprint(model.graph)};
-    nlohmann::json report{{"batch", options.tune_batch}, {"threads", threads}, {"budget_seconds", options.budget_seconds}, {"stages", {}}};
-    std::cout << "kiln tune " << model.name << ": batch " << options.tune_batch << ", " << threads << " threads, budget "
-              << options.budget_seconds << " s\n";
+    nlohmann::json report{{"batch", options.tune_batch},
+                          {"threads", threads},
+                          {"budget_seconds", options.budget_seconds},
+                          {"stages", {}}};
+    std::cout << "kiln tune " << model.name << ": batch " << options.tune_batch << ", " << threads
+              << " threads, budget " << options.budget_seconds << " s\n";
     const ModelSchedule previous = load_plan(model, options);  // empty when absent or stale
     StageSchedule found;  // every stage's knobs so far, by Func name: hints for the next stages
     for (std::size_t s = 0; s < stages.size(); ++s) {
         const auto& [name, build] = stages[s];
         const auto earlier = previous.stages.find(name);
-        const TuneResult result = tune_stage(build, options.tune_batch, target, options.budget_seconds * weights[s] / total, found,
-                                             earlier == previous.stages.end() ? StageSchedule{} : earlier->second);
+        const TuneResult result =
+            tune_stage(build, options.tune_batch, target, options.budget_seconds * weights[s] / total, found,
+                       earlier == previous.stages.end() ? StageSchedule{} : earlier->second);
         schedule.stages[name] = result.plan;
         for (const auto& [func, knobs] : result.plan) found[func] = knobs;
-        report["stages"][name] = {{"default_ms", result.default_ms}, {"tuned_ms", result.tuned_ms}, {"candidates", result.candidates}};
-        std::cout << "  " << std::setw(12) << std::left << name << std::right << std::fixed << std::setprecision(3) << " default "
-                  << result.default_ms << " ms, tuned " << result.tuned_ms << " ms (" << std::setprecision(2)
-                  << result.default_ms / result.tuned_ms << "x, " << result.candidates << " candidates)\n";
+        report["stages"][name] = {
+            {"default_ms", result.default_ms}, {"tuned_ms", result.tuned_ms}, {"candidates", result.candidates}};
+        std::cout << "  " << std::setw(12) << std::left << name << std::right << std::fixed << std::setprecision(3)
+                  << " default " << result.default_ms << " ms, tuned " << result.tuned_ms << " ms ("
+                  << std::setprecision(2) << result.default_ms / result.tuned_ms << "x, " << result.candidates
+                  << " candidates)\n";
     }
     schedule.report_json = report.dump();
     write_schedule(schedule, options.schedule);  // the plan is safe before the (slow) comparisons
@@ -74,11 +80,12 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
                 StageRunner runner(std::move(stage), pipeline, options.tune_batch, target);
                 const double ms = time_stage(runner, 0.3);
                 report["stages"][name][scheduler + "_ms"] = ms;
-                std::cout << "  " << std::setw(12) << std::left << name << std::right << " " << scheduler << " " << std::setprecision(3) << ms
-                          << " ms\n";
+                std::cout << "  " << std::setw(12) << std::left << name << std::right << " " << scheduler << " "
+                          << std::setprecision(3) << ms << " ms\n";
             } catch (const std::exception& error) {
                 report["stages"][name][scheduler + "_error"] = error.what();
-                std::cout << "  " << std::setw(12) << std::left << name << std::right << " " << scheduler << " failed: " << error.what() << "\n";
+                std::cout << "  " << std::setw(12) << std::left << name << std::right << " " << scheduler
+                          << " failed: " << error.what() << "\n";
             }
         }
     }
@@ -97,11 +104,11 @@ ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& op
     else if (plan.target != options.target && plan.target != "any") stale = "it is for target " + plan.target;
     else if (plan.network != network_fingerprint(model.graph)) stale = "the network changed since it was tuned";
     else if (plan.lowering != lowering_version)
-        stale = "it names Funcs as lowering version " + std::to_string(plan.lowering) + " did; this generator is version " +
-                std::to_string(lowering_version);
+        stale = "it names Funcs as lowering version " + std::to_string(plan.lowering) +
+                " did; this generator is version " + std::to_string(lowering_version);
     if (!stale.empty()) {
-        std::cerr << "kiln: warning: ignoring schedule " << options.schedule << " (" << stale << "); using the default heuristics. Re-run "
-                  << model.name << "_tune.\n";
+        std::cerr << "kiln: warning: ignoring schedule " << options.schedule << " (" << stale
+                  << "); using the default heuristics. Re-run " << model.name << "_tune.\n";
         return {};
     }
     return plan;

@@ -69,7 +69,8 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
     auto offer = [&](FuncSchedule candidate) {
         if (candidate == knobs || !candidate.problem().empty()) return;
         // More accumulators than 30 of the 32 vector registers would spill.
-        if (candidate.kind == LoopKind::gemm && candidate.tile_cols / candidate.vector_width * candidate.tile_rows > 30) return;
+        if (candidate.kind == LoopKind::gemm && candidate.tile_cols / candidate.vector_width * candidate.tile_rows > 30)
+            return;
         if (std::find(result.begin(), result.end(), candidate) == result.end()) result.push_back(candidate);
     };
     if (knobs.kind == LoopKind::gemm) {
@@ -109,8 +110,8 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
     return result;
 }
 
-TuneResult tune_stage(const StageFactory& build, int batch, const Target& target, double budget_seconds, const StageSchedule& hint,
-                      const StageSchedule& previous) {
+TuneResult tune_stage(const StageFactory& build, int batch, const Target& target, double budget_seconds,
+                      const StageSchedule& hint, const StageSchedule& previous) {
     const auto deadline = Clock::now() + std::chrono::duration<double>(budget_seconds);
     const bool verbose = std::getenv("KILN_TUNE_VERBOSE") != nullptr;
     TuneResult result;
@@ -141,9 +142,9 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
         return true;
     };
     auto describe = [](const std::string& name, const FuncSchedule& k) {
-        return name + " " + std::string(loop_kind_name(k.kind)) + " rows " + std::to_string(k.rows_per_task) + " tile " +
-               std::to_string(k.tile_cols) + "x" + std::to_string(k.tile_rows) + " vector " + std::to_string(k.vector_width) +
-               (k.fuse_epilogue ? " fused" : " unfused");
+        return name + " " + std::string(loop_kind_name(k.kind)) + " rows " + std::to_string(k.rows_per_task) +
+               " tile " + std::to_string(k.tile_cols) + "x" + std::to_string(k.tile_rows) + " vector " +
+               std::to_string(k.vector_width) + (k.fuse_epilogue ? " fused" : " unfused");
     };
     // At least two tasks per worker at the tuning batch: with fewer, a core taken by another
     // process (shared machines) leaves its share of the work waiting; larger row blocks measured
@@ -159,7 +160,8 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     StageSchedule hinted = result.plan;
     bool any_hint = false;
     for (auto& [name, knobs] : hinted)
-        if (auto found = hint.find(name); found != hint.end() && found->second.kind == knobs.kind && !(found->second == knobs)) {
+        if (auto found = hint.find(name);
+            found != hint.end() && found->second.kind == knobs.kind && !(found->second == knobs)) {
             knobs = found->second;
             any_hint = true;
         }
@@ -184,7 +186,8 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
                 moved = false;
                 for (const FuncSchedule& knobs : neighbours(result.plan.at(name))) {
                     if (Clock::now() >= deadline) break;
-                    if (knobs.rows_per_task > max_rows_per_task(name) && knobs.rows_per_task > knobs.tile_rows) continue;
+                    if (knobs.rows_per_task > max_rows_per_task(name) && knobs.rows_per_task > knobs.tile_rows)
+                        continue;
                     StageSchedule plan = result.plan;
                     plan[name] = knobs;
                     if (try_plan(plan, describe(name, knobs))) {

@@ -28,7 +28,9 @@ double median_seconds(int iterations, const std::function<void()>& call) {
     return times[times.size() / 2];
 }
 
-double stage_flops(const StageSpec& stage, int batch) { return stage.gemm_flops_per_sample * batch + stage.gemm_flops_fixed; }
+double stage_flops(const StageSpec& stage, int batch) {
+    return stage.gemm_flops_per_sample * batch + stage.gemm_flops_fixed;
+}
 }  // namespace
 
 double measure_fma_peak() {
@@ -71,7 +73,8 @@ BenchResult benchmark_model(Model& model, int batch, int iterations, uint64_t se
     add("infer", flops(StageKind::infer), [&] { model.predict(data.features); });
     add("evaluate", flops(StageKind::evaluate), [&] { model.loss(data); });
     add("forward", flops(StageKind::forward), [&] { model.training_loss(data, 1); });
-    add("forward+backward", flops(StageKind::forward) + flops(StageKind::backward), [&] { model.forward_backward(data, 1, false); });
+    add("forward+backward", flops(StageKind::forward) + flops(StageKind::backward),
+        [&] { model.forward_backward(data, 1, false); });
     add("adam_update", 0, [&] { optimizer->step(model.params(), model.gradients()); });
     add("train_step", flops(StageKind::forward) + flops(StageKind::backward), [&] {
         model.forward_backward(data, 1, false);

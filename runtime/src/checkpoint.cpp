@@ -16,8 +16,7 @@ namespace kiln {
 namespace {
 constexpr const char* format_tag = "kiln";
 
-template <class T>
-void convert(const char* bytes, std::size_t count, std::vector<float>& out) {
+template <class T> void convert(const char* bytes, std::size_t count, std::vector<float>& out) {
     for (std::size_t i = 0; i < count; ++i) {
         T value;
         std::memcpy(&value, bytes + i * sizeof(T), sizeof(T));
@@ -44,12 +43,15 @@ void write_all(int fd, const void* data, std::size_t size, const std::string& pa
 
 SafetensorsFile read_safetensors(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot open safetensors file: {}", path, std::filesystem::exists(path) ? "permission denied" : "file not found");
+    if (!in)
+        fail("{}: cannot open safetensors file: {}", path,
+             std::filesystem::exists(path) ? "permission denied" : "file not found");
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (bytes.size() < 8) fail("{}: not a safetensors file (shorter than its 8-byte header length)", path);
     uint64_t header_size;
     std::memcpy(&header_size, bytes.data(), 8);
-    if (header_size > bytes.size() - 8) fail("{}: not a safetensors file (header length {} exceeds the file)", path, header_size);
+    if (header_size > bytes.size() - 8)
+        fail("{}: not a safetensors file (header length {} exceeds the file)", path, header_size);
     nlohmann::json header;
     try {
         header = nlohmann::json::parse(bytes.substr(8, header_size));
@@ -70,7 +72,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
             const auto shape = entry.at("shape").get<std::vector<int64_t>>();
             const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
             const std::size_t size = element_size(dtype);
-            if (size == 0) fail("{}: tensor '{}': dtype {} is not supported (expected F32, F64, I32 or I64)", path, name, dtype);
+            if (size == 0)
+                fail("{}: tensor '{}': dtype {} is not supported (expected F32, F64, I32 or I64)", path, name, dtype);
             uint64_t count = 1;
             for (int64_t d : shape) {
                 if (d < 0) fail("{}: tensor '{}': negative dimension", path, name);
@@ -78,7 +81,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
             }
             if (offsets.size() != 2 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != count * size ||
                 data_start + offsets[1] > bytes.size())
-                fail("{}: tensor '{}': data offsets do not match its shape or lie outside the file (truncated?)", path, name);
+                fail("{}: tensor '{}': data offsets do not match its shape or lie outside the file (truncated?)", path,
+                     name);
             NamedTensor tensor{shape, {}};
             tensor.values.reserve(count);
             const char* data = bytes.data() + data_start + offsets[0];
@@ -117,7 +121,8 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
     try {
         write_all(fd, &header_size, 8, path);
         write_all(fd, text.data(), text.size(), path);
-        for (const auto& [name, tensor] : file.tensors) write_all(fd, tensor.values.data(), tensor.values.size() * sizeof(float), path);
+        for (const auto& [name, tensor] : file.tensors)
+            write_all(fd, tensor.values.data(), tensor.values.size() * sizeof(float), path);
         if (::fsync(fd) != 0) fail("{}: fsync failed: {}", path, std::strerror(errno));
         ::close(fd);
         fd = -1;
@@ -160,7 +165,8 @@ void save_progress(SafetensorsFile& file, const TrainingProgress& p) {
 TrainingProgress load_progress(const std::string& path, const SafetensorsFile& file) {
     auto field = [&](const std::string& key) {
         auto found = file.metadata.find(key);
-        if (found == file.metadata.end()) fail("{}: no '{}' in the metadata: not a training checkpoint (written by train --checkpoint)", path, key);
+        if (found == file.metadata.end())
+            fail("{}: no '{}' in the metadata: not a training checkpoint (written by train --checkpoint)", path, key);
         return found->second;
     };
     TrainingProgress p;
@@ -172,13 +178,15 @@ TrainingProgress load_progress(const std::string& path, const SafetensorsFile& f
         p.best_epoch = std::stoi(field("best_epoch"));
         p.initial_loss = parse_double(field("initial_loss"));
         for (const auto& [key, value] : file.metadata)
-            if (key.starts_with(optimizer_prefix)) p.optimizer_state.scalars[key.substr(std::strlen(optimizer_prefix))] = parse_double(value);
+            if (key.starts_with(optimizer_prefix))
+                p.optimizer_state.scalars[key.substr(std::strlen(optimizer_prefix))] = parse_double(value);
     } catch (const std::logic_error&) {
         fail("{}: malformed training metadata", path);
     }
     p.optimizer = field("optimizer");
     for (const auto& [name, tensor] : file.tensors)
-        if (name.starts_with(optimizer_prefix)) p.optimizer_state.buffers[name.substr(std::strlen(optimizer_prefix))] = tensor.values;
+        if (name.starts_with(optimizer_prefix))
+            p.optimizer_state.buffers[name.substr(std::strlen(optimizer_prefix))] = tensor.values;
     return p;
 }
 }  // namespace
@@ -203,7 +211,8 @@ void save_checkpoint(const std::string& path, const Model& model, const Preproce
     file.tensors["__standardize.scale"] = {{1, preprocessor.scale.cols}, plain(preprocessor.scale)};
     file.metadata["preprocess"] = preprocessor.kind;
     if (preprocessor.projection.size() > 0)
-        file.tensors["__preprocess.projection"] = {{preprocessor.projection.rows, preprocessor.projection.cols}, plain(preprocessor.projection)};
+        file.tensors["__preprocess.projection"] = {{preprocessor.projection.rows, preprocessor.projection.cols},
+                                                   plain(preprocessor.projection)};
     write_safetensors(path, file);
 }
 
@@ -219,30 +228,37 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         auto found = file.tensors.find(spec.name);
         if (found == file.tensors.end()) fail("{}: no tensor '{}' (a checkpoint of another model?)", path, spec.name);
         const NamedTensor& t = found->second;
-        bool shape_ok = t.values.size() == spec.size() &&
-                        (t.shape == std::vector<int64_t>{spec.rows, spec.cols} || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
-        if (!shape_ok) fail("{}: tensor '{}' has {} values, model '{}' expects [{}×{}]", path, spec.name, t.values.size(), d.name, spec.rows, spec.cols);
+        bool shape_ok =
+            t.values.size() == spec.size() && (t.shape == std::vector<int64_t>{spec.rows, spec.cols} ||
+                                               (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
+        if (!shape_ok)
+            fail("{}: tensor '{}' has {} values, model '{}' expects [{}×{}]", path, spec.name, t.values.size(), d.name,
+                 spec.rows, spec.cols);
         std::copy(t.values.begin(), t.values.end(), model.params()[i].begin());
     }
     for (std::size_t i = 0; i < d.states.size(); ++i) {
         const StateSpec& spec = d.states[i];
         auto found = file.tensors.find(spec.name);
-        if (found == file.tensors.end()) fail("{}: no running statistic '{}' (a checkpoint of another model?)", path, spec.name);
+        if (found == file.tensors.end())
+            fail("{}: no running statistic '{}' (a checkpoint of another model?)", path, spec.name);
         if (found->second.values.size() != spec.size())
-            fail("{}: running statistic '{}' has {} values, model '{}' expects {}", path, spec.name, found->second.values.size(), d.name, spec.size());
+            fail("{}: running statistic '{}' has {} values, model '{}' expects {}", path, spec.name,
+                 found->second.values.size(), d.name, spec.size());
         model.states()[i].values.assign(found->second.values.begin(), found->second.values.end());
     }
     Preprocessor preprocessor = Preprocessor::identity(d.input.cols);
     if (auto kind = file.metadata.find("preprocess"); kind != file.metadata.end()) preprocessor.kind = kind->second;
     if (auto projection = file.tensors.find("__preprocess.projection"); projection != file.tensors.end()) {
         if (projection->second.values.size() != std::size_t(d.input.cols) * d.input.cols)
-            fail("{}: the whitening projection has {} values, expected {}×{}", path, projection->second.values.size(), d.input.cols, d.input.cols);
+            fail("{}: the whitening projection has {} values, expected {}×{}", path, projection->second.values.size(),
+                 d.input.cols, d.input.cols);
         preprocessor.projection = Tensor(d.input.cols, d.input.cols);
         preprocessor.projection.values.assign(projection->second.values.begin(), projection->second.values.end());
     }
     auto mean = file.tensors.find("__standardize.mean"), scale = file.tensors.find("__standardize.scale");
     if (mean != file.tensors.end() && scale != file.tensors.end()) {
-        if (mean->second.values.size() != std::size_t(d.input.cols) || scale->second.values.size() != std::size_t(d.input.cols))
+        if (mean->second.values.size() != std::size_t(d.input.cols) ||
+            scale->second.values.size() != std::size_t(d.input.cols))
             fail("{}: standardization statistics have the wrong size for {} features", path, d.input.cols);
         preprocessor.mean.values.assign(mean->second.values.begin(), mean->second.values.end());
         preprocessor.scale.values.assign(scale->second.values.begin(), scale->second.values.end());

@@ -22,11 +22,11 @@ std::vector<double> class_probabilities(const ModelDescriptor& model, const floa
     return p;
 }
 
-EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std::string>& checkpoints, const Dataset& test,
-                                 EnsembleMode mode) {
+EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std::string>& checkpoints,
+                                 const Dataset& test, EnsembleMode mode) {
     if (!is_classifier(d.loss_kind))
-        fail("ensemble: model '{}' has loss {}; ensembles of classifiers only (softmax_cross_entropy, bce_with_logits)", d.name,
-             loss_name(d.loss_kind));
+        fail("ensemble: model '{}' has loss {}; ensembles of classifiers only (softmax_cross_entropy, bce_with_logits)",
+             d.name, loss_name(d.loss_kind));
     if (checkpoints.empty()) fail("ensemble: no checkpoints given");
     const int classes = class_count(d.loss_kind, d.prediction_cols);
     const int n = test.size();
@@ -45,7 +45,8 @@ EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std
             const int predicted = int(std::max_element(p.begin(), p.end()) - p.begin());
             correct += predicted == int(test.labels[i]);
             ++votes[std::size_t(i) * classes + predicted];
-            for (int c = 0; c < classes; ++c) mean_probability[std::size_t(i) * classes + c] += p[c] / double(checkpoints.size());
+            for (int c = 0; c < classes; ++c)
+                mean_probability[std::size_t(i) * classes + c] += p[c] / double(checkpoints.size());
         }
         result.member_accuracy.push_back(n ? double(correct) / n : 0);
     }
@@ -56,7 +57,9 @@ EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std
         const int* v = &votes[std::size_t(i) * classes];
         int chosen = 0;
         for (int c = 1; c < classes; ++c) {
-            const bool better = mode == EnsembleMode::average ? p[c] > p[chosen] : (v[c] > v[chosen] || (v[c] == v[chosen] && p[c] > p[chosen]));
+            const bool better = mode == EnsembleMode::average
+                                    ? p[c] > p[chosen]
+                                    : (v[c] > v[chosen] || (v[c] == v[chosen] && p[c] > p[chosen]));
             if (better) chosen = c;
         }
         correct += chosen == int(test.labels[i]);

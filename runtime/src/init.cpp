@@ -27,7 +27,8 @@ void fill_orthogonal(std::span<float> out, int rows, int cols, double gain, std:
     for (int c = 0; c < wide; ++c)
         if (r(c, c) < 0) q.col(c) *= -1;
     for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < cols; ++j) out[std::size_t(i) * cols + j] = float(gain * (rows >= cols ? q(i, j) : q(j, i)));
+        for (int j = 0; j < cols; ++j)
+            out[std::size_t(i) * cols + j] = float(gain * (rows >= cols ? q(i, j) : q(j, i)));
 }
 
 void fill_sparse(std::span<float> out, int rows, int cols, int nonzeros, double stddev, std::mt19937_64& rng) {
@@ -84,8 +85,8 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
             case InitKind::sparse: {
                 const int nonzeros = int(spec.init.a);
                 if (nonzeros < 0 || nonzeros > spec.rows)
-                    fail("parameter '{}': sparse initializer wants {} nonzeros per unit, but a unit has {} inputs", spec.name, nonzeros,
-                         spec.rows);
+                    fail("parameter '{}': sparse initializer wants {} nonzeros per unit, but a unit has {} inputs",
+                         spec.name, nonzeros, spec.rows);
                 fill_sparse(params[i], spec.rows, spec.cols, nonzeros, spec.init.b, rng);
                 break;
             }

@@ -10,7 +10,8 @@
 namespace kiln {
 
 const std::vector<std::string>& lr_schedule_names() {
-    static const std::vector<std::string> names{"constant", "step", "exponential", "cosine", "cosine_restarts", "triangular", "triangular2"};
+    static const std::vector<std::string> names{"constant",        "step",       "exponential", "cosine",
+                                                "cosine_restarts", "triangular", "triangular2"};
     return names;
 }
 
@@ -27,7 +28,9 @@ void validate(const LrSchedule& s) {
 }
 
 namespace {
-double cosine(double high, double low, double position) { return low + (high - low) * (1 + std::cos(std::numbers::pi * position)) / 2; }
+double cosine(double high, double low, double position) {
+    return low + (high - low) * (1 + std::cos(std::numbers::pi * position)) / 2;
+}
 }  // namespace
 
 double learning_rate(const LrSchedule& s, long step, long steps_per_epoch) {
@@ -41,7 +44,8 @@ double learning_rate(const LrSchedule& s, long step, long steps_per_epoch) {
         if (s.period_multiplier == 1) into = std::fmod(epoch, period);
         else {
             const double m = s.period_multiplier;
-            const double cycle = std::floor(std::log(epoch * (m - 1) / period + 1) / std::log(m) + 1e-9);  // exact restarts despite rounding
+            const double cycle = std::floor(std::log(epoch * (m - 1) / period + 1) / std::log(m) +
+                                            1e-9);  // exact restarts despite rounding
             into = epoch - period * (std::pow(m, cycle) - 1) / (m - 1);
             period *= std::pow(m, cycle);
         }

@@ -29,7 +29,8 @@ Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
         loss += double(model.loss(batch)) * batch.size();
         if (classification) {
             Tensor prediction = model.predict(batch.features);
-            for (int i = 0; i < batch.size(); ++i) correct += prediction_correct(d, prediction.row(i), data.labels[indices[i]]);
+            for (int i = 0; i < batch.size(); ++i)
+                correct += prediction_correct(d, prediction.row(i), data.labels[indices[i]]);
         }
     }
     Evaluation result;

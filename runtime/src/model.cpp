@@ -9,7 +9,10 @@
 namespace kiln {
 
 Model::Model(const ModelDescriptor& descriptor)
-    : descriptor_(descriptor), params_(descriptor.params), gradients_(descriptor.params), saved_(descriptor.saved.size()) {
+    : descriptor_(descriptor),
+      params_(descriptor.params),
+      gradients_(descriptor.params),
+      saved_(descriptor.saved.size()) {
     initialize_halide_runtime();
     for (const StateSpec& s : descriptor.states) batch_states_.emplace_back(s.rows, s.cols);
     reset_states();
@@ -25,17 +28,20 @@ void Model::fold_batch_statistics(int batch_size) {
         const StateSpec& s = descriptor_.states[i];
         const double correction = s.unbiased && batch_size > 1 ? double(batch_size) / (batch_size - 1) : 1.0;
         for (std::size_t k = 0; k < states_[i].size(); ++k)
-            states_[i].values[k] = float((1 - s.momentum) * states_[i].values[k] + s.momentum * correction * batch_states_[i].values[k]);
+            states_[i].values[k] =
+                float((1 - s.momentum) * states_[i].values[k] + s.momentum * correction * batch_states_[i].values[k]);
     }
 }
 
 void Model::validate(const Batch& batch, const std::string& source) const {
     const DataLeafSpec& input = descriptor_.input;
     if (batch.features.cols != input.cols)
-        fail("{}: input '{}' expects {} features per sample, the data has {}", source, input.name, input.cols, batch.features.cols);
+        fail("{}: input '{}' expects {} features per sample, the data has {}", source, input.name, input.cols,
+             batch.features.cols);
     const DataLeafSpec& supervision = descriptor_.supervision;
     if (supervision.integer_labels) {
-        if (int(batch.labels.size()) != batch.size()) fail("{}: {} labels for {} samples", source, batch.labels.size(), batch.size());
+        if (int(batch.labels.size()) != batch.size())
+            fail("{}: {} labels for {} samples", source, batch.labels.size(), batch.size());
         for (std::size_t i = 0; i < batch.labels.size(); ++i)
             if (batch.labels[i] < 0 || batch.labels[i] >= supervision.classes)
                 fail("{}: label {} of sample {} is out of range: '{}' has classes 0..{}", source, batch.labels[i], i,
@@ -82,8 +88,8 @@ Tensor Model::predict(const Tensor& features) {
     return prediction;
 }
 
-void Model::run(StageKind kind, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction, uint32_t seed,
-                std::vector<Tensor>* activations) {
+void Model::run(StageKind kind, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
+                uint32_t seed, std::vector<Tensor>* activations) {
     const StageSpec& stage = descriptor_.stage(kind);
     int32_t n = features->rows;
     views_.clear();
@@ -144,7 +150,8 @@ void Model::run(StageKind kind, const Batch* batch, const Tensor* features, floa
         }
     }
     if (const int status = stage.entry(arguments_.data()); status != 0)
-        check_halide_status(status, descriptor_.name + " " + std::string(stage_name(kind)) + " stage");  // the message only on failure
+        check_halide_status(
+            status, descriptor_.name + " " + std::string(stage_name(kind)) + " stage");  // the message only on failure
 }
 
 }  // namespace kiln

@@ -34,7 +34,8 @@ std::vector<nlohmann::json> read_metrics(const std::string& path) {
             fail("{}:{}: not a JSON object: {}", path, line_number, e.what());
         }
         if (!records.back().is_object() || !records.back().contains("epoch"))
-            fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path, line_number);
+            fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path,
+                 line_number);
     }
     if (records.empty()) fail("{}: no metrics records", path);
     return records;
@@ -80,21 +81,29 @@ std::vector<std::string> write_report(const std::string& metrics_path, const std
         write_text_file(path, line_plot_svg(series, spec), "--output");
         written.push_back(path);
     };
-    plot("loss.svg", {scalar_series(records, "train_loss", "train loss"), scalar_series(records, "val_loss", "validation loss")},
+    plot("loss.svg",
+         {scalar_series(records, "train_loss", "train loss"), scalar_series(records, "val_loss", "validation loss")},
          axes("Loss", "epoch", "loss"));
-    plot("accuracy.svg", {scalar_series(records, "val_accuracy", "validation accuracy")}, axes("Validation accuracy", "epoch", "accuracy"));
-    plot("lr.svg", {scalar_series(records, "lr", "learning rate")}, axes("Learning rate (at the end of each epoch)", "epoch", "lr"));
+    plot("accuracy.svg", {scalar_series(records, "val_accuracy", "validation accuracy")},
+         axes("Validation accuracy", "epoch", "accuracy"));
+    plot("lr.svg", {scalar_series(records, "lr", "learning rate")},
+         axes("Learning rate (at the end of each epoch)", "epoch", "lr"));
     std::vector<Series> ratios = nested_series(records, "update_ratio");
-    if (!ratios.empty()) ratios.push_back({"1e-3 (rule of thumb)", {ratios[0].x.front(), ratios[0].x.back()}, {1e-3, 1e-3}});
+    if (!ratios.empty())
+        ratios.push_back({"1e-3 (rule of thumb)", {ratios[0].x.front(), ratios[0].x.back()}, {1e-3, 1e-3}});
     PlotSpec ratio_spec = axes("Update / weight ratio per parameter (last step of each epoch)", "epoch", "‖Δθ‖ / ‖θ‖");
     ratio_spec.log_y = true;
     plot("update_ratio.svg", ratios, ratio_spec);
-    plot("dead_relu.svg", nested_series(records, "dead_relu_fraction"), axes("Dead ReLU units (never active on 1000 training samples)", "epoch", "fraction"));
-    plot("step_time.svg", nested_series(records, "step_ms"), axes("Where a training step's time goes (mean per step)", "epoch", "ms"));
+    plot("dead_relu.svg", nested_series(records, "dead_relu_fraction"),
+         axes("Dead ReLU units (never active on 1000 training samples)", "epoch", "fraction"));
+    plot("step_time.svg", nested_series(records, "step_ms"),
+         axes("Where a training step's time goes (mean per step)", "epoch", "ms"));
 
-    std::string html = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kiln report</title></head><body>\n<h1>" +
-                       std::filesystem::path(metrics_path).filename().string() + "</h1>\n";
-    for (const std::string& path : written) html += "<img src=\"" + std::filesystem::path(path).filename().string() + "\">\n";
+    std::string html =
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kiln report</title></head><body>\n<h1>" +
+        std::filesystem::path(metrics_path).filename().string() + "</h1>\n";
+    for (const std::string& path : written)
+        html += "<img src=\"" + std::filesystem::path(path).filename().string() + "\">\n";
     html += "</body></html>\n";
     const std::string index = (std::filesystem::path(directory) / "report.html").string();
     write_text_file(index, html, "--output");

@@ -13,8 +13,7 @@ namespace {
 using kiln::formula::Math;
 
 // f at each x, by a JIT-compiled float pipeline.
-template <class F>
-std::vector<float> in_halide(F f, const std::vector<float>& xs) {
+template <class F> std::vector<float> in_halide(F f, const std::vector<float>& xs) {
     Halide::Buffer<float> in(int(xs.size()));
     for (int i = 0; i < int(xs.size()); ++i) in(i) = xs[i];
     Halide::Var i("i");

@@ -59,18 +59,22 @@ TEST_CASE("bad plans are refused with the file and field named", "[codegen][sche
         INFO(stages);
         REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains(expected));
     };
-    refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_cols": 40}}})", "stages.infer.n0_matmul: tile_cols 40 must be a multiple of vector_width 16");
-    refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_rows": 6}}})", "rows_per_task 8 must be a multiple of tile_rows 6");
+    refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_cols": 40}}})",
+            "stages.infer.n0_matmul: tile_cols 40 must be a multiple of vector_width 16");
+    refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_rows": 6}}})",
+            "rows_per_task 8 must be a multiple of tile_rows 6");
     refused(R"({"infer": {"n1": {"kind": "tiled"}}})", "stages.infer.n1.kind: expected elementwise, reduction or gemm");
     refused(R"({"infer": {"n1": {"kind": "elementwise", "unroll": 2}}})", "stages.infer.n1: unknown knob \"unroll\"");
-    refused(R"({"infer": {"n1": {"kind": "elementwise", "rows_per_task": "8"}}})", "stages.infer.n1.rows_per_task: expected an integer");
+    refused(R"({"infer": {"n1": {"kind": "elementwise", "rows_per_task": "8"}}})",
+            "stages.infer.n1.rows_per_task: expected an integer");
     refused(R"({"infer": {"n1": {"kind": "elementwise", "vector_width": 12}}})", "vector_width must be 4, 8 or 16");
     refused(R"({"infer": {"n1": {"rows_per_task": 8}}})", "stages.infer.n1: missing \"kind\"");
     write_text(path, "{\"model\": ");
     REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("not valid JSON"));
     write_text(path, R"({"model": "m", "stages": {}})");
     REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("target"));
-    REQUIRE_THROWS_WITH(read_schedule(temporary_path("kiln_no_such_plan.json")), Catch::Contains("cannot read schedule"));
+    REQUIRE_THROWS_WITH(read_schedule(temporary_path("kiln_no_such_plan.json")),
+                        Catch::Contains("cannot read schedule"));
 }
 
 TEST_CASE("the tuner's neighbours are valid knobs that differ in one knob", "[codegen][schedule]") {

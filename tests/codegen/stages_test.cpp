@@ -41,7 +41,8 @@ void require_close(const float* kernel, const Matrix& reference, const std::stri
 }
 
 template <class Network>
-void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int batch, uint64_t seed, double scale = 1) {
+void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int batch, uint64_t seed,
+                  double scale = 1) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<float> value(-1.0f, 1.0f);
     kiln::Model model(descriptor);
@@ -64,7 +65,8 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
     } else {
         data.targets = kiln::Tensor(batch, descriptor.supervision.cols);
         for (float& v : data.targets.values) v = (value(rng) + 1) / 2;
-        context.bindings[descriptor.supervision.name] = to_matrix(data.targets.values.data(), batch, descriptor.supervision.cols);
+        context.bindings[descriptor.supervision.name] =
+            to_matrix(data.targets.values.data(), batch, descriptor.supervision.cols);
     }
 
     for (std::size_t i = 0; i < descriptor.states.size(); ++i) {  // running statistics: positive, like variances
@@ -95,7 +97,8 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
             const double correction = spec.unbiased && batch > 1 ? double(batch) / (batch - 1) : 1.0;
             Matrix expected = reference(hana::front(kiln::dsl::children(Node{})));
             for (std::size_t k = 0; k < expected.values.size(); ++k)
-                expected.values[k] = (1 - spec.momentum) * before[index].values[k] + spec.momentum * correction * expected.values[k];
+                expected.values[k] =
+                    (1 - spec.momentum) * before[index].values[k] + spec.momentum * correction * expected.values[k];
             require_close(model.states()[index].values.data(), expected, "running statistic " + spec.name, scale);
         }
     });
@@ -123,7 +126,9 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
 
 TEST_CASE("every op family: stages match the double reference at odd batch sizes", "[codegen]") {
     for (int batch : {1, 3, 130}) {
-        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::every_op(), every_op::network, batch, 11 + batch); }
+        DYNAMIC_SECTION("batch " << batch) {
+            check_stages(kiln::models::every_op(), every_op::network, batch, 11 + batch);
+        }
     }
 }
 
@@ -140,14 +145,18 @@ TEST_CASE("GEMMs whose right operands get padded row strides match the double re
     for (int batch : {1, 3, 130}) {
         // Parameters are U(−1, 1), not fan-in scaled: the 512-term sums reach ~100 before they
         // cancel, and float rounds them ~1e-5 off the double reference.
-        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::aliased(), aliased::network, batch, 41 + batch, 8); }
+        DYNAMIC_SECTION("batch " << batch) {
+            check_stages(kiln::models::aliased(), aliased::network, batch, 41 + batch, 8);
+        }
     }
 }
 
 TEST_CASE("batch norm, dropout, maxout, layer norm: stages match the reference in both modes", "[codegen]") {
     REQUIRE(kiln::models::regularized().states.size() == 2);
     for (int batch : {1, 3, 130}) {
-        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized(), regularized::network, batch, 41 + batch); }
+        DYNAMIC_SECTION("batch " << batch) {
+            check_stages(kiln::models::regularized(), regularized::network, batch, 41 + batch);
+        }
     }
 }
 
@@ -157,7 +166,9 @@ TEST_CASE("a schedule plan with every knob off its default computes the same sta
     // would be ignored with a warning).
     REQUIRE(kiln::models::regularized_varied().scheduler == "tuned");
     for (int batch : {1, 3, 130}) {
-        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized_varied(), regularized::network, batch, 61 + batch); }
+        DYNAMIC_SECTION("batch " << batch) {
+            check_stages(kiln::models::regularized_varied(), regularized::network, batch, 61 + batch);
+        }
     }
 }
 
@@ -167,10 +178,13 @@ TEST_CASE("a model scheduled by Halide's Mullapudi2016 autoscheduler computes th
     // Autoschedulers split with ShiftInwards tails, so batches smaller than their tiles are
     // refused (as a clear error, below); kiln's own schedules take any batch.
     for (int batch : {130, 257}) {
-        DYNAMIC_SECTION("batch " << batch) { check_stages(kiln::models::regularized_autoscheduled(), regularized::network, batch, 51 + batch); }
+        DYNAMIC_SECTION("batch " << batch) {
+            check_stages(kiln::models::regularized_autoscheduled(), regularized::network, batch, 51 + batch);
+        }
     }
     kiln::Model model(kiln::models::regularized_autoscheduled());
-    REQUIRE_THROWS_WITH(model.predict(kiln::Tensor(1, 6)), Catch::Contains("infer stage") && Catch::Contains("before the min"));
+    REQUIRE_THROWS_WITH(model.predict(kiln::Tensor(1, 6)),
+                        Catch::Contains("infer stage") && Catch::Contains("before the min"));
 }
 #endif
 
@@ -178,7 +192,8 @@ TEST_CASE("the descriptor counts each stage's GEMM FLOPs for bench", "[codegen]"
     const kiln::ModelDescriptor& d = kiln::models::binary();  // x [N×33] · hidden [33×40], h [N×40] · out [40×1]
     CHECK(d.stage(kiln::StageKind::infer).gemm_flops_per_sample == 2 * (33 * 40 + 40 * 1));
     CHECK(d.stage(kiln::StageKind::infer).gemm_flops_fixed == 0);
-    CHECK(d.stage(kiln::StageKind::forward).gemm_flops_per_sample == d.stage(kiln::StageKind::infer).gemm_flops_per_sample);
+    CHECK(d.stage(kiln::StageKind::forward).gemm_flops_per_sample ==
+          d.stage(kiln::StageKind::infer).gemm_flops_per_sample);
     CHECK(d.stage(kiln::StageKind::backward).gemm_flops_per_sample > 0);  // dW = xᵀ·g: the batch is the inner dimension
 }
 
@@ -212,5 +227,7 @@ TEST_CASE("the descriptor lists the saved set and derived formulas", "[codegen]"
     REQUIRE(d.saved.size() == 2);
     CHECK(d.saved[0].formula == "σ(x · hidden.weight + hidden.bias)");
     CHECK(d.params[0].name == "hidden.weight");
-    CHECK(d.params[2].gradient_formula == "σ(x · hidden.weight + hidden.bias)ᵀ · ((σ(σ(x · hidden.weight + hidden.bias) · out.weight + out.bias) − t) / N)");
+    CHECK(d.params[2].gradient_formula ==
+          "σ(x · hidden.weight + hidden.bias)ᵀ · ((σ(σ(x · hidden.weight + hidden.bias) · out.weight + out.bias) − t) "
+          "/ N)");
 }

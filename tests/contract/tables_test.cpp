@@ -15,8 +15,7 @@
 #include <kiln/contract/table.hpp>
 
 namespace {
-template <class Row, std::size_t N, class Kind>
-void check_table(const Row (&table)[N], Kind Row::*kind) {
+template <class Row, std::size_t N, class Kind> void check_table(const Row (&table)[N], Kind Row::*kind) {
     std::set<std::string_view> names;
     for (std::size_t i = 0; i < N; ++i) {
         INFO("row " << i << " " << table[i].name);
@@ -44,8 +43,10 @@ TEST_CASE("each optimizer names kernels that exist, and state only where it keep
         INFO(row.name);
         const auto kernels = kiln::contract::words(row.kernels);
         CHECK(!kernels.empty());
-        for (std::string_view kernel : kernels) CHECK(kiln::contract::find_row(kiln::optimizer_kernel_table, kernel) != nullptr);
-        CHECK(kiln::contract::words(row.state).empty() == (row.kind == kiln::OptimizerKind::sgd));  // plain SGD keeps no state
+        for (std::string_view kernel : kernels)
+            CHECK(kiln::contract::find_row(kiln::optimizer_kernel_table, kernel) != nullptr);
+        CHECK(kiln::contract::words(row.state).empty() ==
+              (row.kind == kiln::OptimizerKind::sgd));  // plain SGD keeps no state
     }
 }
 

@@ -5,8 +5,7 @@ using namespace kiln::test;
 
 namespace {
 // Right operands of each broadcast form: full batch, a row (bias), a column, a scalar.
-template <int Variant, int C>
-constexpr auto right_operand() {
+template <int Variant, int C> constexpr auto right_operand() {
     if constexpr (Variant == 0) return input<"b", C>;
     else if constexpr (Variant == 1) return param<"b", 1, C>;
     else if constexpr (Variant == 2) return input<"b", 1>;

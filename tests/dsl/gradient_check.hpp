@@ -25,10 +25,9 @@ constexpr int pick(int trial, int salt, int low, int high) {
 inline constexpr int trials = 20;
 
 // Calls f(std::integral_constant<int, T>) for T = 0 … trials-1: one instantiation per shape.
-template <class F>
-void for_each_trial(F f) {
-    [&]<int... T>(std::integer_sequence<int, T...>) { (f(std::integral_constant<int, T>{}), ...); }(
-        std::make_integer_sequence<int, trials>{});
+template <class F> void for_each_trial(F f) {
+    [&]<int... T>(std::integer_sequence<int, T...>) { (f(std::integral_constant<int, T>{}), ...); }
+    (std::make_integer_sequence<int, trials>{});
 }
 
 // Values in ±[away, high]: away keeps samples off kinks (relu at 0) and poles (1/x at 0).
@@ -49,24 +48,18 @@ void bind(Context& context, std::mt19937_64& rng, Leaf, double away = 0.05, doub
 }
 
 // A scalar that depends on every element of y: Σ(y ⊙ P) for a fixed random projection P.
-template <Expression Y>
-constexpr auto projection_for() {
+template <Expression Y> constexpr auto projection_for() {
     if constexpr (Y::shape.batched()) return target<"projection", Y::shape.cols>;
     else return param<"projection", Y::shape.rows, Y::shape.cols>;
 }
-template <Expression Y>
-constexpr auto probe(Y y) {
-    return sum<0>(sum<1>(y * projection_for<Y>()));
-}
-template <Expression Y>
-auto probe_with_projection(Y y, Context& context, std::mt19937_64& rng) {
+template <Expression Y> constexpr auto probe(Y y) { return sum<0>(sum<1>(y * projection_for<Y>())); }
+template <Expression Y> auto probe_with_projection(Y y, Context& context, std::mt19937_64& rng) {
     bind(context, rng, projection_for<Y>());
     return probe(y);
 }
 
 // |analytic − numeric| ≤ 1e-7 + 1e-6·|numeric| for every element of the leaf, central differences.
-template <Expression L, Expression Leaf>
-void check_gradient(L loss, Context context, Leaf leaf) {
+template <Expression L, Expression Leaf> void check_gradient(L loss, Context context, Leaf leaf) {
     const std::string leaf_name(Leaf::op::name);
     Matrix analytic = evaluate(gradient_of(loss, leaf), context);
     Matrix& values = context.bindings.at(leaf_name);
@@ -87,8 +80,7 @@ void check_gradient(L loss, Context context, Leaf leaf) {
     }
 }
 
-template <Expression L, Expression... Leaves>
-void check_gradients(L loss, const Context& context, Leaves... leaves) {
+template <Expression L, Expression... Leaves> void check_gradients(L loss, const Context& context, Leaves... leaves) {
     (check_gradient(loss, context, leaves), ...);
 }
 

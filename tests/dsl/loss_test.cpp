@@ -40,10 +40,12 @@ TEST_CASE("loss values match their definitions", "[dsl][loss]") {
     context.bindings["y"] = Matrix(2, 1);
     context.bindings["y"].values = {2, 0};
     const double expected = (std::log(std::exp(1) + std::exp(2) + std::exp(3)) - 3 + std::log(3.0)) / 2;
-    CHECK(evaluate(softmax_cross_entropy(input<"z", 3>, labels<"y", 3>), context)(0, 0) == Approx(expected).epsilon(1e-14));
+    CHECK(evaluate(softmax_cross_entropy(input<"z", 3>, labels<"y", 3>), context)(0, 0) ==
+          Approx(expected).epsilon(1e-14));
 
     context.bindings["t"] = Matrix(2, 3, 1.0);
-    const double bce = (std::log1p(std::exp(-1)) + std::log1p(std::exp(-2)) + std::log1p(std::exp(-3)) + 3 * std::log(2.0)) / 6;
+    const double bce =
+        (std::log1p(std::exp(-1)) + std::log1p(std::exp(-2)) + std::log1p(std::exp(-3)) + 3 * std::log(2.0)) / 6;
     CHECK(evaluate(bce_with_logits(input<"z", 3>, target<"t", 3>), context)(0, 0) == Approx(bce).epsilon(1e-14));
     CHECK(evaluate(mse(input<"z", 3>, target<"t", 3>), context)(0, 0) == Approx((0 + 1 + 4 + 3) / 6.0));
 }

@@ -41,7 +41,8 @@ TEST_CASE("the saved set holds the forward values the gradients read", "[dsl][mo
     auto saved = saved_set(network(two_layer::a, two_layer::loss));
     STATIC_REQUIRE(decltype(hana::size(saved))::value == 2);
     CHECK(to_string(node_of<decltype(hana::at_c<0>(saved))>{}) == "σ(x · hidden.weight + hidden.bias)");
-    CHECK(to_string(node_of<decltype(hana::at_c<1>(saved))>{}) == "σ(x · hidden.weight + hidden.bias) · out.weight + out.bias");
+    CHECK(to_string(node_of<decltype(hana::at_c<1>(saved))>{}) ==
+          "σ(x · hidden.weight + hidden.bias) · out.weight + out.bias");
 }
 
 TEST_CASE("whole models: every parameter's gradient matches finite differences", "[dsl][grad][model]") {
@@ -56,7 +57,8 @@ TEST_CASE("whole models: every parameter's gradient matches finite differences",
     bind(context, rng, param<"hidden.bias", 1, 4>);
     bind(context, rng, param<"out.weight", 4, 1>);
     bind(context, rng, param<"out.bias", 1, 1>);
-    hana::for_each(parameters(two_layer::loss), [&](auto p) { check_gradient(two_layer::loss, context, node_of<decltype(p)>{}); });
+    hana::for_each(parameters(two_layer::loss),
+                   [&](auto p) { check_gradient(two_layer::loss, context, node_of<decltype(p)>{}); });
 
     // A deeper classifier with every activation, a residual-style reuse and a softmax head.
     constexpr auto x = input<"x", 5>;

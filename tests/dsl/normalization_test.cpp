@@ -17,7 +17,8 @@ TEST_CASE("batch norm: gradients through the batch statistics match finite diffe
         bind(context, rng, param<"bn.weight", 1, a.shape.cols, init::constant(1.0)>);
         bind(context, rng, param<"bn.bias", 1, a.shape.cols, init::zeros>);
         auto loss = probe_with_projection(y, context, rng);
-        check_gradients(loss, context, a, param<"bn.weight", 1, a.shape.cols, init::constant(1.0)>, param<"bn.bias", 1, a.shape.cols, init::zeros>);
+        check_gradients(loss, context, a, param<"bn.weight", 1, a.shape.cols, init::constant(1.0)>,
+                        param<"bn.bias", 1, a.shape.cols, init::zeros>);
     });
 }
 
@@ -31,11 +32,13 @@ TEST_CASE("layer norm: gradients match finite differences", "[dsl][grad][normali
         bind(context, rng, a);
         bind(context, rng, param<"ln.weight", 1, a.shape.cols, init::constant(1.0)>);
         bind(context, rng, param<"ln.bias", 1, a.shape.cols, init::zeros>);
-        check_gradients(probe_with_projection(y, context, rng), context, a, param<"ln.weight", 1, a.shape.cols, init::constant(1.0)>);
+        check_gradients(probe_with_projection(y, context, rng), context, a,
+                        param<"ln.weight", 1, a.shape.cols, init::constant(1.0)>);
     });
 }
 
-TEST_CASE("batch norm normalizes with batch statistics while training, running ones at inference", "[dsl][normalization]") {
+TEST_CASE("batch norm normalizes with batch statistics while training, running ones at inference",
+          "[dsl][normalization]") {
     constexpr auto a = input<"a", 2>;
     constexpr auto y = batch_norm<"bn", 0.0>(a);
     Context context;

@@ -33,8 +33,11 @@ TEST_CASE("l2_penalty: gradients match finite differences", "[dsl][grad][regular
         // ∂/∂W (loss + λ/2‖W‖²) = ∂loss/∂W + λW; biases unchanged.
         Matrix with = evaluate(gradient_of(penalized, w1), context), without = evaluate(gradient_of(base, w1), context);
         const Matrix& w = context.bindings.at("l1.weight");
-        for (std::size_t i = 0; i < w.values.size(); ++i) CHECK(with.values[i] == Approx(without.values[i] + 0.1 * w.values[i]));
+        for (std::size_t i = 0; i < w.values.size(); ++i)
+            CHECK(with.values[i] == Approx(without.values[i] + 0.1 * w.values[i]));
         CHECK(evaluate(gradient_of(penalized, b2), context).values == evaluate(gradient_of(base, b2), context).values);
     }
-    CHECK(to_string(penalized).find("0.05 ⊙ (sum_rows(sum_cols(square(l1.weight))) + sum_rows(sum_cols(square(l2.weight))))") != std::string::npos);
+    CHECK(to_string(penalized).find(
+              "0.05 ⊙ (sum_rows(sum_cols(square(l1.weight))) + sum_rows(sum_cols(square(l2.weight))))") !=
+          std::string::npos);
 }

@@ -28,7 +28,8 @@ inline std::string data(const std::string& file) { return std::string(KILN_EXAMP
 inline nlohmann::json last_json_line(const std::string& output) {
     auto end = output.find_last_not_of('\n');
     auto start = output.rfind('\n', end);
-    return nlohmann::json::parse(output.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1)));
+    return nlohmann::json::parse(output.substr(start == std::string::npos ? 0 : start + 1,
+                                               end + 1 - (start == std::string::npos ? 0 : start + 1)));
 }
 
 // Refused: non-zero exit, the expected message, and no crash (signals give 128+).

@@ -26,7 +26,8 @@ void write_idx_dir(const TempDir& dir, uint8_t label, std::size_t truncate = 0) 
     std::string images = be32(0x803) + be32(2) + be32(28) + be32(28) + std::string(2 * 784, '\x10');
     for (const char* split : {"train", "t10k"}) {
         write_gzip(dir.file(std::string(split) + "-images-idx3-ubyte.gz"), images.substr(0, images.size() - truncate));
-        write_gzip(dir.file(std::string(split) + "-labels-idx1-ubyte.gz"), be32(0x801) + be32(2) + char(1) + char(label));
+        write_gzip(dir.file(std::string(split) + "-labels-idx1-ubyte.gz"),
+                   be32(0x801) + be32(2) + char(1) + char(label));
     }
 }
 
@@ -52,14 +53,15 @@ TEST_CASE("logistic regression trains on breast cancer, and its checkpoint evalu
     }
     CHECK(epochs == 30);
 
-    Run evaluated = run(binary("logistic_regression") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " + dir.file("c.safetensors"));
+    Run evaluated = run(binary("logistic_regression") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " +
+                        dir.file("c.safetensors"));
     REQUIRE(evaluated.status == 0);
     nlohmann::json e = last_json_line(evaluated.output);
     CHECK(e["accuracy"].get<double>() == Approx(summary["val_accuracy"].get<double>()));
     CHECK(e["loss"].get<double>() == Approx(summary["val_loss"].get<double>()).epsilon(1e-6));
 
-    Run predicted = run(binary("logistic_regression") + " predict --data " + data("breast_cancer.csv") + " --checkpoint " +
-                        dir.file("c.safetensors") + " --output " + dir.file("p.csv"));
+    Run predicted = run(binary("logistic_regression") + " predict --data " + data("breast_cancer.csv") +
+                        " --checkpoint " + dir.file("c.safetensors") + " --output " + dir.file("p.csv"));
     REQUIRE(predicted.status == 0);
     std::ifstream predictions(dir.file("p.csv"));
     std::getline(predictions, line);
@@ -79,7 +81,8 @@ TEST_CASE("the same seed gives the same model, bit for bit", "[e2e]") {
     TempDir dir;
     for (const char* name : {"a", "b"})
         REQUIRE(run(binary("two_layer_sigmoid") + " train --no-progress --data " + data("breast_cancer.csv") +
-                    " --epochs 3 --seed 9 --checkpoint " + dir.file(std::string(name) + ".safetensors")).status == 0);
+                    " --epochs 3 --seed 9 --checkpoint " + dir.file(std::string(name) + ".safetensors"))
+                    .status == 0);
     auto a = kiln::read_safetensors(dir.file("a.safetensors")), b = kiln::read_safetensors(dir.file("b.safetensors"));
     for (const auto& [name, tensor] : a.tensors) CHECK(tensor.values == b.tensors.at(name).values);
 }
@@ -87,25 +90,30 @@ TEST_CASE("the same seed gives the same model, bit for bit", "[e2e]") {
 TEST_CASE("the learning-rate schedule drives the optimizer, and the metrics record it", "[e2e]") {
     TempDir dir;
     Run trained = run(binary("logistic_regression") + " train --no-progress --data " + data("breast_cancer.csv") +
-                      " --epochs 4 --optimizer sgd --lr 0.05 --schedule step --step-epochs 2 --gamma 0.5 --metrics " + dir.file("m.jsonl"));
+                      " --epochs 4 --optimizer sgd --lr 0.05 --schedule step --step-epochs 2 --gamma 0.5 --metrics " +
+                      dir.file("m.jsonl"));
     INFO(trained.output);
     REQUIRE(trained.status == 0);
     std::ifstream metrics(dir.file("m.jsonl"));
     std::vector<double> rates;
-    for (std::string line; std::getline(metrics, line);) rates.push_back(nlohmann::json::parse(line)["lr"].get<double>());
+    for (std::string line; std::getline(metrics, line);)
+        rates.push_back(nlohmann::json::parse(line)["lr"].get<double>());
     REQUIRE(rates.size() == 4);
     CHECK(rates[0] == Approx(0.05));
     CHECK(rates[1] == Approx(0.05));
     CHECK(rates[2] == Approx(0.025));
     CHECK(rates[3] == Approx(0.025));
-    require_refused(run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") + " --schedule sawtooth"),
-                    "--schedule: sawtooth not in");
-    require_refused(run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") + " --schedule triangular --max-lr 0.0001"),
+    require_refused(
+        run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") + " --schedule sawtooth"),
+        "--schedule: sawtooth not in");
+    require_refused(run(binary("logistic_regression") + " train --data " + data("breast_cancer.csv") +
+                        " --schedule triangular --max-lr 0.0001"),
                     "--max-lr");
 }
 
 TEST_CASE("two-layer sigmoid network trains on breast cancer", "[e2e]") {
-    Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --epochs 40 --batch 32 --lr 0.01 --seed 2");
+    Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+                      " --epochs 40 --batch 32 --lr 0.01 --seed 2");
     INFO(trained.output);
     REQUIRE(trained.status == 0);
     CHECK(last_json_line(trained.output)["val_accuracy"].get<double>() >= 0.93);
@@ -119,7 +127,8 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
     kiln::dsl::reference::Context context;
     context.batch = n;
     kiln::SafetensorsFile params, batch;
-    auto add = [&](kiln::SafetensorsFile& file, const std::string& name, int rows, int cols, bool binary_values = false) {
+    auto add = [&](kiln::SafetensorsFile& file, const std::string& name, int rows, int cols,
+                   bool binary_values = false) {
         kiln::dsl::reference::Matrix m(rows, cols);
         kiln::NamedTensor t{{rows, cols}, {}};
         for (double& v : m.values) {
@@ -151,7 +160,8 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
         auto expected = kiln::dsl::evaluate(gradients[kiln::dsl::name<Op::fixed_name>], context);
         const auto& got = result.tensors.at(std::string(Op::name)).values;
         REQUIRE(got.size() == expected.values.size());
-        for (std::size_t i = 0; i < got.size(); ++i) CHECK(std::abs(got[i] - expected.values[i]) <= 1e-5 + 1.3e-6 * std::abs(expected.values[i]));
+        for (std::size_t i = 0; i < got.size(); ++i)
+            CHECK(std::abs(got[i] - expected.values[i]) <= 1e-5 + 1.3e-6 * std::abs(expected.values[i]));
     });
 }
 
@@ -178,7 +188,8 @@ TEST_CASE("bad flags and bad data are refused with a message naming what is wron
 
     std::string header = "4,30,a,b\n", row;
     for (int i = 0; i < 30; ++i) row += "1.5,";
-    write_text(dir.file("nan.csv"), header + row + "0\n" + row + "1\n" + row + "0\n" + row.substr(0, row.size() - 4) + "nan,1\n");
+    write_text(dir.file("nan.csv"),
+               header + row + "0\n" + row + "1\n" + row + "0\n" + row.substr(0, row.size() - 4) + "nan,1\n");
     require_refused(run(lr + " train --data " + dir.file("nan.csv")), "line 5, field 30: value is NaN");
     write_text(dir.file("three.csv"), "4,30,a,b,c\n" + row + "0\n" + row + "2\n" + row + "1\n" + row + "0\n");
     require_refused(run(lr + " train --data " + dir.file("three.csv")), "label 2 is not a probability");
@@ -187,7 +198,8 @@ TEST_CASE("bad flags and bad data are refused with a message naming what is wron
 
     TempDir idx;
     write_idx_dir(idx, 12);
-    require_refused(run(binary("fashion_mlp") + " train --data " + idx.path().string()), "label 12 is out of range: model 'fashion_mlp' has classes 0..9");
+    require_refused(run(binary("fashion_mlp") + " train --data " + idx.path().string()),
+                    "label 12 is out of range: model 'fashion_mlp' has classes 0..9");
     TempDir truncated;
     write_idx_dir(truncated, 3, 100);
     require_refused(run(binary("fashion_mlp") + " train --data " + truncated.path().string()), "truncated");
@@ -196,12 +208,17 @@ TEST_CASE("bad flags and bad data are refused with a message naming what is wron
 TEST_CASE("checkpoints that are missing, corrupt or of another model are refused", "[e2e]") {
     TempDir dir;
     const std::string lr = binary("logistic_regression"), cancer = " --data " + data("breast_cancer.csv");
-    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("none.safetensors")), "none.safetensors: cannot open safetensors file: file not found");
+    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("none.safetensors")),
+                    "none.safetensors: cannot open safetensors file: file not found");
     write_text(dir.file("junk.safetensors"), "this is not a checkpoint");
     require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("junk.safetensors")), "junk.safetensors");
-    REQUIRE(run(binary("two_layer_sigmoid") + " train --no-progress" + cancer + " --epochs 1 --checkpoint " + dir.file("other.safetensors")).status == 0);
-    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("other.safetensors")), "checkpoint of model 'two_layer_sigmoid', not of 'logistic_regression'");
-    require_refused(run(lr + " grad --params " + dir.file("other.safetensors") + " --batch x --output y"), "checkpoint of model 'two_layer_sigmoid'");
+    REQUIRE(run(binary("two_layer_sigmoid") + " train --no-progress" + cancer + " --epochs 1 --checkpoint " +
+                dir.file("other.safetensors"))
+                .status == 0);
+    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("other.safetensors")),
+                    "checkpoint of model 'two_layer_sigmoid', not of 'logistic_regression'");
+    require_refused(run(lr + " grad --params " + dir.file("other.safetensors") + " --batch x --output y"),
+                    "checkpoint of model 'two_layer_sigmoid'");
 }
 
 TEST_CASE("fashion_mlp reaches 0.88 test accuracy within 10 epochs", "[e2e][fashion]") {
@@ -217,7 +234,8 @@ TEST_CASE("bench times every stage and relates it to the machine's FMA peak", "[
     INFO(r.output);
     REQUIRE(r.status == 0);
     nlohmann::json result = last_json_line(r.output);
-    CHECK((result["scheduler"] == "default" || result["scheduler"] == "tuned"));  // tuned: examples/schedules has a plan
+    CHECK(
+        (result["scheduler"] == "default" || result["scheduler"] == "tuned"));  // tuned: examples/schedules has a plan
     CHECK(result["peak_gflops"].get<double>() > 1);
     REQUIRE(result["stages"].size() == 6);
     for (const auto& stage : result["stages"]) {

@@ -29,13 +29,15 @@ TEST_CASE("resuming from a checkpoint is bit-identical to training straight thro
     TempDir dir;
     const std::string flags = " --schedule cosine --period-epochs 3 --val-split 0.1 --seed 5 --no-progress";
     const std::string common = binary("fashion_mlp_bn") + " train --data " + fashion + " --optimizer nadam" + flags;
-    Run straight = run(common + " --epochs 3 --checkpoint " + dir.file("straight.st") + " --metrics " + dir.file("straight.jsonl"));
+    Run straight = run(common + " --epochs 3 --checkpoint " + dir.file("straight.st") + " --metrics " +
+                       dir.file("straight.jsonl"));
     INFO(straight.output);
     REQUIRE(straight.status == 0);
-    Run first = run(common + " --epochs 1 --checkpoint " + dir.file("resumed.st") + " --metrics " + dir.file("resumed.jsonl"));
+    Run first =
+        run(common + " --epochs 1 --checkpoint " + dir.file("resumed.st") + " --metrics " + dir.file("resumed.jsonl"));
     REQUIRE(first.status == 0);
-    Run rest = run(common + " --epochs 3 --checkpoint " + dir.file("resumed.st") + " --metrics " + dir.file("resumed.jsonl") +
-                   " --resume " + dir.file("resumed.st"));
+    Run rest = run(common + " --epochs 3 --checkpoint " + dir.file("resumed.st") + " --metrics " +
+                   dir.file("resumed.jsonl") + " --resume " + dir.file("resumed.st"));
     INFO(rest.output);
     REQUIRE(rest.status == 0);
     CHECK(read_bytes(dir.file("straight.st")) == read_bytes(dir.file("resumed.st")));
@@ -48,7 +50,8 @@ TEST_CASE("resuming from a checkpoint is bit-identical to training straight thro
     }
     CHECK(last_json_line(straight.output)["test_accuracy"].get<double>() > 0.8);
 
-    require_refused(run(binary("fashion_mlp_bn") + " train --data " + fashion + flags + " --epochs 4 --optimizer adam --resume " + dir.file("resumed.st")),
+    require_refused(run(binary("fashion_mlp_bn") + " train --data " + fashion + flags +
+                        " --epochs 4 --optimizer adam --resume " + dir.file("resumed.st")),
                     "the run used --optimizer nadam");
     require_refused(run(common + " --epochs 3 --resume " + dir.file("resumed.st")), "ask for more --epochs");
 }
@@ -56,9 +59,10 @@ TEST_CASE("resuming from a checkpoint is bit-identical to training straight thro
 TEST_CASE("early stopping stops after `patience` epochs without improvement and keeps the best checkpoint", "[e2e]") {
     TempDir dir;
     // A large rate on a small set: the validation loss bottoms out early, then rises.
-    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
-                " --epochs 200 --batch 8 --optimizer adam --lr 0.05 --val-split 0.25 --patience 3 --seed 4 --no-progress" +
-                " --best-checkpoint " + dir.file("best.st") + " --metrics " + dir.file("m.jsonl"));
+    Run r =
+        run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+            " --epochs 200 --batch 8 --optimizer adam --lr 0.05 --val-split 0.25 --patience 3 --seed 4 --no-progress" +
+            " --best-checkpoint " + dir.file("best.st") + " --metrics " + dir.file("m.jsonl"));
     INFO(r.output);
     REQUIRE(r.status == 0);
     nlohmann::json summary = last_json_line(r.output);
@@ -77,14 +81,15 @@ TEST_CASE("early stopping stops after `patience` epochs without improvement and 
 
 TEST_CASE("babysitting: a tiny subset is overfit to ~0 loss, and the first loss is near ln C", "[e2e]") {
     TempDir dir;
-    Run r = run(binary("fashion_mlp") + " train --data " + fashion + " --overfit 50 --epochs 60 --batch 50 --seed 1 --no-progress --metrics " +
-                dir.file("m.jsonl"));
+    Run r = run(binary("fashion_mlp") + " train --data " + fashion +
+                " --overfit 50 --epochs 60 --batch 50 --seed 1 --no-progress --metrics " + dir.file("m.jsonl"));
     INFO(r.output);
     REQUIRE(r.status == 0);
     CHECK(last_json_line(r.output)["train_loss"].get<double>() < 0.02);
     CHECK(last_json_line(r.output)["val_accuracy"].get<double>() == 1.0);
     auto records = read_jsonl(dir.file("m.jsonl"));
-    CHECK(records[0]["initial_loss"].get<double>() == Approx(std::log(10.0)).margin(0.5 * std::log(10.0)));  // the warning's threshold
+    CHECK(records[0]["initial_loss"].get<double>() ==
+          Approx(std::log(10.0)).margin(0.5 * std::log(10.0)));  // the warning's threshold
     CHECK(records[0]["expected_initial_loss"].get<double>() == Approx(std::log(10.0)));
     for (const char* param : {"fc1.weight", "fc3.weight"}) CHECK(records[0]["update_ratio"][param].get<double>() > 0);
     // The step's time breakdown: every part was timed, and (one step per epoch here: 50 samples,
@@ -105,14 +110,16 @@ TEST_CASE("babysitting: a tiny subset is overfit to ~0 loss, and the first loss 
 }
 
 TEST_CASE("a diverging run stops with a message naming the stage and the step", "[e2e]") {
-    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --optimizer sgd --lr 1000 --no-progress");
+    Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+                " --optimizer sgd --lr 1000 --no-progress");
     require_refused(r, "training diverged: the forward stage's loss");
 }
 
 TEST_CASE("lr-find sweeps the rate, writes its curve, and suggests a rate inside the sweep", "[e2e]") {
     TempDir dir;
-    Run r = run(binary("two_layer_sigmoid") + " lr-find --data " + data("breast_cancer.csv") + " --min-lr 1e-5 --max-lr 10 --steps 80 --batch 16" +
-                " --plot " + dir.file("lr.svg") + " --output " + dir.file("lr.jsonl"));
+    Run r = run(binary("two_layer_sigmoid") + " lr-find --data " + data("breast_cancer.csv") +
+                " --min-lr 1e-5 --max-lr 10 --steps 80 --batch 16" + " --plot " + dir.file("lr.svg") + " --output " +
+                dir.file("lr.jsonl"));
     INFO(r.output);
     REQUIRE(r.status == 0);
     const double suggested = last_json_line(r.output)["suggested_lr"];
@@ -131,22 +138,25 @@ TEST_CASE("gradcheck: the model binary checks its backward stage against finite 
     CHECK_THAT(r.output, Catch::Contains("gradcheck passed") && Catch::Contains("bn1.weight"));
     CHECK(last_json_line(r.output)["param"] == "fc3.bias");
     CHECK(last_json_line(r.output)["max_relative_error"].get<double>() < 1e-2);
-    require_refused(run(binary("fashion_mlp_bn") + " gradcheck --data " + fashion + " --tolerance 1e-9"), "exceeds --tolerance");
+    require_refused(run(binary("fashion_mlp_bn") + " gradcheck --data " + fashion + " --tolerance 1e-9"),
+                    "exceeds --tolerance");
 }
 
 TEST_CASE("snapshot ensembles: a checkpoint at each warm restart, combined by ensemble", "[e2e]") {
     TempDir dir;
     Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
-                " --epochs 6 --batch 32 --lr 0.01 --min-lr 0.0001 --schedule cosine_restarts --period-epochs 2 --seed 3 --no-progress" +
+                " --epochs 6 --batch 32 --lr 0.01 --min-lr 0.0001 --schedule cosine_restarts --period-epochs 2 --seed "
+                "3 --no-progress" +
                 " --snapshot-dir " + dir.path().string() + " --checkpoint " + dir.file("last.st"));
     INFO(r.output);
     REQUIRE(r.status == 0);
     // 455 training samples in batches of 32: 15 steps per epoch, restarts after steps 30 and 60, and the end at 90.
     std::vector<std::string> snapshots = last_json_line(r.output)["snapshots"];
-    REQUIRE(snapshots == std::vector<std::string>{dir.file("snapshot_step30.safetensors"), dir.file("snapshot_step60.safetensors"),
+    REQUIRE(snapshots == std::vector<std::string>{dir.file("snapshot_step30.safetensors"),
+                                                  dir.file("snapshot_step60.safetensors"),
                                                   dir.file("snapshot_step90.safetensors")});
-    Run all = run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") + " --checkpoints " + snapshots[0] + " " +
-                  snapshots[1] + " " + snapshots[2]);
+    Run all = run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") + " --checkpoints " +
+                  snapshots[0] + " " + snapshots[1] + " " + snapshots[2]);
     INFO(all.output);
     REQUIRE(all.status == 0);
     nlohmann::json ensemble = last_json_line(all.output);
@@ -154,34 +164,41 @@ TEST_CASE("snapshot ensembles: a checkpoint at each warm restart, combined by en
     CHECK(ensemble["accuracy"].get<double>() >= 0.9);
 
     // One model twice: the ensemble is that model (same accuracy and loss as eval).
-    Run single = run(binary("two_layer_sigmoid") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " + dir.file("last.st"));
-    Run twice = run(binary("two_layer_sigmoid") + " ensemble --mode vote --data " + data("breast_cancer.csv") + " --checkpoints " +
-                    dir.file("last.st") + " " + snapshots[2]);
+    Run single = run(binary("two_layer_sigmoid") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " +
+                     dir.file("last.st"));
+    Run twice = run(binary("two_layer_sigmoid") + " ensemble --mode vote --data " + data("breast_cancer.csv") +
+                    " --checkpoints " + dir.file("last.st") + " " + snapshots[2]);
     REQUIRE(single.status == 0);
     REQUIRE(twice.status == 0);
     CHECK(last_json_line(twice.output)["accuracy"] == last_json_line(single.output)["accuracy"]);
-    CHECK(last_json_line(twice.output)["loss"].get<double>() == Approx(last_json_line(single.output)["loss"].get<double>()).epsilon(1e-5));
-    require_refused(run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") + " --checkpoints " + dir.file("none.st")),
+    CHECK(last_json_line(twice.output)["loss"].get<double>() ==
+          Approx(last_json_line(single.output)["loss"].get<double>()).epsilon(1e-5));
+    require_refused(run(binary("two_layer_sigmoid") + " ensemble --data " + data("breast_cancer.csv") +
+                        " --checkpoints " + dir.file("none.st")),
                     "none.st");
 }
 
 TEST_CASE("preprocessing travels in the checkpoint: eval applies the training set's whitening", "[e2e]") {
     TempDir dir;
     Run r = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
-                " --epochs 20 --batch 32 --lr 0.01 --preprocess pca_whiten --seed 1 --no-progress --checkpoint " + dir.file("w.st"));
+                " --epochs 20 --batch 32 --lr 0.01 --preprocess pca_whiten --seed 1 --no-progress --checkpoint " +
+                dir.file("w.st"));
     INFO(r.output);
     REQUIRE(r.status == 0);
     CHECK(last_json_line(r.output)["val_accuracy"].get<double>() >= 0.9);
-    Run e = run(binary("two_layer_sigmoid") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " + dir.file("w.st"));
+    Run e = run(binary("two_layer_sigmoid") + " eval --data " + data("breast_cancer.csv") + " --checkpoint " +
+                dir.file("w.st"));
     REQUIRE(e.status == 0);
     CHECK(last_json_line(e.output)["accuracy"] == last_json_line(r.output)["val_accuracy"]);
-    require_refused(run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --flip"), "augmentation needs image data");
+    require_refused(run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --flip"),
+                    "augmentation needs image data");
 }
 
 TEST_CASE("search: trials as JSON lines and the best configuration as flags", "[e2e]") {
     TempDir dir;
     Run r = run(binary("two_layer_sigmoid") + " search --data " + data("breast_cancer.csv") +
-                " --space lr=log:1e-4:1e-1 --space optimizer=choice:adam,momentum --trials 3 --coarse-to-fine --keep 2 --epochs 5 --seed 2" +
+                " --space lr=log:1e-4:1e-1 --space optimizer=choice:adam,momentum --trials 3 --coarse-to-fine --keep 2 "
+                "--epochs 5 --seed 2" +
                 " --output " + dir.file("trials.jsonl"));
     INFO(r.output);
     REQUIRE(r.status == 0);
@@ -194,25 +211,31 @@ TEST_CASE("search: trials as JSON lines and the best configuration as flags", "[
         if (!t["diverged"].get<bool>()) lowest = std::min(lowest, t["val_loss"].get<double>());
     CHECK(best["val_loss"].get<double>() == lowest);
     CHECK_THAT(best["flags"].get<std::string>(), Catch::Contains("--lr ") && Catch::Contains("--optimizer "));
-    require_refused(run(binary("two_layer_sigmoid") + " search --data " + data("breast_cancer.csv") + " --space depth=log:1:4"), "not searchable");
+    require_refused(
+        run(binary("two_layer_sigmoid") + " search --data " + data("breast_cancer.csv") + " --space depth=log:1:4"),
+        "not searchable");
 }
 
 TEST_CASE("report: SVG plots of a run's metrics, and clear errors for malformed metrics", "[e2e]") {
     TempDir dir;
-    Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --epochs 3 --no-progress --metrics " +
-                      dir.file("m.jsonl"));
+    Run trained = run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") +
+                      " --epochs 3 --no-progress --metrics " + dir.file("m.jsonl"));
     REQUIRE(trained.status == 0);
-    Run r = run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("m.jsonl") + " --output " + dir.path().string());
+    Run r = run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("m.jsonl") + " --output " +
+                dir.path().string());
     INFO(r.output);
     REQUIRE(r.status == 0);
     std::vector<std::string> files = last_json_line(r.output)["files"];
-    CHECK(files.size() == 6);  // loss, accuracy, lr, update ratios, step time, report.html (no ReLU layers: no dead-ReLU plot)
+    CHECK(files.size() ==
+          6);  // loss, accuracy, lr, update ratios, step time, report.html (no ReLU layers: no dead-ReLU plot)
     const std::string loss = read_bytes(dir.file("loss.svg"));
     CHECK_THAT(loss, Catch::Contains("<svg") && Catch::Contains("validation loss") && Catch::Contains("<polyline"));
     CHECK_THAT(read_bytes(dir.file("report.html")), Catch::Contains("update_ratio.svg"));
-    CHECK_THAT(read_bytes(dir.file("step_time.svg")), Catch::Contains("forward_backward") && Catch::Contains("optimizer") && Catch::Contains("<polyline"));
+    CHECK_THAT(read_bytes(dir.file("step_time.svg")),
+               Catch::Contains("forward_backward") && Catch::Contains("optimizer") && Catch::Contains("<polyline"));
 
     std::ofstream(dir.file("bad.jsonl")) << "{\"epoch\": 1, \"train_loss\": 0.5}\n{oops\n";
-    require_refused(run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("bad.jsonl") + " --output " + dir.path().string()),
+    require_refused(run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("bad.jsonl") + " --output " +
+                        dir.path().string()),
                     "bad.jsonl:2: not a JSON object");
 }

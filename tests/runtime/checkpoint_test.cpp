@@ -67,16 +67,19 @@ TEST_CASE("safetensors: bad files are rejected naming file and tensor", "[runtim
         kiln::test::write_text(dir.file("bad.safetensors"), bytes);
         return kiln::read_safetensors(dir.file("bad.safetensors"));
     };
-    REQUIRE_THROWS_WITH(kiln::read_safetensors(dir.file("missing.safetensors")), Contains("missing.safetensors") && Contains("not found"));
+    REQUIRE_THROWS_WITH(kiln::read_safetensors(dir.file("missing.safetensors")),
+                        Contains("missing.safetensors") && Contains("not found"));
     REQUIRE_THROWS_WITH(read("abc"), Contains("not a safetensors file"));
     REQUIRE_THROWS_WITH(read(raw_safetensors(nlohmann::json::array(), "")), Contains("not a JSON object"));
     std::string broken = raw_safetensors({{"a", 1}}, "");
     broken[9] = '#';
     REQUIRE_THROWS_WITH(read(broken), Contains("corrupt safetensors header"));
-    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", {{"dtype", "F32"}, {"shape", {4}}, {"data_offsets", {0, 16}}}}}, "12345678")),
-                        Contains("tensor 'w'") && Contains("truncated"));
-    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", {{"dtype", "BF16"}, {"shape", {1}}, {"data_offsets", {0, 2}}}}}, "12")),
-                        Contains("dtype BF16 is not supported"));
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors({{"w", {{"dtype", "F32"}, {"shape", {4}}, {"data_offsets", {0, 16}}}}}, "12345678")),
+        Contains("tensor 'w'") && Contains("truncated"));
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors({{"w", {{"dtype", "BF16"}, {"shape", {1}}, {"data_offsets", {0, 2}}}}}, "12")),
+        Contains("dtype BF16 is not supported"));
 }
 
 TEST_CASE("writes are atomic: the old file stays whole until the new one replaces it", "[runtime][checkpoint]") {
@@ -91,7 +94,8 @@ TEST_CASE("writes are atomic: the old file stays whole until the new one replace
     int entries = 0;
     for (auto& entry : std::filesystem::directory_iterator(dir.path())) entries += !entry.path().empty();
     CHECK(entries == 1);  // no temporary file left behind
-    REQUIRE_THROWS_WITH(kiln::write_safetensors(dir.file("no/such/dir/c.safetensors"), first), Contains("does not exist"));
+    REQUIRE_THROWS_WITH(kiln::write_safetensors(dir.file("no/such/dir/c.safetensors"), first),
+                        Contains("does not exist"));
     CHECK(kiln::read_safetensors(path).tensors.at("a").values == std::vector<float>{2, 3});
 }
 
@@ -111,8 +115,10 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
 
     kiln::ModelDescriptor other = tiny_model("other", 4);
     kiln::Model wrong_name(other);
-    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("tiny.safetensors"), wrong_name), Contains("checkpoint of model 'tiny', not of 'other'"));
+    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("tiny.safetensors"), wrong_name),
+                        Contains("checkpoint of model 'tiny', not of 'other'"));
     kiln::ModelDescriptor wider = tiny_model("tiny", 5);
     kiln::Model wrong_shape(wider);
-    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("tiny.safetensors"), wrong_shape), Contains("tensor 'w'") && Contains("[3×5]"));
+    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("tiny.safetensors"), wrong_shape),
+                        Contains("tensor 'w'") && Contains("[3×5]"));
 }

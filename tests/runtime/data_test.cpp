@@ -68,7 +68,8 @@ TEST_CASE("large batches are gathered in blocks on the thread pool, every row in
     for (int r = 0; r < 500; ++r) data.labels[std::size_t(r)] = float(r % 3);
     const std::vector<int> order = kiln::shuffled_indices(500, 9);
     kiln::Batch batch;
-    for (std::size_t n : {std::size_t(32), std::size_t(77), std::size_t(500)}) {  // one block, a partial last block, many
+    for (std::size_t n :
+         {std::size_t(32), std::size_t(77), std::size_t(500)}) {  // one block, a partial last block, many
         std::span<const int> indices(order.data(), n);
         kiln::gather_batch(data, indices, {"y", 1, true, 3}, batch);
         REQUIRE(batch.size() == int(n));
@@ -104,7 +105,8 @@ TEST_CASE("data that does not fit the model is refused before training", "[runti
     data.labels = {0, 2};
     REQUIRE_NOTHROW(kiln::check_data_fits(data, model));
     data.labels = {0, 3};
-    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("set.csv: sample 1: label 3 is out of range") && Contains("0..2"));
+    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model),
+                        Contains("set.csv: sample 1: label 3 is out of range") && Contains("0..2"));
     data.labels = {0, 1};
     data.features.values[1] = NAN;
     REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("NaN"));

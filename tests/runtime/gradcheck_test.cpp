@@ -59,7 +59,8 @@ TEST_CASE("gradient_check: a gradient 5% off is caught, and only that one", "[ru
     kiln::StageSpec& backward = broken.stage(kiln::StageKind::backward);
     real_backward = backward.entry;
     for (std::size_t i = 0; i < backward.arguments.size(); ++i)
-        if (backward.arguments[i].role == kiln::BufferRole::gradient && backward.arguments[i].index == 0) corrupted_position = i;
+        if (backward.arguments[i].role == kiln::BufferRole::gradient && backward.arguments[i].index == 0)
+            corrupted_position = i;
     REQUIRE(corrupted_position > 0);
     backward.entry = corrupted_backward;
     kiln::Model model(broken);

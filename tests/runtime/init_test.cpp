@@ -28,8 +28,10 @@ TEST_CASE("initializers draw with the published scales", "[runtime][init]") {
         double stddev;
     };
     const double fan_in = 784, fan_out = 256;
-    for (const Case& c : {Case{kiln::InitKind::he_normal, std::sqrt(2 / fan_in)}, Case{kiln::InitKind::he_uniform, std::sqrt(6 / fan_in) / std::sqrt(3.0)},
-                          Case{kiln::InitKind::lecun_normal, std::sqrt(1 / fan_in)}, Case{kiln::InitKind::lecun_uniform, std::sqrt(3 / fan_in) / std::sqrt(3.0)},
+    for (const Case& c : {Case{kiln::InitKind::he_normal, std::sqrt(2 / fan_in)},
+                          Case{kiln::InitKind::he_uniform, std::sqrt(6 / fan_in) / std::sqrt(3.0)},
+                          Case{kiln::InitKind::lecun_normal, std::sqrt(1 / fan_in)},
+                          Case{kiln::InitKind::lecun_uniform, std::sqrt(3 / fan_in) / std::sqrt(3.0)},
                           Case{kiln::InitKind::xavier_normal, std::sqrt(2 / (fan_in + fan_out))},
                           Case{kiln::InitKind::xavier_uniform, std::sqrt(6 / (fan_in + fan_out)) / std::sqrt(3.0)}}) {
         std::vector<kiln::ParamSpec> specs{weight(c.kind)};
@@ -44,7 +46,8 @@ TEST_CASE("initializers draw with the published scales", "[runtime][init]") {
 }
 
 TEST_CASE("fixed and explicit initializers", "[runtime][init]") {
-    std::vector<kiln::ParamSpec> specs{weight(kiln::InitKind::zeros), weight(kiln::InitKind::constant, 0.01), weight(kiln::InitKind::uniform, 2, 3), weight(kiln::InitKind::normal, 5, 0.5)};
+    std::vector<kiln::ParamSpec> specs{weight(kiln::InitKind::zeros), weight(kiln::InitKind::constant, 0.01),
+                                       weight(kiln::InitKind::uniform, 2, 3), weight(kiln::InitKind::normal, 5, 0.5)};
     kiln::Arena params(specs);
     kiln::initialize(params, specs, 3);
     CHECK(moments(params[0]).max == 0);
@@ -57,7 +60,8 @@ TEST_CASE("fixed and explicit initializers", "[runtime][init]") {
 }
 
 TEST_CASE("same seed, same parameters; another seed, others", "[runtime][init]") {
-    std::vector<kiln::ParamSpec> specs{weight(kiln::InitKind::he_normal), {"b", 1, 256, {kiln::InitKind::xavier_uniform}, {}}};
+    std::vector<kiln::ParamSpec> specs{weight(kiln::InitKind::he_normal),
+                                       {"b", 1, 256, {kiln::InitKind::xavier_uniform}, {}}};
     kiln::Arena a(specs), b(specs), c(specs);
     kiln::initialize(a, specs, 42);
     kiln::initialize(b, specs, 42);
@@ -74,7 +78,9 @@ TEST_CASE("orthogonal: orthonormal columns (or rows) times the gain", "[runtime]
         auto w = params[0];
         const bool columns = rows >= cols;
         const int vectors = columns ? cols : rows, length = columns ? rows : cols;
-        auto at = [&](int vector, int k) { return double(columns ? w[std::size_t(k) * cols + vector] : w[std::size_t(vector) * cols + k]); };
+        auto at = [&](int vector, int k) {
+            return double(columns ? w[std::size_t(k) * cols + vector] : w[std::size_t(vector) * cols + k]);
+        };
         for (int a = 0; a < vectors; ++a)
             for (int b = 0; b < vectors; ++b) {
                 double dot = 0;

@@ -8,10 +8,10 @@
 
 #include "temp_dir.hpp"
 
+using Catch::Contains;
 using kiln::test::TempDir;
 using kiln::test::write_gzip;
 using kiln::test::write_text;
-using Catch::Contains;
 
 namespace {
 std::string be32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
@@ -42,10 +42,14 @@ TEST_CASE("IDX: gzip and plain files load with pixels scaled to [0, 1]", "[runti
 TEST_CASE("IDX: bad files are rejected with the file named", "[runtime][data][idx]") {
     TempDir dir;
     write_text(dir.file("labels"), idx_labels({1, 2, 3}));
-    SECTION("missing") { REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("nope.gz"), dir.file("labels")), Contains("nope.gz: file not found")); }
+    SECTION("missing") {
+        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("nope.gz"), dir.file("labels")),
+                            Contains("nope.gz: file not found"));
+    }
     SECTION("wrong magic") {
         write_text(dir.file("images"), idx_labels({1, 2, 3}));
-        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("images"), dir.file("labels")), Contains("images: not an IDX file"));
+        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("images"), dir.file("labels")),
+                            Contains("images: not an IDX file"));
     }
     SECTION("truncated pixel data") {
         write_gzip(dir.file("images.gz"), idx_images(3, 2, 2, 5));
@@ -64,7 +68,8 @@ TEST_CASE("IDX: bad files are rejected with the file named", "[runtime][data][id
     }
     SECTION("image and label counts differ") {
         write_text(dir.file("images"), idx_images(2, 2, 2));
-        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("images"), dir.file("labels")), Contains("2 images") && Contains("3 labels"));
+        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("images"), dir.file("labels")),
+                            Contains("2 images") && Contains("3 labels"));
     }
 }
 
@@ -95,8 +100,10 @@ TEST_CASE("CSV: bad files are rejected with file, line and field", "[runtime][da
     REQUIRE_THROWS_WITH(load("2,2,a,b\n1,2,0\n1,0\n"), Contains("line 3: expected 3 fields") && Contains("found 2"));
     REQUIRE_THROWS_WITH(load("2,2,a,b\n1,x,0\n1,2,0\n"), Contains("line 2, field 2: 'x' is not a number"));
     REQUIRE_THROWS_WITH(load("2,2,a,b\n1,nan,0\n1,2,0\n"), Contains("line 2, field 2: value is NaN or infinite"));
-    REQUIRE_THROWS_WITH(load("2,2,a,b\n1,2,5\n1,2,0\n"), Contains("line 2: label 5 is out of range: the header names 2 classes"));
-    REQUIRE_THROWS_WITH(load("2,2,a,b\n1,2,0.5\n1,2,0\n"), Contains("line 2: the label (last field) must be a non-negative integer"));
+    REQUIRE_THROWS_WITH(load("2,2,a,b\n1,2,5\n1,2,0\n"),
+                        Contains("line 2: label 5 is out of range: the header names 2 classes"));
+    REQUIRE_THROWS_WITH(load("2,2,a,b\n1,2,0.5\n1,2,0\n"),
+                        Contains("line 2: the label (last field) must be a non-negative integer"));
     REQUIRE_THROWS_WITH(load("3,2,a,b\n1,2,0\n1,2,0\n"), Contains("declares 3 samples, the file has 2"));
     REQUIRE_THROWS_WITH(kiln::load_csv(dir.file("absent.csv")), Contains("absent.csv: file not found"));
 }

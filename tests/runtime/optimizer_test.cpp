@@ -86,7 +86,9 @@ void reference_step(State& st, const Vector& raw, int t, const kiln::OptimizerSe
             if (name == "adam") st.p[i] -= lr * (st.s1[i] / c1) / denominator;
             if (name == "adamw") st.p[i] = st.p[i] * (1 - lr * wd) - lr * (st.s1[i] / c1) / denominator;
             if (name == "nadam")
-                st.p[i] -= lr * ((1 - mu) / (1 - st.mu_product) * g[i] + mu_next / (1 - st.mu_product * mu_next) * st.s1[i]) / denominator;
+                st.p[i] -=
+                    lr * ((1 - mu) / (1 - st.mu_product) * g[i] + mu_next / (1 - st.mu_product * mu_next) * st.s1[i]) /
+                    denominator;
             if (name == "lamb") direction[i] = (st.s1[i] / c1) / denominator + wd * st.p[i];
         }
         if (name == "lamb")
@@ -96,7 +98,8 @@ void reference_step(State& st, const Vector& raw, int t, const kiln::OptimizerSe
             }
     } else if (name == "lars") {
         for (auto [offset, size] : segments) {
-            const double p_norm = norm(st.p, offset, size), trust = s.trust_coefficient * p_norm / (norm(g0, offset, size) + wd * p_norm);
+            const double p_norm = norm(st.p, offset, size),
+                         trust = s.trust_coefficient * p_norm / (norm(g0, offset, size) + wd * p_norm);
             for (std::size_t i = offset; i < offset + size; ++i) {
                 st.s1[i] = s.momentum * st.s1[i] + lr * trust * (g0[i] + wd * st.p[i]);
                 st.p[i] -= st.s1[i];
@@ -106,8 +109,8 @@ void reference_step(State& st, const Vector& raw, int t, const kiln::OptimizerSe
 }
 
 void check_optimizer(kiln::OptimizerSettings settings) {
-    INFO(settings.name << " lr " << settings.lr << " wd " << settings.weight_decay << " clip_value " << settings.clip_value
-                       << " clip_norm " << settings.clip_norm);
+    INFO(settings.name << " lr " << settings.lr << " wd " << settings.weight_decay << " clip_value "
+                       << settings.clip_value << " clip_norm " << settings.clip_norm);
     kiln::Arena params(specs), gradients(specs);
     std::mt19937_64 rng(5);
     std::uniform_real_distribution<float> value(-1, 1);
@@ -129,9 +132,10 @@ void check_optimizer(kiln::OptimizerSettings settings) {
 }  // namespace
 
 TEST_CASE("every optimizer follows its formula for 100 steps", "[runtime][optim]") {
-    const std::vector<std::pair<std::string, float>> rates{{"sgd", 0.05f},     {"momentum", 0.02f}, {"nesterov", 0.02f}, {"adagrad", 0.05f},
-                                                           {"rmsprop", 0.002f}, {"adadelta", 1.0f},  {"adam", 0.01f},     {"adamw", 0.01f},
-                                                           {"nadam", 0.01f},    {"lars", 0.5f},      {"lamb", 0.01f}};
+    const std::vector<std::pair<std::string, float>> rates{{"sgd", 0.05f},     {"momentum", 0.02f}, {"nesterov", 0.02f},
+                                                           {"adagrad", 0.05f}, {"rmsprop", 0.002f}, {"adadelta", 1.0f},
+                                                           {"adam", 0.01f},    {"adamw", 0.01f},    {"nadam", 0.01f},
+                                                           {"lars", 0.5f},     {"lamb", 0.01f}};
     for (const auto& [name, lr] : rates) {
         kiln::OptimizerSettings plain;
         plain.name = name;
@@ -154,7 +158,8 @@ TEST_CASE("optimizer settings are checked", "[runtime][optim]") {
         s.lr = lr;
         return s;
     };
-    REQUIRE_THROWS_WITH(kiln::make_optimizer(settings("adabelief", 0.1f), 4), Catch::Contains("unknown optimizer 'adabelief'"));
+    REQUIRE_THROWS_WITH(kiln::make_optimizer(settings("adabelief", 0.1f), 4),
+                        Catch::Contains("unknown optimizer 'adabelief'"));
     REQUIRE_THROWS_WITH(kiln::make_optimizer(settings("sgd", -1.0f), 4), Catch::Contains("--lr"));
     REQUIRE_THROWS_WITH(kiln::make_optimizer(settings("sgd", NAN), 4), Catch::Contains("--lr"));
     auto negative = settings("sgd", 0.1f);

@@ -103,7 +103,7 @@ TEST_CASE("augmentation: flips mirror, shifts translate with zero fill, both see
         kiln::augment(copy, 2, 3, {false, 1, 0}, seed);
         shifts.insert(copy.values);
     }
-    CHECK(shifts.size() == 9);  // dx, dy ∈ {−1, 0, 1}
+    CHECK(shifts.size() == 9);                     // dx, dy ∈ {−1, 0, 1}
     CHECK(shifts.count({0, 1, 2, 0, 4, 5}) == 1);  // one pixel right
     CHECK(shifts.count({4, 5, 6, 0, 0, 0}) == 1);  // one pixel up
     kiln::Tensor wrong(1, 5);

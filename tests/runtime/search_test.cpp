@@ -40,9 +40,12 @@ TEST_CASE("grid search covers the Cartesian product, log-spaced", "[runtime][sea
     kiln::SearchSettings search;
     search.strategy = "grid";
     search.grid_points = 3;
-    search.space = {kiln::parse_search_dimension("lr=log:1e-4:1"), kiln::parse_search_dimension("optimizer=choice:sgd,adam")};
+    search.space = {kiln::parse_search_dimension("lr=log:1e-4:1"),
+                    kiln::parse_search_dimension("optimizer=choice:sgd,adam")};
     std::set<std::pair<std::string, std::string>> seen;
-    auto trials = kiln::run_search(search, {}, synthetic, [&](const kiln::Trial& t) { seen.insert({t.config.at("lr"), t.config.at("optimizer")}); });
+    auto trials = kiln::run_search(search, {}, synthetic, [&](const kiln::Trial& t) {
+        seen.insert({t.config.at("lr"), t.config.at("optimizer")});
+    });
     CHECK(trials.size() == 6);
     CHECK(seen.size() == 6);
     CHECK(seen.count({"0.01", "adam"}) == 1);  // the log-space midpoint of 1e-4 … 1
@@ -54,7 +57,8 @@ TEST_CASE("coarse-to-fine: the second stage searches around the best first-stage
     search.trials = 20;
     search.coarse_to_fine = true;
     search.seed = 3;
-    search.space = {kiln::parse_search_dimension("lr=log:1e-6:1"), kiln::parse_search_dimension("momentum=linear:0.5:0.99")};
+    search.space = {kiln::parse_search_dimension("lr=log:1e-6:1"),
+                    kiln::parse_search_dimension("momentum=linear:0.5:0.99")};
     double coarse_error = 0, fine_error = 0;
     int diverged = 0;
     auto trials = kiln::run_search(search, {}, synthetic, [&](const kiln::Trial& t) {
@@ -77,7 +81,8 @@ TEST_CASE("search dimensions: malformed --space values are clear errors", "[runt
     CHECK_THROWS_WITH(kiln::parse_search_dimension("lr=log:0:1"), Contains("must be positive"));
     CHECK_THROWS_WITH(kiln::parse_search_dimension("lr=linear:1:0.1"), Contains("low must be below high"));
     CHECK_THROWS_WITH(kiln::parse_search_dimension("lr=log:1e-3:abc"), Contains("'abc' is not a number"));
-    CHECK_THROWS_WITH(kiln::parse_search_dimension("optimizer=choice:adam,rmsprp"), Contains("unknown optimizer 'rmsprp'"));
+    CHECK_THROWS_WITH(kiln::parse_search_dimension("optimizer=choice:adam,rmsprp"),
+                      Contains("unknown optimizer 'rmsprp'"));
     kiln::TrainSettings s;
     kiln::apply_config({{"batch", "64"}, {"weight-decay", "0.001"}, {"optimizer", "sgd"}}, s);
     CHECK(s.batch == 64);

@@ -19,7 +19,8 @@ std::atomic<long> allocations{0};
 void* counted(std::size_t size, std::size_t alignment) {
     ++allocations;
     const std::size_t rounded = (std::max<std::size_t>(size, 1) + alignment - 1) / alignment * alignment;
-    if (void* p = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, rounded) : std::malloc(rounded)) return p;
+    if (void* p = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, rounded) : std::malloc(rounded))
+        return p;
     throw std::bad_alloc();
 }
 }  // namespace

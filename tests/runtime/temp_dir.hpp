@@ -13,7 +13,8 @@ class TempDir {
 public:
     TempDir() {
         std::random_device entropy;
-        path_ = std::filesystem::temp_directory_path() / ("kiln-test-" + std::to_string(entropy()) + std::to_string(entropy()));
+        path_ = std::filesystem::temp_directory_path() /
+                ("kiln-test-" + std::to_string(entropy()) + std::to_string(entropy()));
         std::filesystem::create_directories(path_);
     }
     ~TempDir() { std::filesystem::remove_all(path_); }

@@ -16,7 +16,9 @@ public:
     std::span<float> all() { return values_; }
     std::span<const float> all() const { return values_; }
     std::span<float> operator[](std::size_t param) { return {values_.data() + offsets_[param], sizes_[param]}; }
-    std::span<const float> operator[](std::size_t param) const { return {values_.data() + offsets_[param], sizes_[param]}; }
+    std::span<const float> operator[](std::size_t param) const {
+        return {values_.data() + offsets_[param], sizes_[param]};
+    }
     std::size_t count() const { return offsets_.size(); }
 
 private:

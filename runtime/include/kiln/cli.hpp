@@ -1,4 +1,5 @@
-// The model binary's command line: train, lr-find, search, gradcheck, eval, ensemble, report, bench, predict, grad, summary (CLI11, --help).
+// The model binary's command line: train, lr-find, search, gradcheck, eval, ensemble, report, bench, predict, grad,
+// summary (CLI11, --help).
 #pragma once
 #include <kiln/contract/model_descriptor.hpp>
 

@@ -23,7 +23,7 @@ std::vector<double> class_probabilities(const ModelDescriptor& model, const floa
 
 // Evaluates checkpoints of `model` (each with its own standardization) on `test` (raw features).
 // Classification models only. Majority-vote ties go to the class with the higher mean probability.
-EnsembleResult evaluate_ensemble(const ModelDescriptor& model, const std::vector<std::string>& checkpoints, const Dataset& test,
-                                 EnsembleMode mode);
+EnsembleResult evaluate_ensemble(const ModelDescriptor& model, const std::vector<std::string>& checkpoints,
+                                 const Dataset& test, EnsembleMode mode);
 
 }  // namespace kiln

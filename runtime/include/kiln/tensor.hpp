@@ -8,13 +8,11 @@ namespace kiln {
 
 // Storage aligned like Halide's own allocations: a generated stage may compute a value straight
 // into its output buffer and read it back there, with loads Halide emits as aligned.
-template <class T>
-struct AlignedAllocator {
+template <class T> struct AlignedAllocator {
     using value_type = T;
     static constexpr std::align_val_t alignment{128};
     AlignedAllocator() = default;
-    template <class U>
-    AlignedAllocator(const AlignedAllocator<U>&) {}
+    template <class U> AlignedAllocator(const AlignedAllocator<U>&) {}
     T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
     void deallocate(T* p, std::size_t n) { ::operator delete(p, n * sizeof(T), alignment); }
     friend bool operator==(const AlignedAllocator&, const AlignedAllocator&) { return true; }

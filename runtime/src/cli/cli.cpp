@@ -28,7 +28,8 @@ namespace {
 // "a, b or c"
 std::string listing(const std::vector<std::string>& names) {
     std::string text;
-    for (std::size_t i = 0; i < names.size(); ++i) text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    for (std::size_t i = 0; i < names.size(); ++i)
+        text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
     return text;
 }
 }  // namespace
@@ -39,20 +40,23 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     using namespace cli;
     const Session session(model);
     int threads = 0;
-    CLI::App app{fmt::format("kiln model '{}': {} parameters, loss {}", model.name, model.parameter_count(), loss_name(model.loss_kind))};
+    CLI::App app{fmt::format("kiln model '{}': {} parameters, loss {}", model.name, model.parameter_count(),
+                             loss_name(model.loss_kind))};
     app.require_subcommand(1);
-    app.add_option("--threads", threads, "worker threads for the generated kernels (default: one per physical core)")->check(CLI::NonNegativeNumber);
-    const std::vector<Command> commands{add_train(app, session),  add_lr_find(app, session), add_search(app, session),
-                                        add_gradcheck(app, session), add_eval(app, session),    add_ensemble(app, session),
-                                        add_report(app, session), add_bench(app, session),   add_predict(app, session),
-                                        add_grad(app, session),   add_summary(app, session)};
+    app.add_option("--threads", threads, "worker threads for the generated kernels (default: one per physical core)")
+        ->check(CLI::NonNegativeNumber);
+    const std::vector<Command> commands{
+        add_train(app, session),   add_lr_find(app, session),  add_search(app, session), add_gradcheck(app, session),
+        add_eval(app, session),    add_ensemble(app, session), add_report(app, session), add_bench(app, session),
+        add_predict(app, session), add_grad(app, session),     add_summary(app, session)};
 
     if (argc > 1 && argv[1][0] != '-') {  // CLI11 would only say "a subcommand is required"
         const std::string command = argv[1];
         std::vector<std::string> names;
         for (const Command& c : commands) names.push_back(c.app->get_name());
         if (std::find(names.begin(), names.end(), command) == names.end()) {
-            fmt::print(stderr, "{}: error: unknown command '{}' (expected {}; see --help)\n", model.name, command, listing(names));
+            fmt::print(stderr, "{}: error: unknown command '{}' (expected {}; see --help)\n", model.name, command,
+                       listing(names));
             return 1;
         }
     }

@@ -21,7 +21,8 @@ struct Command {
 // A command's subcommand and its options, which CLI11 binds by reference: shared with the run
 // function, so they live as long as the Command.
 template <class Options>
-std::pair<CLI::App*, std::shared_ptr<Options>> new_command(CLI::App& app, const std::string& name, const std::string& help) {
+std::pair<CLI::App*, std::shared_ptr<Options>> new_command(CLI::App& app, const std::string& name,
+                                                           const std::string& help) {
     return {app.add_subcommand(name, help), std::make_shared<Options>()};
 }
 

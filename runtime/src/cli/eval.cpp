@@ -9,7 +9,8 @@ Command add_eval(CLI::App& app, const Session& session) {
         std::string data, checkpoint;
         int batch = 256;
     };
-    auto [eval, o] = new_command<EvalOptions>(app, "eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
+    auto [eval, o] = new_command<EvalOptions>(
+        app, "eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
     add_data_flag(*eval, o->data);
     eval->add_option("--checkpoint", o->checkpoint, "safetensors checkpoint written by train")->required();
     eval->add_option("--batch", o->batch, "samples per call")->check(CLI::PositiveNumber);

@@ -20,17 +20,20 @@ void run_grad(const Session& session, const GradOptions& o) {
     auto tensor = [&](const std::string& name) -> const NamedTensor& {
         auto found = batch_file.tensors.find(name);
         if (found == batch_file.tensors.end())
-            fail("{}: no tensor '{}' (the model's {} leaf)", o.batch, name, name == d.input.name ? "input" : "labels/target");
+            fail("{}: no tensor '{}' (the model's {} leaf)", o.batch, name,
+                 name == d.input.name ? "input" : "labels/target");
         return found->second;
     };
     const NamedTensor& x = tensor(d.input.name);
-    if (x.shape.size() != 2 || x.shape[1] != d.input.cols) fail("{}: tensor '{}' must be [N × {}]", o.batch, d.input.name, d.input.cols);
+    if (x.shape.size() != 2 || x.shape[1] != d.input.cols)
+        fail("{}: tensor '{}' must be [N × {}]", o.batch, d.input.name, d.input.cols);
     Batch batch;
     batch.features = Tensor(int(x.shape[0]), d.input.cols);
     batch.features.values.assign(x.values.begin(), x.values.end());
     const NamedTensor& y = tensor(d.supervision.name);
     if (y.values.size() != std::size_t(batch.size()) * (d.supervision.integer_labels ? 1 : d.supervision.cols))
-        fail("{}: tensor '{}' has {} values for {} samples", o.batch, d.supervision.name, y.values.size(), batch.size());
+        fail("{}: tensor '{}' has {} values for {} samples", o.batch, d.supervision.name, y.values.size(),
+             batch.size());
     if (d.supervision.integer_labels) batch.labels.assign(y.values.begin(), y.values.end());
     else {
         batch.targets = Tensor(batch.size(), d.supervision.cols);
@@ -52,9 +55,12 @@ void run_grad(const Session& session, const GradOptions& o) {
 
 Command add_grad(CLI::App& app, const Session& session) {
     const ModelDescriptor& d = session.model;
-    auto [grad, o] = new_command<GradOptions>(app, "grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
+    auto [grad, o] = new_command<GradOptions>(
+        app, "grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
     grad->add_option("--params", o->params, "safetensors with every parameter by name")->required();
-    grad->add_option("--batch", o->batch, fmt::format("safetensors with '{}' [N×{}] and '{}'", d.input.name, d.input.cols, d.supervision.name))
+    grad->add_option(
+            "--batch", o->batch,
+            fmt::format("safetensors with '{}' [N×{}] and '{}'", d.input.name, d.input.cols, d.supervision.name))
         ->required();
     grad->add_option("--output", o->output, "safetensors to write: 'loss' and one gradient per parameter")->required();
     return {grad, [o, &session] { run_grad(session, *o); }};

@@ -20,39 +20,63 @@ struct GradcheckOptions {
 
 void run_gradcheck(const Session& session, const GradcheckOptions& o) {
     DataSplit data = session.data(o.data);
-    auto [model, preprocessor] = o.checkpoint.empty()
-                                     ? Session::Checkpointed{session.initialized_model(o.gradcheck.seed), Preprocessor::fit(data.train.features)}
-                                     : session.checkpointed_model(o.checkpoint);
+    auto [model, preprocessor] =
+        o.checkpoint.empty()
+            ? Session::Checkpointed{session.initialized_model(o.gradcheck.seed), Preprocessor::fit(data.train.features)}
+            : session.checkpointed_model(o.checkpoint);
     preprocessor.apply(data.train.features);
     std::vector<int> order = shuffled_indices(data.train.size(), o.gradcheck.seed);
     order.resize(std::size_t(std::min(o.batch, data.train.size())));
     Batch batch = make_batch(data.train, order, session.model.supervision);
     std::vector<ParamGradcheck> report = gradient_check(model, batch, o.gradcheck);
-    fmt::print(stderr, "{:<24} {:>10} {:>14} {:>14} {:>12}\n", "parameter", "directions", "max rel error", "max abs error", "‖gradient‖");
+    fmt::print(stderr, "{:<24} {:>10} {:>14} {:>14} {:>12}\n", "parameter", "directions", "max rel error",
+               "max abs error", "‖gradient‖");
     bool passed = true;
     for (const ParamGradcheck& p : report) {
         const bool ok = p.max_relative_error <= o.tolerance && p.noise_limited_ok;
         passed &= ok;
-        fmt::print(stderr, "{:<24} {:>10} {:>14.3e} {:>14.3e} {:>12.3e}{}\n", p.name, p.checked, p.max_relative_error, p.max_absolute_error,
-                   p.gradient_norm, !ok ? "  FAIL" : p.noise_limited ? "  (slope below resolution)" : "");
-        std::cout << nlohmann::json{{"param", p.name}, {"checked", p.checked}, {"max_relative_error", p.max_relative_error},
-                                    {"max_absolute_error", p.max_absolute_error}, {"gradient_norm", p.gradient_norm},
-                                    {"resolution", p.resolution}, {"noise_limited", p.noise_limited}, {"passed", ok}}.dump() << "\n";
+        fmt::print(stderr, "{:<24} {:>10} {:>14.3e} {:>14.3e} {:>12.3e}{}\n", p.name, p.checked, p.max_relative_error,
+                   p.max_absolute_error, p.gradient_norm,
+                   !ok               ? "  FAIL"
+                   : p.noise_limited ? "  (slope below resolution)"
+                                     : "");
+        std::cout << nlohmann::json{{"param", p.name},
+                                    {"checked", p.checked},
+                                    {"max_relative_error", p.max_relative_error},
+                                    {"max_absolute_error", p.max_absolute_error},
+                                    {"gradient_norm", p.gradient_norm},
+                                    {"resolution", p.resolution},
+                                    {"noise_limited", p.noise_limited},
+                                    {"passed", ok}}
+                         .dump()
+                  << "\n";
     }
-    if (!passed) fail("gradcheck: a relative error exceeds --tolerance {} (see FAIL above): the backward stage disagrees with finite differences", o.tolerance);
+    if (!passed)
+        fail(
+            "gradcheck: a relative error exceeds --tolerance {} (see FAIL above): the backward stage disagrees with "
+            "finite differences",
+            o.tolerance);
     fmt::print(stderr, "gradcheck passed: every relative error ≤ {}\n", o.tolerance);
 }
 }  // namespace
 
 Command add_gradcheck(CLI::App& app, const Session& session) {
-    auto [gradcheck, o] = new_command<GradcheckOptions>(app, "gradcheck", "finite differences of the forward stage vs the backward stage's gradients, per parameter");
+    auto [gradcheck, o] = new_command<GradcheckOptions>(
+        app, "gradcheck", "finite differences of the forward stage vs the backward stage's gradients, per parameter");
     add_data_flag(*gradcheck, o->data, "IDX directory or CSV file (the batch is drawn from its training split)");
     gradcheck->add_option("--checkpoint", o->checkpoint, "check at these parameters (default: a fresh initialization)");
     gradcheck->add_option("--batch", o->batch, "samples in the batch")->check(CLI::PositiveNumber);
-    gradcheck->add_option("--directions", o->gradcheck.directions, "random directions per parameter")->check(CLI::PositiveNumber);
-    gradcheck->add_option("--step", o->gradcheck.step, "largest finite-difference step along a unit direction, relative to max(1, ‖θ‖)")->check(CLI::PositiveNumber);
-    gradcheck->add_option("--tolerance", o->tolerance, "fail above this relative error (float32 kernels: ~1e-2 is typical)")->check(CLI::PositiveNumber);
-    gradcheck->add_option("--seed", o->gradcheck.seed, "seed for initialization, the batch, the elements and dropout masks");
+    gradcheck->add_option("--directions", o->gradcheck.directions, "random directions per parameter")
+        ->check(CLI::PositiveNumber);
+    gradcheck
+        ->add_option("--step", o->gradcheck.step,
+                     "largest finite-difference step along a unit direction, relative to max(1, ‖θ‖)")
+        ->check(CLI::PositiveNumber);
+    gradcheck
+        ->add_option("--tolerance", o->tolerance, "fail above this relative error (float32 kernels: ~1e-2 is typical)")
+        ->check(CLI::PositiveNumber);
+    gradcheck->add_option("--seed", o->gradcheck.seed,
+                          "seed for initialization, the batch, the elements and dropout masks");
     return {gradcheck, [o, &session] { run_gradcheck(session, *o); }};
 }
 

@@ -26,7 +26,8 @@ void run_predict(const Session& session, const PredictOptions& o) {
         if (!file) fail("--output: cannot write {}", o.output);
     }
     std::ostream& out = o.output.empty() ? std::cout : file;
-    const bool softmax = d.loss_kind == LossKind::softmax_cross_entropy, logistic = d.loss_kind == LossKind::bce_with_logits;
+    const bool softmax = d.loss_kind == LossKind::softmax_cross_entropy,
+               logistic = d.loss_kind == LossKind::bce_with_logits;
     out << "index,label,predicted";
     for (int c = 0; c < d.prediction_cols; ++c) out << (softmax ? ",p" : logistic ? ",p" : ",y") << c;
     out << "\n";
@@ -37,7 +38,7 @@ void run_predict(const Session& session, const PredictOptions& o) {
         if (softmax) formula::softmax_in_place(values);  // probabilities from logits
         else if (logistic)
             for (double& v : values) v = formula::sigmoid(v);
-        std::string predicted = softmax   ? std::to_string(std::max_element(row, row + prediction.cols) - row)
+        std::string predicted = softmax    ? std::to_string(std::max_element(row, row + prediction.cols) - row)
                                 : logistic ? std::to_string(int(row[0] > 0))
                                            : fmt::format("{:.6g}", row[0]);
         out << i << "," << test.labels[i] << "," << predicted;
@@ -48,7 +49,8 @@ void run_predict(const Session& session, const PredictOptions& o) {
 }  // namespace
 
 Command add_predict(CLI::App& app, const Session& session) {
-    auto [predict, o] = new_command<PredictOptions>(app, "predict", "predicted class (and probabilities) for each test sample, as CSV");
+    auto [predict, o] =
+        new_command<PredictOptions>(app, "predict", "predicted class (and probabilities) for each test sample, as CSV");
     add_data_flag(*predict, o->data);
     predict->add_option("--checkpoint", o->checkpoint, "safetensors checkpoint written by train")->required();
     predict->add_option("--output", o->output, "CSV file to write (default: standard output)");

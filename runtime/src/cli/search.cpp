@@ -32,7 +32,8 @@ nlohmann::json trial_record(const Trial& t) {
 void run_search(const Session& session, SearchOptions& o) {
     o.search.seed = o.train.seed;
     DataSplit data = session.data(o.data);
-    hold_out_validation(data, o.validation_fraction > 0 ? o.validation_fraction : 0.1, o.train.seed);  // never tune on the test split
+    hold_out_validation(data, o.validation_fraction > 0 ? o.validation_fraction : 0.1,
+                        o.train.seed);  // never tune on the test split
     Preprocessor preprocessor = Preprocessor::fit(data.train.features);
     for (Dataset* set : {&data.train, &data.validation}) preprocessor.apply(set->features);
     for (const std::string& text : o.space) o.search.space.push_back(parse_search_dimension(text));
@@ -57,7 +58,10 @@ void run_search(const Session& session, SearchOptions& o) {
     auto on_trial = [&](const Trial& t) {
         results.write(trial_record(t));
         fmt::print(stderr, "trial {:>3} (stage {})  {}  {}\n", t.number, t.stage, nlohmann::json(t.config).dump(),
-                   t.diverged ? "diverged" : fmt::format("val_loss {:.4f}{}", t.val_loss, t.val_accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", t.val_accuracy) : ""));
+                   t.diverged
+                       ? "diverged"
+                       : fmt::format("val_loss {:.4f}{}", t.val_loss,
+                                     t.val_accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", t.val_accuracy) : ""));
     };
     std::vector<Trial> ranked = kiln::run_search(o.search, o.train, run_trial, on_trial);
     const Trial& best = ranked.front();
@@ -72,22 +76,35 @@ void run_search(const Session& session, SearchOptions& o) {
 }  // namespace
 
 Command add_search(CLI::App& app, const Session& session) {
-    auto [search, o] = new_command<SearchOptions>(app, "search", "hyper-parameter search (random or grid, log-space, coarse-to-fine) on a validation split");
+    auto [search, o] = new_command<SearchOptions>(
+        app, "search", "hyper-parameter search (random or grid, log-space, coarse-to-fine) on a validation split");
     add_data_flag(*search, o->data);
-    search->add_option("--space", o->space, "a dimension: name=log:low:high | name=linear:low:high | name=choice:a,b (repeat; names: " +
-                                                    fmt::format("{})", fmt::join(searchable_names(), ", ")))->required();
+    search
+        ->add_option("--space", o->space,
+                     "a dimension: name=log:low:high | name=linear:low:high | name=choice:a,b (repeat; names: " +
+                         fmt::format("{})", fmt::join(searchable_names(), ", ")))
+        ->required();
     search->add_option("--strategy", o->search.strategy, "random | grid")->check(CLI::IsMember({"random", "grid"}));
     search->add_option("--trials", o->search.trials, "random search: trials per stage")->check(CLI::PositiveNumber);
-    search->add_option("--grid-points", o->search.grid_points, "grid search: values per numeric dimension")->check(CLI::PositiveNumber);
-    search->add_flag("--coarse-to-fine", o->search.coarse_to_fine, "a second stage in the box spanned by the best --keep trials");
-    search->add_option("--keep", o->search.keep, "coarse-to-fine: best first-stage trials that span the second stage")->check(CLI::PositiveNumber);
+    search->add_option("--grid-points", o->search.grid_points, "grid search: values per numeric dimension")
+        ->check(CLI::PositiveNumber);
+    search->add_flag("--coarse-to-fine", o->search.coarse_to_fine,
+                     "a second stage in the box spanned by the best --keep trials");
+    search->add_option("--keep", o->search.keep, "coarse-to-fine: best first-stage trials that span the second stage")
+        ->check(CLI::PositiveNumber);
     search->add_option("--epochs", o->train.epochs, "epochs per trial (first stage)")->check(CLI::PositiveNumber);
-    search->add_option("--fine-epochs", o->search.fine_epochs, "epochs per second-stage trial (default: --epochs)")->check(CLI::NonNegativeNumber);
+    search->add_option("--fine-epochs", o->search.fine_epochs, "epochs per second-stage trial (default: --epochs)")
+        ->check(CLI::NonNegativeNumber);
     search->add_option("--batch", o->train.batch, "samples per step (unless searched)")->check(CLI::PositiveNumber);
     add_optimizer_flag(*search, o->train.optimizer.name, "optimizer (unless searched)");
-    search->add_option("--val-split", o->validation_fraction, "validation fraction held out of the training set (default 0.1)")->check(CLI::Range(0.0, 0.99));
-    search->add_option("--patience", o->train.patience, "early stopping within each trial (0: off)")->check(CLI::NonNegativeNumber);
-    search->add_option("--seed", o->train.seed, "seed for the split, the samples and each trial (trial i uses seed + i)");
+    search
+        ->add_option("--val-split", o->validation_fraction,
+                     "validation fraction held out of the training set (default 0.1)")
+        ->check(CLI::Range(0.0, 0.99));
+    search->add_option("--patience", o->train.patience, "early stopping within each trial (0: off)")
+        ->check(CLI::NonNegativeNumber);
+    search->add_option("--seed", o->train.seed,
+                       "seed for the split, the samples and each trial (trial i uses seed + i)");
     search->add_option("--output", o->output, "write one JSON object per trial");
     return {search, [o, &session] { run_search(session, *o); }};
 }

@@ -14,15 +14,18 @@ void run_summary(const ModelDescriptor& d) {
     fmt::print("  total {} parameters\n", d.parameter_count());
     if (!d.states.empty()) fmt::print("\nrunning statistics (updated while training, read at inference)\n");
     for (const StateSpec& s : d.states)
-        fmt::print("  {:<24} [{}×{}]  momentum {}{}\n", s.name, s.rows, s.cols, s.momentum, s.unbiased ? ", unbiased" : "");
-    fmt::print("\ninput {} [N×{}], {} {}\nloss {}\n\ngraph\n", d.input.name, d.input.cols, d.supervision.integer_labels ? "labels" : "target",
-               d.supervision.name, loss_name(d.loss_kind));
+        fmt::print("  {:<24} [{}×{}]  momentum {}{}\n", s.name, s.rows, s.cols, s.momentum,
+                   s.unbiased ? ", unbiased" : "");
+    fmt::print("\ninput {} [N×{}], {} {}\nloss {}\n\ngraph\n", d.input.name, d.input.cols,
+               d.supervision.integer_labels ? "labels" : "target", d.supervision.name, loss_name(d.loss_kind));
     for (const std::string& line : d.graph) fmt::print("  {}\n", line);
-    fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n", d.prediction_formula, d.loss_formula);
+    fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n", d.prediction_formula,
+               d.loss_formula);
     for (const ParamSpec& p : d.params) fmt::print("  ∂loss/∂{} = {}\n", p.name, p.gradient_formula);
     fmt::print("\nsaved set (forward values the backward stage reads)\n");
     for (std::size_t i = 0; i < d.saved.size(); ++i)
-        fmt::print("  saved_{} [{}×{}] = {}\n", i, d.saved[i].rows == batch_rows ? "N" : std::to_string(d.saved[i].rows), d.saved[i].cols,
+        fmt::print("  saved_{} [{}×{}] = {}\n", i,
+                   d.saved[i].rows == batch_rows ? "N" : std::to_string(d.saved[i].rows), d.saved[i].cols,
                    d.saved[i].formula);
 }
 }  // namespace

@@ -9,7 +9,8 @@
 namespace kiln {
 
 void augment(Tensor& images, int rows, int cols, const AugmentSettings& settings, uint64_t seed) {
-    if (rows * cols != images.cols) fail("augmentation: {}×{} images do not match {} features per sample", rows, cols, images.cols);
+    if (rows * cols != images.cols)
+        fail("augmentation: {}×{} images do not match {} features per sample", rows, cols, images.cols);
     std::mt19937_64 rng(seed);
     std::uniform_int_distribution<int> offset(-settings.shift, settings.shift);
     std::normal_distribution<float> noise(0.0f, float(settings.noise));
@@ -22,7 +23,8 @@ void augment(Tensor& images, int rows, int cols, const AugmentSettings& settings
         for (int y = 0; y < rows; ++y)
             for (int x = 0; x < cols; ++x) {
                 const int sy = y - dy, sx0 = x - dx, sx = flip ? cols - 1 - sx0 : sx0;
-                image[y * cols + x] = sy >= 0 && sy < rows && sx0 >= 0 && sx0 < cols ? source[std::size_t(sy) * cols + sx] : 0.0f;
+                image[y * cols + x] =
+                    sy >= 0 && sy < rows && sx0 >= 0 && sx0 < cols ? source[std::size_t(sy) * cols + sx] : 0.0f;
             }
         if (settings.noise > 0)
             for (int i = 0; i < rows * cols; ++i) image[i] += noise(rng);

@@ -45,7 +45,8 @@ void gather_batch(const Dataset& data, std::span<const int> indices, const DataL
             std::copy_n(r.data->features.row(r.indices[i]), r.cols, r.batch->features.row(i));
         return 0;
     };
-    halide_do_par_for(nullptr, copy_block, 0, (n + rows_per_task - 1) / rows_per_task, reinterpret_cast<uint8_t*>(&rows));
+    halide_do_par_for(nullptr, copy_block, 0, (n + rows_per_task - 1) / rows_per_task,
+                      reinterpret_cast<uint8_t*>(&rows));
     if (supervision.integer_labels) {
         batch.labels.resize(n);
         for (int i = 0; i < n; ++i) batch.labels[i] = int32_t(data.labels[indices[i]]);
@@ -65,19 +66,21 @@ Batch make_batch(const Dataset& data, std::span<const int> indices, const DataLe
 
 void check_data_fits(const Dataset& data, const ModelDescriptor& model) {
     if (data.features.cols != model.input.cols)
-        fail("{}: model '{}' input '{}' expects {} features per sample, the data has {}", data.source, model.name, model.input.name,
-             model.input.cols, data.features.cols);
+        fail("{}: model '{}' input '{}' expects {} features per sample, the data has {}", data.source, model.name,
+             model.input.name, model.input.cols, data.features.cols);
     const DataLeafSpec& supervision = model.supervision;
     if (!supervision.integer_labels && supervision.cols != 1)
-        fail("{}: model '{}' target '{}' has {} columns; data sets provide one label per sample", data.source, model.name,
-             supervision.name, supervision.cols);
+        fail("{}: model '{}' target '{}' has {} columns; data sets provide one label per sample", data.source,
+             model.name, supervision.name, supervision.cols);
     for (int i = 0; i < data.size(); ++i) {
         const float label = data.labels[i];
-        if (supervision.integer_labels && (label < 0 || label >= float(supervision.classes) || label != std::floor(label)))
-            fail("{}: sample {}: label {} is out of range: model '{}' has classes 0..{}", data.source, i, label, model.name,
-                 supervision.classes - 1);
+        if (supervision.integer_labels &&
+            (label < 0 || label >= float(supervision.classes) || label != std::floor(label)))
+            fail("{}: sample {}: label {} is out of range: model '{}' has classes 0..{}", data.source, i, label,
+                 model.name, supervision.classes - 1);
         if (model.loss_kind == LossKind::bce_with_logits && (label < 0 || label > 1))
-            fail("{}: sample {}: label {} is not a probability in [0, 1], as bce_with_logits needs", data.source, i, label);
+            fail("{}: sample {}: label {} is not a probability in [0, 1], as bce_with_logits needs", data.source, i,
+                 label);
     }
     for (float v : data.features.values)
         if (!std::isfinite(v)) fail("{}: the features contain NaN or infinity", data.source);

@@ -66,8 +66,10 @@ Dataset load_csv(const std::string& path) {
     }
     const std::size_t first_row = has_header ? 1 : 0;
     if (lines.size() == first_row) fail("{}: no data rows after the header", path);
-    const std::size_t fields = declared_features >= 0 ? std::size_t(declared_features) + 1 : split_fields(lines[first_row]).size();
-    if (fields < 2) fail("{}: line {}: expected features followed by a label, found {} field(s)", path, first_row + 1, fields);
+    const std::size_t fields =
+        declared_features >= 0 ? std::size_t(declared_features) + 1 : split_fields(lines[first_row]).size();
+    if (fields < 2)
+        fail("{}: line {}: expected features followed by a label, found {} field(s)", path, first_row + 1, fields);
     const int rows = int(lines.size() - first_row), features = int(fields - 1);
     if (declared_samples >= 0 && declared_samples != rows)
         fail("{}: the header declares {} samples, the file has {} data rows", path, declared_samples, rows);
@@ -78,20 +80,24 @@ Dataset load_csv(const std::string& path) {
         const std::size_t line_number = first_row + r + 1;
         auto row = split_fields(lines[first_row + r]);
         if (row.size() != fields)
-            fail("{}: line {}: expected {} fields ({} features and a label), found {}", path, line_number, fields, features, row.size());
+            fail("{}: line {}: expected {} fields ({} features and a label), found {}", path, line_number, fields,
+                 features, row.size());
         for (std::size_t f = 0; f < fields; ++f) {
             double value;
             if (!parse_number(row[f], value))
                 fail("{}: line {}, field {}: '{}' is not a number", path, line_number, f + 1, std::string(row[f]));
-            if (!std::isfinite(value)) fail("{}: line {}, field {}: value is NaN or infinite", path, line_number, f + 1);
+            if (!std::isfinite(value))
+                fail("{}: line {}, field {}: value is NaN or infinite", path, line_number, f + 1);
             if (int(f) < features) data.features(r, int(f)) = float(value);
             else data.labels[r] = float(value);
         }
         const float label = data.labels[r];
         if (label != std::floor(label) || label < 0)
-            fail("{}: line {}: the label (last field) must be a non-negative integer class id, found {}", path, line_number, label);
+            fail("{}: line {}: the label (last field) must be a non-negative integer class id, found {}", path,
+                 line_number, label);
         if (!data.class_names.empty() && label >= float(data.class_names.size()))
-            fail("{}: line {}: label {} is out of range: the header names {} classes", path, line_number, label, data.class_names.size());
+            fail("{}: line {}: label {} is out of range: the header names {} classes", path, line_number, label,
+                 data.class_names.size());
     }
     return data;
 }

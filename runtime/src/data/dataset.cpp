@@ -29,7 +29,8 @@ void hold_out_validation(DataSplit& data, double fraction, uint64_t seed) {
     if (!(fraction > 0 && fraction < 1)) fail("--val-split: must be a fraction in (0, 1), got {}", fraction);
     const int count = int(data.train.size() * fraction);
     if (count < 1 || count >= data.train.size())
-        fail("--val-split {}: holds out {} of {} training samples; both parts must be non-empty", fraction, count, data.train.size());
+        fail("--val-split {}: holds out {} of {} training samples; both parts must be non-empty", fraction, count,
+             data.train.size());
     std::vector<int> order = shuffled_indices(data.train.size(), seed ^ 0x5eed5eedull);
     std::span<const int> indices(order);
     data.validation = subset(data.train, indices.last(std::size_t(count)));
@@ -53,7 +54,8 @@ DataSplit load_data(const std::string& path) {
     if (!fs::exists(path)) fail("{}: no such file or directory", path);
     if (fs::is_directory(path)) {
         return {load_idx(idx_file(path, "train-images-idx3-ubyte"), idx_file(path, "train-labels-idx1-ubyte")),
-                load_idx(idx_file(path, "t10k-images-idx3-ubyte"), idx_file(path, "t10k-labels-idx1-ubyte")), {}};
+                load_idx(idx_file(path, "t10k-images-idx3-ubyte"), idx_file(path, "t10k-labels-idx1-ubyte")),
+                {}};
     }
     Dataset all = load_csv(path);
     if (all.size() < 2) fail("{}: need at least 2 samples to hold some out for testing", path);

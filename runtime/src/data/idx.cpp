@@ -20,9 +20,11 @@ std::vector<uint32_t> idx_header(const std::string& bytes, const std::string& pa
     const uint32_t magic = big_endian(bytes, 0);
     const uint32_t expected = 0x00000800u | uint32_t(rank);
     if (magic != expected)
-        fail("{}: not an IDX file of unsigned bytes with {} dimensions (magic 0x{:08x}, expected 0x{:08x})", path, rank, magic, expected);
+        fail("{}: not an IDX file of unsigned bytes with {} dimensions (magic 0x{:08x}, expected 0x{:08x})", path, rank,
+             magic, expected);
     const std::size_t header = 4 + 4 * std::size_t(rank);
-    if (bytes.size() < header) fail("{}: truncated IDX header ({} bytes, expected at least {})", path, bytes.size(), header);
+    if (bytes.size() < header)
+        fail("{}: truncated IDX header ({} bytes, expected at least {})", path, bytes.size(), header);
     std::vector<uint32_t> dims;
     std::size_t payload = 1;
     for (int d = 0; d < rank; ++d) {
@@ -31,7 +33,8 @@ std::vector<uint32_t> idx_header(const std::string& bytes, const std::string& pa
     }
     if (bytes.size() - header != payload)
         fail("{}: {} the header's sizes: expected {} data bytes, found {}", path,
-             bytes.size() - header < payload ? "truncated, shorter than" : "longer than", payload, bytes.size() - header);
+             bytes.size() - header < payload ? "truncated, shorter than" : "longer than", payload,
+             bytes.size() - header);
     return dims;
 }
 }  // namespace

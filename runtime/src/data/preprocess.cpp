@@ -28,7 +28,8 @@ void fit_moments(const Tensor& x, Preprocessor& p, int channels, bool scale) {
             const double mean = sum / n, variance = std::max(0.0, square / n - mean * mean);
             for (int c = first; c < last; ++c) {
                 p.mean(0, c) = float(mean);
-                p.scale(0, c) = scale && variance > 1e-12 ? float(1 / std::sqrt(variance)) : 1.0f;  // constant: centred only
+                p.scale(0, c) =
+                    scale && variance > 1e-12 ? float(1 / std::sqrt(variance)) : 1.0f;  // constant: centred only
             }
         }
     }
@@ -62,7 +63,9 @@ const std::vector<std::string>& preprocess_kinds() {
     return kinds;
 }
 
-Preprocessor Preprocessor::identity(int features) { return {"none", Tensor(1, features), Tensor(1, features, 1.0f), {}}; }
+Preprocessor Preprocessor::identity(int features) {
+    return {"none", Tensor(1, features), Tensor(1, features, 1.0f), {}};
+}
 
 Preprocessor Preprocessor::fit(const Tensor& features, const PreprocessSettings& settings) {
     const std::string& kind = settings.kind;
@@ -72,10 +75,12 @@ Preprocessor Preprocessor::fit(const Tensor& features, const PreprocessSettings&
     p.kind = kind;
     if (kind == "none") return p;
     if (kind == "channel" && (settings.channels < 1 || features.cols % settings.channels != 0))
-        fail("--channels {}: the {} features must split into that many equal channel blocks", settings.channels, features.cols);
+        fail("--channels {}: the {} features must split into that many equal channel blocks", settings.channels,
+             features.cols);
     const int groups = kind == "channel" ? settings.channels : features.cols;
     fit_moments(features, p, groups, kind == "standardize" || kind == "channel");
-    if (kind == "pca_whiten" || kind == "zca_whiten") p.projection = whitening(features, p, settings.whiten_epsilon, kind == "zca_whiten");
+    if (kind == "pca_whiten" || kind == "zca_whiten")
+        p.projection = whitening(features, p, settings.whiten_epsilon, kind == "zca_whiten");
     return p;
 }
 

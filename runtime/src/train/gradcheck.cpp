@@ -13,7 +13,8 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
     const uint32_t mask_seed = uint32_t(settings.seed * 2654435761u + 1);
     const double base_loss = model.forward_backward(batch, mask_seed, /*update_states=*/false);
     // A few ulps of the float32 loss: the rounding noise of any loss difference.
-    const double loss_noise = 8 * (double(std::nextafter(float(std::abs(base_loss)), INFINITY)) - float(std::abs(base_loss)));
+    const double loss_noise =
+        8 * (double(std::nextafter(float(std::abs(base_loss)), INFINITY)) - float(std::abs(base_loss)));
     const Arena analytic = model.gradients();
     std::mt19937_64 rng(settings.seed);
     std::vector<ParamGradcheck> report;
@@ -23,7 +24,8 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
         std::span<const float> gradient = analytic[p];
         const std::vector<float> saved(values.begin(), values.end());
         const double size = std::sqrt(std::inner_product(saved.begin(), saved.end(), saved.begin(), 0.0));
-        const double gradient_norm = std::sqrt(std::inner_product(gradient.begin(), gradient.end(), gradient.begin(), 0.0));
+        const double gradient_norm =
+            std::sqrt(std::inner_product(gradient.begin(), gradient.end(), gradient.begin(), 0.0));
         const double largest_step = settings.step * std::max(1.0, size);
         ParamGradcheck result{d.params[p].name};
         result.gradient_norm = gradient_norm;
@@ -47,7 +49,8 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
             for (std::size_t k = 0; k < values.size(); ++k) analytic_slope += gradient[k] * (direction[k] /= norm);
             // The step: as small as rounding allows (noise ≤ settings.noise_fraction of the slope), which
             // keeps ReLU kinks and curvature out of the difference; capped for near-zero slopes.
-            const double h = std::min(largest_step, loss_noise / (2 * settings.noise_fraction * std::abs(analytic_slope)));
+            const double h =
+                std::min(largest_step, loss_noise / (2 * settings.noise_fraction * std::abs(analytic_slope)));
             auto loss_at = [&](double t) {
                 for (std::size_t k = 0; k < values.size(); ++k) values[k] = float(saved[k] + t * direction[k]);
                 return double(model.training_loss(batch, mask_seed));
@@ -63,7 +66,8 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
                 result.noise_limited = true;  // a slope this small is below what the difference can resolve
                 result.noise_limited_ok &= absolute <= 2 * slope_resolution;
             } else {
-                result.max_relative_error = std::max(result.max_relative_error, absolute / std::max(std::abs(analytic_slope), std::abs(numeric)));
+                result.max_relative_error = std::max(result.max_relative_error,
+                                                     absolute / std::max(std::abs(analytic_slope), std::abs(numeric)));
             }
         }
         report.push_back(result);

@@ -26,7 +26,8 @@ double suggest_learning_rate(const std::vector<double>& rates, const std::vector
 }
 
 LrFinderResult find_learning_rate(Model& model, const Dataset& train, const LrFinderSettings& s) {
-    if (!(s.min_lr > 0) || !(s.max_lr > s.min_lr)) fail("lr-find: need 0 < --min-lr < --max-lr, got {} and {}", s.min_lr, s.max_lr);
+    if (!(s.min_lr > 0) || !(s.max_lr > s.min_lr))
+        fail("lr-find: need 0 < --min-lr < --max-lr, got {} and {}", s.min_lr, s.max_lr);
     if (s.steps < 3) fail("lr-find: --steps must be at least 3, got {}", s.steps);
     auto optimizer = make_optimizer(s.optimizer, model.params().all().size());
     LrFinderResult result;
@@ -34,7 +35,8 @@ LrFinderResult find_learning_rate(Model& model, const Dataset& train, const LrFi
     double average = 0, best = INFINITY;
     constexpr double beta = 0.98;  // exponential smoothing, bias-corrected
     for (int step = 0; step < s.steps; ++step) {
-        const std::size_t at = std::size_t(step) * std::size_t(s.batch) % std::max<std::size_t>(1, std::size_t(train.size()));
+        const std::size_t at =
+            std::size_t(step) * std::size_t(s.batch) % std::max<std::size_t>(1, std::size_t(train.size()));
         if (at < std::size_t(s.batch)) order = shuffled_indices(train.size(), s.seed + uint64_t(step));
         std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(s.batch), order.size() - at));
         const double rate = s.min_lr * std::pow(s.max_lr / s.min_lr, double(step) / (s.steps - 1));

@@ -9,15 +9,18 @@
 namespace kiln {
 
 ProgressBar::ProgressBar(std::string label, int total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled && ::isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(enabled && ::isatty(STDERR_FILENO)),
+      start_(std::chrono::steady_clock::now()) {}
 
 void ProgressBar::update(int done, double loss) {
     if (!enabled_ || (done % 8 != 0 && done != total_)) return;
     constexpr int width = 30;
     const int filled = total_ ? width * done / total_ : width;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    fmt::print(stderr, "\r{} [{}{}] {}/{} loss {:.4f} {:.1f}s", label_, std::string(filled, '#'), std::string(width - filled, '.'),
-               done, total_, loss, seconds);
+    fmt::print(stderr, "\r{} [{}{}] {}/{} loss {:.4f} {:.1f}s", label_, std::string(filled, '#'),
+               std::string(width - filled, '.'), done, total_, loss, seconds);
     std::fflush(stderr);
 }
 

@@ -11,7 +11,8 @@
 namespace kiln {
 
 const std::vector<std::string>& searchable_names() {
-    static const std::vector<std::string> names{"lr", "weight-decay", "momentum", "beta1", "beta2", "batch", "clip-norm", "warmup-steps", "optimizer"};
+    static const std::vector<std::string> names{"lr",    "weight-decay", "momentum",     "beta1",    "beta2",
+                                                "batch", "clip-norm",    "warmup-steps", "optimizer"};
     return names;
 }
 
@@ -19,7 +20,8 @@ namespace {
 std::vector<std::string> split(const std::string& text, char separator) {
     std::vector<std::string> parts;
     std::size_t start = 0;
-    for (std::size_t at; (at = text.find(separator, start)) != std::string::npos; start = at + 1) parts.push_back(text.substr(start, at - start));
+    for (std::size_t at; (at = text.find(separator, start)) != std::string::npos; start = at + 1)
+        parts.push_back(text.substr(start, at - start));
     parts.push_back(text.substr(start));
     return parts;
 }
@@ -29,8 +31,7 @@ double number(const std::string& text, const std::string& what) {
         std::size_t used = 0;
         double v = std::stod(text, &used);
         if (used == text.size()) return v;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     fail("--space {}: '{}' is not a number", what, text);
 }
 
@@ -41,7 +42,8 @@ std::string value_text(const SearchDimension& d, double v) {
 }
 
 double from_unit(const SearchDimension& d, double u) {  // u ∈ [0, 1] → the dimension's value
-    return d.scale == "log" ? std::exp(std::log(d.low) + u * (std::log(d.high) - std::log(d.low))) : d.low + u * (d.high - d.low);
+    return d.scale == "log" ? std::exp(std::log(d.low) + u * (std::log(d.high) - std::log(d.low)))
+                            : d.low + u * (d.high - d.low);
 }
 
 Config sample(const std::vector<SearchDimension>& space, std::mt19937_64& rng) {
@@ -59,7 +61,8 @@ std::vector<Config> grid(const std::vector<SearchDimension>& space, int points) 
     for (const SearchDimension& d : space) {
         std::vector<std::string> values = d.choices;
         if (d.scale != "choice")
-            for (int i = 0; i < points; ++i) values.push_back(value_text(d, from_unit(d, points == 1 ? 0.5 : double(i) / (points - 1))));
+            for (int i = 0; i < points; ++i)
+                values.push_back(value_text(d, from_unit(d, points == 1 ? 0.5 : double(i) / (points - 1))));
         std::vector<Config> next;
         for (const Config& c : configs)
             for (const std::string& v : values) {
@@ -81,7 +84,8 @@ std::vector<SearchDimension> refine(const std::vector<SearchDimension>& space, c
         if (d.scale == "choice") {
             std::vector<std::string> used;
             for (const Trial& t : best)
-                if (std::find(used.begin(), used.end(), t.config.at(d.name)) == used.end()) used.push_back(t.config.at(d.name));
+                if (std::find(used.begin(), used.end(), t.config.at(d.name)) == used.end())
+                    used.push_back(t.config.at(d.name));
             d.choices = used;
         } else {
             const bool log_scale = d.scale == "log";
@@ -111,7 +115,8 @@ bool better(const Trial& a, const Trial& b) {  // lower validation loss; failed 
 
 SearchDimension parse_search_dimension(const std::string& text) {
     const auto equals = text.find('=');
-    if (equals == std::string::npos) fail("--space '{}': expected name=log:low:high, name=linear:low:high or name=choice:a,b", text);
+    if (equals == std::string::npos)
+        fail("--space '{}': expected name=log:low:high, name=linear:low:high or name=choice:a,b", text);
     SearchDimension d;
     d.name = text.substr(0, equals);
     if (std::find(searchable_names().begin(), searchable_names().end(), d.name) == searchable_names().end())
@@ -128,7 +133,8 @@ SearchDimension parse_search_dimension(const std::string& text) {
         return d;
     }
     if ((d.scale != "log" && d.scale != "linear") || parts.size() != 3)
-        fail("--space '{}': expected {}=log:low:high, {}=linear:low:high or {}=choice:a,b", text, d.name, d.name, d.name);
+        fail("--space '{}': expected {}=log:low:high, {}=linear:low:high or {}=choice:a,b", text, d.name, d.name,
+             d.name);
     if (d.name == "optimizer") fail("--space '{}': optimizer takes choice:…", text);
     d.low = number(parts[1], text);
     d.high = number(parts[2], text);
@@ -156,7 +162,8 @@ void apply_config(const Config& config, TrainSettings& s) {
     }
 }
 
-std::vector<Trial> run_search(const SearchSettings& search, const TrainSettings& base, const std::function<Trial(const TrainSettings&)>& run_trial,
+std::vector<Trial> run_search(const SearchSettings& search, const TrainSettings& base,
+                              const std::function<Trial(const TrainSettings&)>& run_trial,
                               const std::function<void(const Trial&)>& on_trial) {
     if (search.space.empty()) fail("search: give at least one --space");
     std::mt19937_64 rng(search.seed);
@@ -187,10 +194,13 @@ std::vector<Trial> run_search(const SearchSettings& search, const TrainSettings&
     std::vector<Trial> coarse = run_stage(1, configs_for(search.space), base.epochs);
     if (search.coarse_to_fine) {
         std::sort(coarse.begin(), coarse.end(), better);
-        std::vector<Trial> best(coarse.begin(), coarse.begin() + std::min<std::size_t>(std::size_t(std::max(1, search.keep)), coarse.size()));
+        std::vector<Trial> best(
+            coarse.begin(),
+            coarse.begin() + std::min<std::size_t>(std::size_t(std::max(1, search.keep)), coarse.size()));
         best.erase(std::remove_if(best.begin(), best.end(), [](const Trial& t) { return t.diverged; }), best.end());
         if (best.empty()) fail("search: every coarse trial diverged; narrow the --space ranges");
-        run_stage(2, configs_for(refine(search.space, best)), search.fine_epochs > 0 ? search.fine_epochs : base.epochs);
+        run_stage(2, configs_for(refine(search.space, best)),
+                  search.fine_epochs > 0 ? search.fine_epochs : base.epochs);
     }
     std::stable_sort(trials.begin(), trials.end(), better);
     return trials;

@@ -74,7 +74,8 @@ nlohmann::json dead_relu_fractions(Model& model, const Dataset& train) {
 // than the previous one and the next is higher (a restart or a cycle's turn).
 bool at_lr_minimum(const LrSchedule& schedule, long step, long steps_per_epoch) {
     if (step < 1) return false;
-    const double previous = learning_rate(schedule, step - 1, steps_per_epoch), current = learning_rate(schedule, step, steps_per_epoch),
+    const double previous = learning_rate(schedule, step - 1, steps_per_epoch),
+                 current = learning_rate(schedule, step, steps_per_epoch),
                  next = learning_rate(schedule, step + 1, steps_per_epoch);
     return current <= previous && next > current;
 }
@@ -84,8 +85,9 @@ bool at_lr_minimum(const LrSchedule& schedule, long step, long steps_per_epoch) 
 void check_initial_loss(const ModelDescriptor& d, double loss) {
     const double expected = expected_initial_loss(d);
     if (!std::isnan(expected) && std::abs(loss - expected) > 0.5 * expected)
-        fmt::print(stderr, "warning: initial loss {:.4f} is far from the {:.4f} expected of an untrained {} model (ln {}): "
-                           "check the labels, the data scaling and the output layer's initialization\n",
+        fmt::print(stderr,
+                   "warning: initial loss {:.4f} is far from the {:.4f} expected of an untrained {} model (ln {}): "
+                   "check the labels, the data scaling and the output layer's initialization\n",
                    loss, expected, loss_name(d.loss_kind), class_count(d.loss_kind, d.prediction_cols));
 }
 
@@ -110,7 +112,8 @@ private:
     };
     EpochOutcome epoch(int epoch);
     // One step on the samples `indices`; `last_step` of the epoch also measures update ratios.
-    float step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step, StepTimes& times);
+    float step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step,
+               StepTimes& times);
     void check_loss(float loss, int epoch, int step_in_epoch);
     void write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps, const StepTimes& times);
 
@@ -132,7 +135,8 @@ private:
     Batch batch_;  // one gather buffer for the whole run
 };
 
-TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings)
+TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor& preprocessor,
+                         const TrainSettings& settings)
     : model_(model),
       d_(model.descriptor()),
       data_(data),
@@ -143,7 +147,8 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
     if (settings.augment.enabled() && data.train.image_rows == 0)
-        fail("--flip/--shift/--noise: augmentation needs image data (an IDX directory); {} has no image shape", data.train.source);
+        fail("--flip/--shift/--noise: augmentation needs image data (an IDX directory); {} has no image shape",
+             data.train.source);
     optimizer_ = make_optimizer(settings.optimizer, model.params().all().size());
     schedule_ = settings.schedule;
     schedule_.lr = settings.optimizer.lr;
@@ -154,11 +159,14 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
     if (!settings.resume_path.empty()) {
         load_checkpoint(settings.resume_path, model, &progress_);
         if (progress_.optimizer != settings.optimizer.name)
-            fail("--resume {}: the run used --optimizer {}, not {}", settings.resume_path, progress_.optimizer, settings.optimizer.name);
+            fail("--resume {}: the run used --optimizer {}, not {}", settings.resume_path, progress_.optimizer,
+                 settings.optimizer.name);
         if (progress_.seed != settings.seed)
-            fail("--resume {}: the run used --seed {}, not {} (the data order would differ)", settings.resume_path, progress_.seed, settings.seed);
+            fail("--resume {}: the run used --seed {}, not {} (the data order would differ)", settings.resume_path,
+                 progress_.seed, settings.seed);
         if (progress_.epoch >= settings.epochs)
-            fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path, progress_.epoch);
+            fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path,
+                 progress_.epoch);
         optimizer_->restore(progress_.optimizer_state);
     }
     metrics_.emplace(settings.metrics_path, /*append=*/!settings.resume_path.empty());
@@ -178,7 +186,8 @@ TrainResult TrainingRun::loop() {
         result_.best_validation_loss = progress_.best_validation_loss;
         if (settings_.patience > 0 && epochs_without_improvement_ >= settings_.patience) {
             if (settings_.report_epochs)
-                fmt::print(stderr, "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
+                fmt::print(stderr,
+                           "early stopping: no better validation loss for {} epochs (best {:.4f} at epoch {})\n",
                            epochs_without_improvement_, progress_.best_validation_loss, progress_.best_epoch);
             result_.stopped_early = true;
             break;
@@ -196,7 +205,8 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
     int steps = 0;
     StepTimes times;
     for (std::size_t at = 0; at < order.size(); at += std::size_t(settings_.batch)) {
-        std::span<const int> indices(order.data() + at, std::min<std::size_t>(std::size_t(settings_.batch), order.size() - at));
+        std::span<const int> indices(order.data() + at,
+                                     std::min<std::size_t>(std::size_t(settings_.batch), order.size() - at));
         const bool last_step = at + std::size_t(settings_.batch) >= order.size();
         loss_sum += step(indices, epoch, steps, last_step, last_step && epoch == settings_.epochs, times);
         ++steps;
@@ -219,13 +229,15 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
     progress_.epoch = epoch;
     progress_.optimizer_state = optimizer_->state();
     write_epoch_record(epoch, outcome, train_seconds, steps, times);
-    if (!settings_.checkpoint_path.empty()) save_checkpoint(settings_.checkpoint_path, model_, preprocessor_, epoch, &progress_);
+    if (!settings_.checkpoint_path.empty())
+        save_checkpoint(settings_.checkpoint_path, model_, preprocessor_, epoch, &progress_);
     if (outcome.improved && !settings_.best_checkpoint_path.empty())
         save_checkpoint(settings_.best_checkpoint_path, model_, preprocessor_, epoch, &progress_);
     return outcome;
 }
 
-float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step, StepTimes& times) {
+float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step,
+                        StepTimes& times) {
     const auto step_start = Clock::now();
     gather_batch(data_.train, indices, d_.supervision, batch_);
     if (settings_.augment.enabled()) {
@@ -245,11 +257,14 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     optimizer_->step(model_.params(), model_.gradients());
     times.optimizer += seconds_since(optimizer_start);
     if (last_step) ratios_ = update_ratios(d_, before_step_, model_.params());
-    if (!settings_.snapshot_directory.empty() && (final_step || at_lr_minimum(schedule_, progress_.step - 1, steps_per_epoch_))) {
-        const std::string path = fmt::format("{}/snapshot_step{}.safetensors", settings_.snapshot_directory, progress_.step);
+    if (!settings_.snapshot_directory.empty() &&
+        (final_step || at_lr_minimum(schedule_, progress_.step - 1, steps_per_epoch_))) {
+        const std::string path =
+            fmt::format("{}/snapshot_step{}.safetensors", settings_.snapshot_directory, progress_.step);
         save_checkpoint(path, model_, preprocessor_, epoch);
         result_.snapshots.push_back(path);
-        if (settings_.progress) fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress_.step, optimizer_->lr, path);
+        if (settings_.progress)
+            fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress_.step, optimizer_->lr, path);
     }
     return loss;
 }
@@ -261,21 +276,31 @@ void TrainingRun::check_loss(float loss, int epoch, int step_in_epoch) {
         if (settings_.report_epochs) check_initial_loss(d_, loss);
     }
     if (!std::isfinite(loss))
-        fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch, step_in_epoch + 1);
+        fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch,
+             step_in_epoch + 1);
     if (settings_.divergence_factor > 0 && loss > settings_.divergence_factor * progress_.initial_loss)
-        fail("training diverged: the forward stage's loss {:.4g} at epoch {}, step {} exceeds {} × the initial loss {:.4g} "
-             "(try a smaller --lr, or --divergence-factor 0 to disable this check)",
-             loss, epoch, step_in_epoch + 1, settings_.divergence_factor, progress_.initial_loss);
+        fail(
+            "training diverged: the forward stage's loss {:.4g} at epoch {}, step {} exceeds {} × the initial loss "
+            "{:.4g} "
+            "(try a smaller --lr, or --divergence-factor 0 to disable this check)",
+            loss, epoch, step_in_epoch + 1, settings_.divergence_factor, progress_.initial_loss);
 }
 
-void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps, const StepTimes& times) {
+void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps,
+                                     const StepTimes& times) {
     const Evaluation& validation = outcome.validation;
-    nlohmann::json record{{"epoch", epoch}, {"step", progress_.step}, {"train_loss", outcome.train_loss}, {"val_loss", validation.loss},
-                          {"generalization_gap", validation.loss - outcome.train_loss}, {"lr", optimizer_->lr},
-                          {"update_ratio", ratios_}, {"seconds", seconds},
-                          {"step_ms", {{"data", 1e3 * times.data / steps},
-                                       {"forward_backward", 1e3 * times.model / steps},
-                                       {"optimizer", 1e3 * times.optimizer / steps}}}};
+    nlohmann::json record{{"epoch", epoch},
+                          {"step", progress_.step},
+                          {"train_loss", outcome.train_loss},
+                          {"val_loss", validation.loss},
+                          {"generalization_gap", validation.loss - outcome.train_loss},
+                          {"lr", optimizer_->lr},
+                          {"update_ratio", ratios_},
+                          {"seconds", seconds},
+                          {"step_ms",
+                           {{"data", 1e3 * times.data / steps},
+                            {"forward_backward", 1e3 * times.model / steps},
+                            {"optimizer", 1e3 * times.optimizer / steps}}}};
     if (!d_.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model_, data_.train);
     if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
     if (epoch == 1) {
@@ -284,14 +309,16 @@ void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, dou
     }
     metrics_->write(record);
     if (settings_.report_epochs)
-        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, outcome.train_loss, validation.loss,
+        fmt::print(stderr, "epoch {:>3}  train_loss {:.4f}  val_loss {:.4f}{}  {:.2f}s{}\n", epoch, outcome.train_loss,
+                   validation.loss,
                    validation.accuracy >= 0 ? fmt::format("  val_accuracy {:.4f}", validation.accuracy) : "", seconds,
                    outcome.improved && !settings_.best_checkpoint_path.empty() ? "  (best)" : "");
 }
 
 }  // namespace
 
-TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor, const TrainSettings& settings) {
+TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor,
+                  const TrainSettings& settings) {
     return TrainingRun(model, data, preprocessor, settings).loop();
 }
 

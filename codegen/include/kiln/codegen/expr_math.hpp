@@ -8,8 +8,7 @@
 
 namespace kiln::formula {
 
-template <>
-struct Math<Halide::Expr> {
+template <> struct Math<Halide::Expr> {
     using Expr = Halide::Expr;
     static Expr exp(Expr x) { return Halide::exp(x); }
     // No expm1 in Halide 14: eˣ − 1 (ELU's negative branch; absolute error ~1e-7 near 0 in float).

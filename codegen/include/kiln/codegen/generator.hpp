@@ -17,7 +17,6 @@ namespace kiln::codegen {
 
 namespace hana = boost::hana;
 
-
 constexpr std::string_view leaf_role(dsl::LeafKind kind) {
     switch (kind) {
         case dsl::LeafKind::input: return "input";
@@ -32,8 +31,7 @@ constexpr std::string_view leaf_role(dsl::LeafKind kind) {
 }
 
 // One line per node of the graph, in topological order: "%4 = σ(%3)  [N×256]".
-template <class Order>
-std::vector<std::string> graph_listing(Order order) {
+template <class Order> std::vector<std::string> graph_listing(Order order) {
     std::vector<std::string> lines;
     std::unordered_map<std::type_index, std::string> ids;
     hana::for_each(order, [&](auto t) {
@@ -46,13 +44,14 @@ std::vector<std::string> graph_listing(Order order) {
             ids[typeid(Node)] = "%" + std::to_string(lines.size());
             lines.push_back(ids[typeid(Node)] + " = " + text + "  " + dsl::shape_text(Node::shape));
         }
-        if constexpr (dsl::is_leaf<Node>) lines.push_back(text + "  " + dsl::shape_text(Node::shape) + " (" + std::string(leaf_role(Node::op::leaf_kind)) + ")");
+        if constexpr (dsl::is_leaf<Node>)
+            lines.push_back(text + "  " + dsl::shape_text(Node::shape) + " (" +
+                            std::string(leaf_role(Node::op::leaf_kind)) + ")");
     });
     return lines;
 }
 
-template <class P, class L>
-ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
+template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
     ModelDescriptor model;
     model.name = name;
     auto gradients = dsl::grad(L{});
@@ -67,7 +66,8 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
         using Node = dsl::node_of<decltype(t)>;
         if constexpr (dsl::is_running<Node>) {
             constexpr dsl::RunningInfo info = Node::op::lowering;
-            model.states.push_back({std::string(Node::op::name), Node::shape.rows, Node::shape.cols, info.momentum, info.initial, info.unbiased});
+            model.states.push_back({std::string(Node::op::name), Node::shape.rows, Node::shape.cols, info.momentum,
+                                    info.initial, info.unbiased});
         }
         if constexpr (dsl::is_leaf<Node>) {
             using Op = typename Node::op;
@@ -84,8 +84,9 @@ ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
         }
     });
     if (inputs != 1 || supervisions != 1)
-        throw std::invalid_argument("the runtime feeds exactly one input leaf and one labels/target leaf; the loss reads " +
-                                    std::to_string(inputs) + " inputs and " + std::to_string(supervisions) + " labels/targets");
+        throw std::invalid_argument(
+            "the runtime feeds exactly one input leaf and one labels/target leaf; the loss reads " +
+            std::to_string(inputs) + " inputs and " + std::to_string(supervisions) + " labels/targets");
     if constexpr (requires { L::op::lowering.kind; }) model.loss_kind = L::op::lowering.kind;
     else model.loss_kind = LossKind::custom;
     model.prediction_cols = P::shape.cols;
@@ -104,71 +105,73 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
     const std::string name(stage_name(kind));
     const StageMode mode = stage_row(kind).mode;
     switch (kind) {
-    case StageKind::infer: {
-        auto stage = std::make_unique<Stage>(name, mode, plan);
-        stage->add_output(lower_node(*stage, P{}, leaf_index), BufferRole::prediction, 0, "prediction");
-        return stage;
-    }
-    case StageKind::evaluate: {
-        auto stage = std::make_unique<Stage>(name, mode, plan);
-        stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
-        return stage;
-    }
-    case StageKind::activations: {
-        auto stage = std::make_unique<Stage>(name, mode, plan);
-        int layers = 0;
-        hana::for_each(dsl::topological_order(P{}), [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::unary::Relu>>) {
-                const std::string layer = "relu_" + std::to_string(layers + 1);
-                if (record) record->activation_layers.push_back({layer, Node::shape.cols, dsl::to_string(Node{})});
-                stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::activation, layers++, layer);
-            }
-        });
-        if (layers == 0)  // a stage needs an output: the prediction, unused
+        case StageKind::infer: {
+            auto stage = std::make_unique<Stage>(name, mode, plan);
             stage->add_output(lower_node(*stage, P{}, leaf_index), BufferRole::prediction, 0, "prediction");
-        return stage;
-    }
-    case StageKind::forward: {
-        auto stage = std::make_unique<Stage>(name, mode, plan);
-        stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
-        hana::for_each(dsl::topological_order(L{}), [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            if constexpr (dsl::is_running<Node>)
-                stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::state_update, leaf_index.state(Node::op::name),
-                                  "batch_" + c_identifier(Node::op::name));
-        });
-        int index = 0;
-        hana::for_each(dsl::saved_set(network), [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::saved, index, "saved_" + std::to_string(index));
-            if (record) record->saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
-            ++index;
-        });
-        return stage;
-    }
-    case StageKind::backward: {
-        auto stage = std::make_unique<Stage>(name, mode, plan);
-        int index = 0;
-        hana::for_each(dsl::saved_set(network), [&](auto t) {
-            using Node = dsl::node_of<decltype(t)>;
-            const std::string saved = "saved_" + std::to_string(index);
-            stage->remember(typeid(Node), stage->buffer_argument(BufferRole::saved, index++, saved, Node::shape, Halide::Float(32)));
-        });
-        auto gradients = dsl::grad(L{});
-        hana::for_each(dsl::parameters(L{}), [&](auto t) {
-            using Op = typename dsl::node_of<decltype(t)>::op;
-            stage->add_output(lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index), BufferRole::gradient, leaf_index.param(Op::name),
-                              "gradient_" + c_identifier(Op::name));
-        });
-        return stage;
-    }
+            return stage;
+        }
+        case StageKind::evaluate: {
+            auto stage = std::make_unique<Stage>(name, mode, plan);
+            stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
+            return stage;
+        }
+        case StageKind::activations: {
+            auto stage = std::make_unique<Stage>(name, mode, plan);
+            int layers = 0;
+            hana::for_each(dsl::topological_order(P{}), [&](auto t) {
+                using Node = dsl::node_of<decltype(t)>;
+                if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::unary::Relu>>) {
+                    const std::string layer = "relu_" + std::to_string(layers + 1);
+                    if (record) record->activation_layers.push_back({layer, Node::shape.cols, dsl::to_string(Node{})});
+                    stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::activation, layers++, layer);
+                }
+            });
+            if (layers == 0)  // a stage needs an output: the prediction, unused
+                stage->add_output(lower_node(*stage, P{}, leaf_index), BufferRole::prediction, 0, "prediction");
+            return stage;
+        }
+        case StageKind::forward: {
+            auto stage = std::make_unique<Stage>(name, mode, plan);
+            stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
+            hana::for_each(dsl::topological_order(L{}), [&](auto t) {
+                using Node = dsl::node_of<decltype(t)>;
+                if constexpr (dsl::is_running<Node>)
+                    stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::state_update,
+                                      leaf_index.state(Node::op::name), "batch_" + c_identifier(Node::op::name));
+            });
+            int index = 0;
+            hana::for_each(dsl::saved_set(network), [&](auto t) {
+                using Node = dsl::node_of<decltype(t)>;
+                stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::saved, index,
+                                  "saved_" + std::to_string(index));
+                if (record) record->saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
+                ++index;
+            });
+            return stage;
+        }
+        case StageKind::backward: {
+            auto stage = std::make_unique<Stage>(name, mode, plan);
+            int index = 0;
+            hana::for_each(dsl::saved_set(network), [&](auto t) {
+                using Node = dsl::node_of<decltype(t)>;
+                const std::string saved = "saved_" + std::to_string(index);
+                stage->remember(typeid(Node), stage->buffer_argument(BufferRole::saved, index++, saved, Node::shape,
+                                                                     Halide::Float(32)));
+            });
+            auto gradients = dsl::grad(L{});
+            hana::for_each(dsl::parameters(L{}), [&](auto t) {
+                using Op = typename dsl::node_of<decltype(t)>::op;
+                stage->add_output(lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index),
+                                  BufferRole::gradient, leaf_index.param(Op::name),
+                                  "gradient_" + c_identifier(Op::name));
+            });
+            return stage;
+        }
     }
     throw std::logic_error("build_stage: a stage of stages.def has no construction here: " + name);
 }
 
-template <class P, class L>
-int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
+template <class P, class L> int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
     GeneratorOptions options = parse_generator_options(argc, argv);
     try {
         ModelDescriptor model = describe(network, options.model_name);
@@ -184,7 +187,9 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
         const Halide::Target target = Halide::Target(options.target).with_feature(Halide::Target::NoRuntime);
         if (options.tune) {
             auto factory = [&](StageKind kind) -> StageFactory {
-                return [&, kind](const StageSchedule* plan) { return build_stage(network, kind, leaf_index, plan, nullptr); };
+                return [&, kind](const StageSchedule* plan) {
+                    return build_stage(network, kind, leaf_index, plan, nullptr);
+                };
             };
             std::vector<std::pair<std::string, StageFactory>> stages;
             for (const StageRow& stage : stage_table) stages.emplace_back(std::string(stage.name), factory(stage.kind));
@@ -197,8 +202,10 @@ int generator_main(dsl::Network<P, L> network, int argc, char** argv) {
         for (const StageRow& row : stage_table) {
             const std::string name(row.name);
             auto found = plan.stages.find(name);
-            stages.push_back(build_stage(network, row.kind, leaf_index, found == plan.stages.end() ? nullptr : &found->second, &model));
-            stages.back()->compile(options.output_directory, options.model_name + "_" + name, target, options.scheduler);
+            stages.push_back(build_stage(network, row.kind, leaf_index,
+                                         found == plan.stages.end() ? nullptr : &found->second, &model));
+            stages.back()->compile(options.output_directory, options.model_name + "_" + name, target,
+                                   options.scheduler);
         }
         std::vector<const Stage*> compiled;
         for (const auto& stage : stages) compiled.push_back(stage.get());

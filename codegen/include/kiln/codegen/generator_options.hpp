@@ -31,7 +31,8 @@ GeneratorOptions parse_generator_options(int argc, char** argv);
 ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);
 void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& stages, const ModelDescriptor& model,
                     const GeneratorOptions& options);
-void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages, const GeneratorOptions& options);
+void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages,
+                      const GeneratorOptions& options);
 int report_generator_failure(const std::string& model, const std::exception& error);
 // A DSL name ("fc1.weight") as a C identifier for generated symbols ("fc1_weight").
 std::string c_identifier(std::string_view name);

@@ -25,7 +25,8 @@ using Operands = std::vector<Value>;
 // An elementwise op: `formula` maps the operands' values at one element (read as if broadcast)
 // to the result's; the Func is named `func_name` (schedule plans key stored Funcs by it).
 using Formula = std::function<Halide::Expr(const std::vector<Halide::Expr>&)>;
-Value lower_elementwise(LoweringContext&, const Operands&, dsl::Shape, std::string_view func_name, const Formula& formula);
+Value lower_elementwise(LoweringContext&, const Operands&, dsl::Shape, std::string_view func_name,
+                        const Formula& formula);
 
 // gemm/matmul.cpp
 Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shape);

@@ -21,8 +21,7 @@ struct LeafIndex {
     std::function<int(std::string_view)> param, state;
 };
 
-template <dsl::Expression E>
-Value lower_leaf(Stage& stage, const LeafIndex& index) {
+template <dsl::Expression E> Value lower_leaf(Stage& stage, const LeafIndex& index) {
     using Op = typename E::op;
     LoweringContext& context = stage.context();
     if constexpr (Op::leaf_kind == dsl::LeafKind::constant) return constant_value(context, Op::value);
@@ -31,7 +30,8 @@ Value lower_leaf(Stage& stage, const LeafIndex& index) {
     else {
         const std::string name(Op::name);
         if constexpr (Op::leaf_kind == dsl::LeafKind::param)
-            return stage.buffer_argument(BufferRole::param, index.param(name), c_identifier(name), E::shape, Halide::Float(32));
+            return stage.buffer_argument(BufferRole::param, index.param(name), c_identifier(name), E::shape,
+                                         Halide::Float(32));
         else if constexpr (Op::leaf_kind == dsl::LeafKind::input)
             return stage.buffer_argument(BufferRole::input, 0, c_identifier(name), E::shape, Halide::Float(32));
         else if constexpr (Op::leaf_kind == dsl::LeafKind::labels)
@@ -65,8 +65,7 @@ Halide::Expr apply_formula(const std::vector<Halide::Expr>& x, std::index_sequen
     return Op::template value<Halide::Expr>(x[I]...);
 }
 
-template <dsl::Expression E>
-Value lower_node(Stage& stage, E node, const LeafIndex& index) {
+template <dsl::Expression E> Value lower_node(Stage& stage, E node, const LeafIndex& index) {
     if (const Value* known = stage.find(typeid(E))) return *known;
     Value value;
     if constexpr (dsl::is_leaf<E>) value = lower_leaf<E>(stage, index);
@@ -74,7 +73,8 @@ Value lower_node(Stage& stage, E node, const LeafIndex& index) {
         if (stage.training()) value = lower_node(stage, boost::hana::front(dsl::children(node)), index);
         else {
             const std::string name(E::op::name);
-            value = stage.buffer_argument(BufferRole::state, index.state(name), c_identifier(name), E::shape, Halide::Float(32));
+            value = stage.buffer_argument(BufferRole::state, index.state(name), c_identifier(name), E::shape,
+                                          Halide::Float(32));
         }
     } else {
         Operands operands;
@@ -84,9 +84,10 @@ Value lower_node(Stage& stage, E node, const LeafIndex& index) {
             operand_nodes.push_back(typeid(child));
         });
         if constexpr (dsl::ElementwiseOp<typename E::op>)
-            value = lower_elementwise(stage.context(), operands, E::shape, E::op::func_name, [](const std::vector<Halide::Expr>& x) {
-                return apply_formula<typename E::op>(x, std::make_index_sequence<E::arity>{});
-            });
+            value = lower_elementwise(stage.context(), operands, E::shape, E::op::func_name,
+                                      [](const std::vector<Halide::Expr>& x) {
+                                          return apply_formula<typename E::op>(x, std::make_index_sequence<E::arity>{});
+                                      });
         else value = lower(E::op::lowering, stage.context(), operands, E::shape);
         value.operand_nodes = std::move(operand_nodes);
         note_gemm_chain(value, typeid(E), operands);

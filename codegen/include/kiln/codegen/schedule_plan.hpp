@@ -14,9 +14,9 @@ std::string_view loop_kind_name(LoopKind);
 
 struct FuncSchedule {
     LoopKind kind = LoopKind::elementwise;
-    int vector_width = 16;   // floats per SIMD vector (16: one AVX-512 register)
-    int rows_per_task = 8;   // rows per parallel task; a GEMM reuses its right operand's column strip across them
-    int tile_cols = 32;      // GEMM register tile: tile_cols/vector_width × tile_rows accumulators
+    int vector_width = 16;  // floats per SIMD vector (16: one AVX-512 register)
+    int rows_per_task = 8;  // rows per parallel task; a GEMM reuses its right operand's column strip across them
+    int tile_cols = 32;     // GEMM register tile: tile_cols/vector_width × tile_rows accumulators
     int tile_rows = 8;
     bool fuse_epilogue = true;  // GEMM: computed tile by tile inside its pointwise consumer (bias, activation, output)
 
@@ -34,8 +34,8 @@ using StageSchedule = std::map<std::string, FuncSchedule>;  // Func name → kno
 inline constexpr int lowering_version = 2;
 
 struct ModelSchedule {
-    std::string model, target;  // target "any": knobs valid everywhere (hand-written plans, tests)
-    std::string network;  // fingerprint of the graph the plan was made for
+    std::string model, target;        // target "any": knobs valid everywhere (hand-written plans, tests)
+    std::string network;              // fingerprint of the graph the plan was made for
     int lowering = lowering_version;  // the naming of the Funcs the knobs are keyed by
     std::map<std::string, StageSchedule> stages;
     std::string report_json = "{}";  // what the tuner measured, kept for people (not read back)

@@ -15,7 +15,6 @@
 
 namespace kiln::codegen {
 
-
 struct StageArgument {
     BufferRole role;
     int index;  // which param / saved value / gradient; 0 otherwise
@@ -34,7 +33,9 @@ public:
     LoweringContext& context() { return context_; }
     const std::string& name() const { return name_; }
     // GEMM FLOPs of the stage: (per batch row, fixed).
-    std::pair<double, double> context_flops() const { return {context_.gemm_flops_per_sample, context_.gemm_flops_fixed}; }
+    std::pair<double, double> context_flops() const {
+        return {context_.gemm_flops_per_sample, context_.gemm_flops_fixed};
+    }
 
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
     Value buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
@@ -65,12 +66,12 @@ public:
 private:
     // What the scheduling passes of apply_plan (stage.cpp) hand on to each other.
     struct SchedulePasses {
-        std::set<std::string> absorbed;                    // Funcs computed inside another Func's loops
+        std::set<std::string> absorbed;                   // Funcs computed inside another Func's loops
         std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
-        std::vector<const Value*> stored;                  // values with storage of their own, in lowering order
-        std::set<std::size_t> stored_outputs;              // outputs that are their stored value's Func
-        std::set<std::string> wanted;                      // Funcs a GEMM asks to be stored (its operands)
-        std::map<std::string, int> padded_strides;         // Func → the row stride a GEMM asks its storage to have
+        std::vector<const Value*> stored;                 // values with storage of their own, in lowering order
+        std::set<std::size_t> stored_outputs;             // outputs that are their stored value's Func
+        std::set<std::string> wanted;                     // Funcs a GEMM asks to be stored (its operands)
+        std::map<std::string, int> padded_strides;        // Func → the row stride a GEMM asks its storage to have
     };
     void apply_plan();
     void collect_gemm_requests(SchedulePasses&) const;
@@ -96,7 +97,9 @@ private:
     StageSchedule applied_;
     std::map<std::string, dsl::Shape> applied_shapes_;
     bool scheduled_ = false;
-    std::vector<StageArgument> inputs_{{BufferRole::batch, 0, "batch"}, {BufferRole::seed, 0, "seed"}, {BufferRole::dropout, 0, "dropout"}}, outputs_arguments_;
+    std::vector<StageArgument> inputs_{
+        {BufferRole::batch, 0, "batch"}, {BufferRole::seed, 0, "seed"}, {BufferRole::dropout, 0, "dropout"}},
+        outputs_arguments_;
 };
 
 }  // namespace kiln::codegen

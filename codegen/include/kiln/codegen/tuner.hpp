@@ -44,8 +44,8 @@ struct TuneResult {
     int candidates = 0;
 };
 // `previous`: this stage's plan from an earlier tuning, tried first (re-tuning resumes from it
-// rather than from the heuristics). `hint`: knobs found for other stages; Funcs of the same name and kind (stages share their
-// forward prefix, so its Funcs have the same names) are tried with them next.
+// rather than from the heuristics). `hint`: knobs found for other stages; Funcs of the same name and kind (stages share
+// their forward prefix, so its Funcs have the same names) are tried with them next.
 TuneResult tune_stage(const StageFactory& build, int batch, const Halide::Target& target, double budget_seconds,
                       const StageSchedule& hint = {}, const StageSchedule& previous = {});
 

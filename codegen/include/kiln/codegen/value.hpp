@@ -81,14 +81,15 @@ struct LoweringContext {
     Halide::Param<uint32_t> seed{"seed"};
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
-    const StageSchedule* plan = nullptr;            // knobs by Func name; absent: the defaults
+    const StageSchedule* plan = nullptr;                     // knobs by Func name; absent: the defaults
     double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul
     int next_id = 0;
 
     std::string fresh_name(const std::string& what) { return "n" + std::to_string(next_id++) + "_" + what; }
     FuncSchedule knobs(const Halide::Func& func, LoopKind kind) const {
         if (plan)
-            if (auto found = plan->find(plan_key(func)); found != plan->end() && found->second.kind == kind) return found->second;
+            if (auto found = plan->find(plan_key(func)); found != plan->end() && found->second.kind == kind)
+                return found->second;
         return FuncSchedule::defaults(kind);
     }
     Halide::Expr rows(dsl::Shape s) const { return s.batched() ? Halide::Expr(batch) : Halide::Expr(s.rows); }

@@ -18,8 +18,7 @@ namespace kiln::formula {
 template <class T>
 struct Math;  // exp, expm1, log, log1p, sqrt, tanh, abs, max(T, double), select(condition, T, T), constant(like, value)
 
-template <>
-struct Math<double> {
+template <> struct Math<double> {
     static double exp(double x) { return std::exp(x); }
     static double expm1(double x) { return std::expm1(x); }
     static double log(double x) { return std::log(x); }
@@ -33,69 +32,51 @@ struct Math<double> {
 };
 
 // σ(x) = 1/(1 + e^−x), from e^−|x| so that neither branch overflows.
-template <class T>
-T sigmoid(T x) {
+template <class T> T sigmoid(T x) {
     using M = Math<T>;
     T e = M::exp(-M::abs(x));
     return M::select(x >= 0, 1 / (1 + e), e / (1 + e));
 }
 
 // softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): exact for large |x| of either sign.
-template <class T>
-T softplus(T x) {
+template <class T> T softplus(T x) {
     using M = Math<T>;
     return M::max(x, 0.0) + M::log1p(M::exp(-M::abs(x)));
 }
 
 // Binary cross-entropy of a logit z against a target t ∈ [0, 1]: −t·log σ(z) − (1−t)·log(1 − σ(z))
 // = softplus(z) − z·t.
-template <class T>
-T bce_with_logits(T z, T t) {
-    return softplus(z) - z * t;
-}
+template <class T> T bce_with_logits(T z, T t) { return softplus(z) - z * t; }
 
-template <class T>
-T squared_error(T prediction, T target) {
+template <class T> T squared_error(T prediction, T target) {
     T d = prediction - target;
     return d * d;
 }
 
 // log Σ eᶻ from the row's maximum m and Σ e^(z − m): no overflow for large logits.
-template <class T>
-T log_sum_exp(T max, T sum_of_shifted_exps) {
-    return max + Math<T>::log(sum_of_shifted_exps);
-}
+template <class T> T log_sum_exp(T max, T sum_of_shifted_exps) { return max + Math<T>::log(sum_of_shifted_exps); }
 
-template <class T>
-T relu(T x) {
-    return Math<T>::max(x, 0.0);
-}
+template <class T> T relu(T x) { return Math<T>::max(x, 0.0); }
 
 // 1 where x > 0, else 0 (relu's derivative).
-template <class T>
-T step(T x) {
+template <class T> T step(T x) {
     using M = Math<T>;
     return M::select(x > 0, M::constant(x, 1.0), M::constant(x, 0.0));
 }
 
-template <class T>
-T leaky_relu(T x, double alpha) {
+template <class T> T leaky_relu(T x, double alpha) {
     using M = Math<T>;
     return M::select(x > 0, x, M::constant(x, alpha) * x);
 }
 
 // ELU: x for x > 0, α·(eˣ − 1) otherwise (expm1: exact near 0).
-template <class T>
-T elu(T x, double alpha) {
+template <class T> T elu(T x, double alpha) {
     using M = Math<T>;
     return M::select(x > 0, x, M::constant(x, alpha) * M::expm1(x));
 }
 
 // 1/√x exactly (not a hardware approximation): normalization divides by it.
-template <class T>
-T rsqrt(T x) {
-    return 1 / Math<T>::sqrt(x);
-}
+template <class T> T rsqrt(T x) { return 1 / Math<T>::sqrt(x); }
 
 // Softmax of a row in place, the maximum subtracted first (doubles: the reference, predict, ensemble).
 inline void softmax_in_place(std::span<double> row) {

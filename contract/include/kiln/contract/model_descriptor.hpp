@@ -67,7 +67,7 @@ struct StageArgumentSpec {
 
 struct StageSpec {
     int (*entry)(void** arguments) = nullptr;
-    std::vector<StageArgumentSpec> arguments;  // in call order: inputs, then outputs
+    std::vector<StageArgumentSpec> arguments;                // in call order: inputs, then outputs
     double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // 2·M·K·N over its matmuls: per batch row, and fixed
 };
 
@@ -81,7 +81,7 @@ struct ModelDescriptor {
     int prediction_cols = 0;
     std::vector<SavedSpec> saved;
     std::vector<StateSpec> states;
-    std::array<StageSpec, stage_count> stages;  // indexed by StageKind (stages.def)
+    std::array<StageSpec, stage_count> stages;      // indexed by StageKind (stages.def)
     std::vector<ActivationSpec> activation_layers;  // what the activations stage outputs
     std::string prediction_formula, loss_formula;
     std::vector<std::string> graph;  // one line per node: "%3 = σ(%2)  [N×256]"

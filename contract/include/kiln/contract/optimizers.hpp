@@ -38,9 +38,9 @@ enum class OptimizerKind {
 struct OptimizerRow {
     OptimizerKind kind;
     std::string_view name;
-    std::string_view kernels;          // space-separated OptimizerKernel names
-    std::string_view state;            // per-element buffers, as checkpointed
-    std::string_view scalars;          // host scalars besides the step count `t`, as checkpointed
+    std::string_view kernels;           // space-separated OptimizerKernel names
+    std::string_view state;             // per-element buffers, as checkpointed
+    std::string_view scalars;           // host scalars besides the step count `t`, as checkpointed
     std::string_view hyper_parameters;  // the flags it reads
     double default_epsilon, default_rho;
     std::string_view summary;

@@ -9,16 +9,14 @@
 namespace kiln::contract {
 
 // The row of `table` whose `name` is `name`, or nullptr.
-template <class Row, std::size_t N>
-constexpr const Row* find_row(const Row (&table)[N], std::string_view name) {
+template <class Row, std::size_t N> constexpr const Row* find_row(const Row (&table)[N], std::string_view name) {
     for (const Row& row : table)
         if (row.name == name) return &row;
     return nullptr;
 }
 
 // Every row's name, in table order ("sgd, momentum, …" in error messages and help).
-template <class Row, std::size_t N>
-std::vector<std::string> row_names(const Row (&table)[N]) {
+template <class Row, std::size_t N> std::vector<std::string> row_names(const Row (&table)[N]) {
     std::vector<std::string> names;
     for (const Row& row : table) names.emplace_back(row.name);
     return names;

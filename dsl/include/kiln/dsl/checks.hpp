@@ -7,39 +7,34 @@
 
 namespace kiln::dsl::check {
 // The weight's name is an argument so the compiler's note names the layer: <"fc2.weight", 784, 512>.
-template <fixed_string Weight, int InputFeatures, int WeightRows>
-struct dense_input_features {
+template <fixed_string Weight, int InputFeatures, int WeightRows> struct dense_input_features {
     static_assert(InputFeatures == WeightRows, "dense: the input's feature count must equal the weight's rows");
     static constexpr bool ok = true;
 };
 
-template <int LeftCols, int RightRows>
-struct matmul_inner_sizes {
-    static_assert(LeftCols == RightRows, "matmul: the left operand's column count must equal the right operand's row count");
+template <int LeftCols, int RightRows> struct matmul_inner_sizes {
+    static_assert(LeftCols == RightRows,
+                  "matmul: the left operand's column count must equal the right operand's row count");
     static constexpr bool ok = true;
 };
 
-template <int LeftRows, int LeftCols, int RightRows, int RightCols>
-struct elementwise_shapes {
+template <int LeftRows, int LeftCols, int RightRows, int RightCols> struct elementwise_shapes {
     static_assert(shapes_broadcast({LeftRows, LeftCols}, {RightRows, RightCols}),
                   "elementwise op: operand shapes must match, or broadcast along an axis of size 1");
     static constexpr bool ok = true;
 };
 
-template <int LogitColumns, int LabelClasses>
-struct logits_match_classes {
+template <int LogitColumns, int LabelClasses> struct logits_match_classes {
     static_assert(LogitColumns == LabelClasses, "softmax_cross_entropy: logits must have one column per label class");
     static constexpr bool ok = true;
 };
 
-template <int PredRows, int PredCols, int TargetRows, int TargetCols>
-struct loss_shapes {
+template <int PredRows, int PredCols, int TargetRows, int TargetCols> struct loss_shapes {
     static_assert(PredRows == TargetRows && PredCols == TargetCols, "loss: prediction and target shapes must be equal");
     static constexpr bool ok = true;
 };
 
-template <bool Condition>
-struct loss_is_scalar {
+template <bool Condition> struct loss_is_scalar {
     static_assert(Condition, "grad: the loss must be a scalar [1×1] (use a loss op, or sum/mean down to one value)");
     static constexpr bool ok = true;
 };

@@ -8,8 +8,7 @@
 
 namespace kiln::dsl {
 
-template <std::size_t N>
-struct fixed_string {
+template <std::size_t N> struct fixed_string {
     char data[N]{};
 
     constexpr fixed_string() = default;
@@ -19,8 +18,7 @@ struct fixed_string {
     constexpr std::size_t size() const { return N - 1; }
 };
 
-template <fixed_string A, fixed_string B>
-constexpr auto concat() {
+template <fixed_string A, fixed_string B> constexpr auto concat() {
     fixed_string<A.size() + B.size() + 1> joined;
     std::copy_n(A.data, A.size(), joined.data);
     std::copy_n(B.data, B.size() + 1, joined.data + A.size());
@@ -28,14 +26,12 @@ constexpr auto concat() {
 }
 
 namespace detail {
-template <fixed_string S, std::size_t... I>
-constexpr auto to_hana_string(std::index_sequence<I...>) {
+template <fixed_string S, std::size_t... I> constexpr auto to_hana_string(std::index_sequence<I...>) {
     return boost::hana::string_c<S.data[I]...>;
 }
 }  // namespace detail
 
 // `name<"fc1.weight">` is the key of that parameter's gradient in grad(loss).
-template <fixed_string S>
-inline constexpr auto name = detail::to_hana_string<S>(std::make_index_sequence<S.size()>{});
+template <fixed_string S> inline constexpr auto name = detail::to_hana_string<S>(std::make_index_sequence<S.size()>{});
 
 }  // namespace kiln::dsl

@@ -5,8 +5,8 @@
 
 namespace kiln::dsl {
 
-using kiln::InitKind;
 using kiln::Initializer;
+using kiln::InitKind;
 
 namespace init {
 inline constexpr Initializer zeros{InitKind::zeros};
@@ -19,7 +19,9 @@ inline constexpr Initializer lecun_normal{InitKind::lecun_normal};
 // A (semi-)orthogonal weight scaled by gain (Saxe et al.): WᵀW = gain²·I when rows ≥ columns.
 constexpr Initializer orthogonal(double gain = 1.0) { return {InitKind::orthogonal, gain}; }
 // Each unit (column) gets exactly `nonzeros` incoming weights drawn from N(0, stddev) (Martens 2010).
-constexpr Initializer sparse(int nonzeros, double stddev = 0.01) { return {InitKind::sparse, double(nonzeros), stddev}; }
+constexpr Initializer sparse(int nonzeros, double stddev = 0.01) {
+    return {InitKind::sparse, double(nonzeros), stddev};
+}
 constexpr Initializer constant(double value) { return {InitKind::constant, value}; }
 constexpr Initializer uniform(double low, double high) { return {InitKind::uniform, low, high}; }
 constexpr Initializer normal(double mean, double stddev) { return {InitKind::normal, mean, stddev}; }

@@ -12,16 +12,15 @@
 namespace kiln::dsl {
 
 // x · W + b with W = param "<name>.weight" [features × units] and b = "<name>.bias" [1 × units].
-template <Expression X, Expression W, Expression B>
-constexpr auto dense(X x, W w, B b) {
+template <Expression X, Expression W, Expression B> constexpr auto dense(X x, W w, B b) {
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
     static_assert(check::dense_input_features<W::op::fixed_name, X::shape.cols, W::shape.rows>::ok);
     static_assert(B::shape.rows == 1 && B::shape.cols == W::shape.cols, "dense: the bias must be [1 × units]");
     if constexpr (X::shape.cols == W::shape.rows) return add(matmul(x, w), b);  // else: only the error above
 }
 
-template <fixed_string Name, int Units, Initializer WeightInit = init::xavier_uniform, Initializer BiasInit = init::zeros,
-          Expression X>
+template <fixed_string Name, int Units, Initializer WeightInit = init::xavier_uniform,
+          Initializer BiasInit = init::zeros, Expression X>
 constexpr auto dense(X x) {
     static_assert(Units > 0, "dense: units must be positive");
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
@@ -47,9 +46,9 @@ constexpr auto batch_norm(X x) {
 }
 
 // Layer normalization (Ba et al. 2016): the same per sample, over its features; no running state.
-template <fixed_string Name, double Epsilon = 1e-5, Expression X>
-constexpr auto layer_norm(X x) {
-    static_assert(X::shape.cols != batch && X::shape.cols > 1, "layer_norm: expects [rows × features] with features > 1");
+template <fixed_string Name, double Epsilon = 1e-5, Expression X> constexpr auto layer_norm(X x) {
+    static_assert(X::shape.cols != batch && X::shape.cols > 1,
+                  "layer_norm: expects [rows × features] with features > 1");
     constexpr int features = X::shape.cols;
     constexpr auto gamma = param<concat<Name, ".weight">(), 1, features, init::constant(1.0)>;
     constexpr auto beta = param<concat<Name, ".bias">(), 1, features, init::zeros>;

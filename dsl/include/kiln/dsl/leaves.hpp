@@ -14,8 +14,7 @@ namespace kiln::dsl {
 // random_mask: a dropout mask, computed from the step's seed (ops/dropout.hpp).
 enum class LeafKind { input, labels, target, param, constant, batch_size, random_mask };
 
-template <fixed_string Name, LeafKind Kind>
-struct NamedLeaf {
+template <fixed_string Name, LeafKind Kind> struct NamedLeaf {
     static constexpr LeafKind leaf_kind = Kind;
     static constexpr auto fixed_name = Name;
     static constexpr std::string_view name = Name.view();
@@ -23,36 +22,31 @@ struct NamedLeaf {
     static std::string format(const Texts&) { return std::string(name); }
 };
 
-template <fixed_string Name, int Features>
-struct InputOp : NamedLeaf<Name, LeafKind::input> {
+template <fixed_string Name, int Features> struct InputOp : NamedLeaf<Name, LeafKind::input> {
     static constexpr Shape shape() { return {batch, Features}; }
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(InputOp::name, shape()); }
 };
 
 // Integer class ids in [0, Classes), one per row.
-template <fixed_string Name, int Classes>
-struct LabelsOp : NamedLeaf<Name, LeafKind::labels> {
+template <fixed_string Name, int Classes> struct LabelsOp : NamedLeaf<Name, LeafKind::labels> {
     static constexpr int classes = Classes;
     static constexpr Shape shape() { return {batch, 1}; }
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(LabelsOp::name, shape()); }
 };
 
-template <fixed_string Name, int Features>
-struct TargetOp : NamedLeaf<Name, LeafKind::target> {
+template <fixed_string Name, int Features> struct TargetOp : NamedLeaf<Name, LeafKind::target> {
     static constexpr Shape shape() { return {batch, Features}; }
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(TargetOp::name, shape()); }
 };
 
-template <fixed_string Name, int Rows, int Cols, Initializer Init>
-struct ParamOp : NamedLeaf<Name, LeafKind::param> {
+template <fixed_string Name, int Rows, int Cols, Initializer Init> struct ParamOp : NamedLeaf<Name, LeafKind::param> {
     static_assert(Rows > 0 && Cols > 0, "param: both dimensions must be positive compile-time sizes");
     static constexpr Initializer initializer = Init;
     static constexpr Shape shape() { return {Rows, Cols}; }
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(ParamOp::name, shape()); }
 };
 
-template <double Value>
-struct ConstantOp {
+template <double Value> struct ConstantOp {
     static constexpr LeafKind leaf_kind = LeafKind::constant;
     static constexpr double value = Value;
     static constexpr Notation notation{};
@@ -70,22 +64,16 @@ struct BatchSizeOp {
     static reference::Matrix evaluate(const reference::Context& c) { return reference::Matrix(1, 1, c.batch); }
 };
 
-template <fixed_string Name, int Features>
-inline constexpr Expr<InputOp<Name, Features>> input{};
-template <fixed_string Name, int Classes>
-inline constexpr Expr<LabelsOp<Name, Classes>> labels{};
-template <fixed_string Name, int Features>
-inline constexpr Expr<TargetOp<Name, Features>> target{};
+template <fixed_string Name, int Features> inline constexpr Expr<InputOp<Name, Features>> input{};
+template <fixed_string Name, int Classes> inline constexpr Expr<LabelsOp<Name, Classes>> labels{};
+template <fixed_string Name, int Features> inline constexpr Expr<TargetOp<Name, Features>> target{};
 template <fixed_string Name, int Rows, int Cols, Initializer Init = init::xavier_uniform>
 inline constexpr Expr<ParamOp<Name, Rows, Cols, Init>> param{};
-template <double Value>
-inline constexpr Expr<ConstantOp<Value>> constant{};
+template <double Value> inline constexpr Expr<ConstantOp<Value>> constant{};
 inline constexpr Expr<BatchSizeOp> batch_size{};
 
-template <class E>
-inline constexpr bool is_leaf = LeafOp<typename E::op>;
-template <class E>
-constexpr bool is_constant_value(double v) {
+template <class E> inline constexpr bool is_leaf = LeafOp<typename E::op>;
+template <class E> constexpr bool is_constant_value(double v) {
     if constexpr (LeafOp<typename E::op>) {
         if constexpr (E::op::leaf_kind == LeafKind::constant) return E::op::value == v;
     }

@@ -16,8 +16,7 @@ constexpr bool needs_parentheses(Notation parent, Notation child, std::size_t in
     return false;
 }
 
-template <Expression E>
-std::string to_string(E node) {
+template <Expression E> std::string to_string(E node) {
     Texts parts;
     boost::hana::for_each(children(node), [&](auto child) {
         std::string text = to_string(child);

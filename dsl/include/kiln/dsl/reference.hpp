@@ -39,7 +39,8 @@ struct Context {
 
     const Matrix& lookup(std::string_view name, Shape expected) const {
         auto found = bindings.find(name);
-        if (found == bindings.end()) throw std::invalid_argument("reference: no value bound to '" + std::string(name) + "'");
+        if (found == bindings.end())
+            throw std::invalid_argument("reference: no value bound to '" + std::string(name) + "'");
         const Matrix& m = found->second;
         int rows = expected.batched() ? batch : expected.rows;
         if (m.rows != rows || m.cols != expected.cols)
@@ -51,8 +52,7 @@ struct Context {
 
 // An elementwise op's value: f applied at every element of the operands' broadcast shape, each
 // operand read as if broadcast (a size-1 axis repeats).
-template <class F, class... Operands>
-Matrix elementwise(F f, const Operands&... operands) {
+template <class F, class... Operands> Matrix elementwise(F f, const Operands&... operands) {
     Matrix out(std::max({operands.rows...}), std::max({operands.cols...}));
     for (int r = 0; r < out.rows; ++r)
         for (int c = 0; c < out.cols; ++c) out(r, c) = f(operands.broadcast_at(r, c)...);

@@ -14,22 +14,22 @@
 namespace kiln::dsl {
 
 // The weight matrices a loss reads, as hana::type<...>s.
-template <Expression L>
-constexpr auto weight_matrices(L loss) {
+template <Expression L> constexpr auto weight_matrices(L loss) {
     return hana::filter(parameters(loss), [](auto t) { return hana::bool_c<(node_of<decltype(t)>::shape.rows > 1)>; });
 }
 
-template <double Lambda, Expression L>
-constexpr auto l2_penalty(L loss) {
+template <double Lambda, Expression L> constexpr auto l2_penalty(L loss) {
     static_assert(Lambda >= 0, "l2_penalty: λ must be non-negative");
     static_assert(L::shape == Shape{1, 1}, "l2_penalty: applies to the scalar loss");
     constexpr auto weights = weight_matrices(L{});
-    static_assert(hana::length(weights) > hana::size_c<0>, "l2_penalty: the loss reads no weight matrices (parameters with rows > 1)");
+    static_assert(hana::length(weights) > hana::size_c<0>,
+                  "l2_penalty: the loss reads no weight matrices (parameters with rows > 1)");
     auto squares = hana::transform(weights, [](auto t) {
         using W = node_of<decltype(t)>;
         return sum<0>(sum<1>(square(W{})));
     });
-    auto total = hana::fold_left(hana::drop_front(squares), hana::front(squares), [](auto a, auto b) { return add(a, b); });
+    auto total =
+        hana::fold_left(hana::drop_front(squares), hana::front(squares), [](auto a, auto b) { return add(a, b); });
     return add(loss, mul(constant<Lambda / 2>, total));
 }
 

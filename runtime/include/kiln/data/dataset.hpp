@@ -10,9 +10,9 @@
 namespace kiln {
 
 struct Dataset {
-    std::string source;           // file(s) it came from, for messages
-    Tensor features;              // [samples × features]
-    std::vector<float> labels;    // one per sample: a class id, or a regression target
+    std::string source;         // file(s) it came from, for messages
+    Tensor features;            // [samples × features]
+    std::vector<float> labels;  // one per sample: a class id, or a regression target
     std::vector<std::string> class_names;
     int image_rows = 0, image_cols = 0;  // images (IDX): each sample is rows × cols pixels, row-major
     int size() const { return features.rows; }

@@ -14,15 +14,15 @@ namespace kiln {
 struct OptimizerSettings {
     std::string name = "adam";  // see optimizer_names()
     float lr = 1e-3f;
-    float momentum = 0.9f;                  // momentum, nesterov, lars
-    float beta1 = 0.9f, beta2 = 0.999f;     // adam, adamw, nadam, lamb
-    float epsilon = NAN;                    // 1e-8 (adam family, rmsprop), 1e-10 (adagrad), 1e-6 (adadelta)
-    float rho = NAN;                        // 0.99 (rmsprop), 0.9 (adadelta)
-    float weight_decay = 0;                 // L2 for the SGD family and adam; decoupled for adamw, lars, lamb
-    float clip_value = 0;                   // > 0: clamp every gradient element to ±clip_value
-    float clip_norm = 0;                    // > 0: rescale the gradient when its global L2 norm exceeds this
-    float trust_coefficient = 0.001f;       // lars η
-    float momentum_decay = 0.004f;          // nadam ψ
+    float momentum = 0.9f;               // momentum, nesterov, lars
+    float beta1 = 0.9f, beta2 = 0.999f;  // adam, adamw, nadam, lamb
+    float epsilon = NAN;                 // 1e-8 (adam family, rmsprop), 1e-10 (adagrad), 1e-6 (adadelta)
+    float rho = NAN;                     // 0.99 (rmsprop), 0.9 (adadelta)
+    float weight_decay = 0;              // L2 for the SGD family and adam; decoupled for adamw, lars, lamb
+    float clip_value = 0;                // > 0: clamp every gradient element to ±clip_value
+    float clip_norm = 0;                 // > 0: rescale the gradient when its global L2 norm exceeds this
+    float trust_coefficient = 0.001f;    // lars η
+    float momentum_decay = 0.004f;       // nadam ψ
 };
 
 // Everything an optimizer carries between steps, for checkpoints that resume bit-identically:

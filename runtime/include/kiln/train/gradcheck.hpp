@@ -15,7 +15,7 @@
 namespace kiln {
 
 struct GradcheckSettings {
-    int directions = 4;  // random directions per parameter
+    int directions = 4;            // random directions per parameter
     double step = 1e-2;            // the largest step: h ≤ step · max(1, ‖θ‖)
     double noise_fraction = 1e-3;  // h is chosen so rounding noise is this fraction of the slope
     uint64_t seed = 0;

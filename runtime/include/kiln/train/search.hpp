@@ -15,7 +15,8 @@ namespace kiln {
 
 // One searched dimension, from "name=log:low:high", "name=linear:low:high" or "name=choice:a,b,c".
 struct SearchDimension {
-    std::string name;   // a train flag without dashes: lr, weight-decay, momentum, beta1, beta2, batch, clip-norm, warmup-steps, optimizer
+    std::string name;   // a train flag without dashes: lr, weight-decay, momentum, beta1, beta2, batch, clip-norm,
+                        // warmup-steps, optimizer
     std::string scale;  // log | linear | choice
     double low = 0, high = 0;
     std::vector<std::string> choices;
@@ -28,8 +29,8 @@ struct SearchSettings {
     int trials = 10;                  // random: per stage; grid: ignored (points per dimension instead)
     int grid_points = 3;
     bool coarse_to_fine = false;
-    int fine_epochs = 0;              // second stage epochs (0: the same as the first)
-    int keep = 3;                     // coarse-to-fine: the best trials that span the fine box
+    int fine_epochs = 0;  // second stage epochs (0: the same as the first)
+    int keep = 3;         // coarse-to-fine: the best trials that span the fine box
     uint64_t seed = 0;
     std::vector<SearchDimension> space;
 };

@@ -30,8 +30,8 @@ struct TrainSettings {
     double divergence_factor = 3;      // > 0: stop when a step's loss exceeds this × the initial loss
     bool dropout = true;               // false: the network's dropout masks are all ones (--overfit)
     AugmentSettings augment;           // when enabled, data.train holds raw images, preprocessed per batch
-    bool progress = true;        // the progress bar
-    bool report_epochs = true;   // a line per epoch (and warnings) on stderr
+    bool progress = true;              // the progress bar
+    bool report_epochs = true;         // a line per epoch (and warnings) on stderr
 };
 
 struct TrainResult {

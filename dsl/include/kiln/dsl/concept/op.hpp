@@ -41,7 +41,9 @@
 namespace kiln::dsl {
 
 template <class Op>
-concept LeafOp = requires { Op::leaf_kind; };
+concept LeafOp = requires {
+    Op::leaf_kind;
+};
 
 template <class Op>
 concept PrintableOp = requires(const Texts& parts) {
@@ -62,6 +64,6 @@ concept LoweredOp = PrintableOp<Op> && !LeafOp<Op> && requires {
 };
 
 template <class Op>
-concept Operation = PrintableOp<Op> && (LeafOp<Op> || ElementwiseOp<Op> || LoweredOp<Op>);
+concept Operation = PrintableOp<Op> &&(LeafOp<Op> || ElementwiseOp<Op> || LoweredOp<Op>);
 
 }  // namespace kiln::dsl

@@ -13,37 +13,38 @@ namespace kiln::dsl {
 
 enum class BinaryKind { add, sub, mul, div };
 
-template <BinaryKind K>
-struct BinaryOp {
+template <BinaryKind K> struct BinaryOp {
     static constexpr std::string_view func_name = "binary";
     static constexpr Notation notation{
         K == BinaryKind::add || K == BinaryKind::sub ? Precedence::additive : Precedence::multiplicative,
-        K == BinaryKind::add ? "+" : K == BinaryKind::sub ? "−" : K == BinaryKind::mul ? "⊙" : "/"};
+        K == BinaryKind::add   ? "+"
+        : K == BinaryKind::sub ? "−"
+        : K == BinaryKind::mul ? "⊙"
+                               : "/"};
 
     static constexpr Shape shape(Shape a, Shape b) { return broadcast_shape(a, b); }
     static std::string format(const Texts& parts) { return infix(parts, notation.symbol); }
 
-    template <class T>
-    static T value(T x, T y) {
+    template <class T> static T value(T x, T y) {
         if constexpr (K == BinaryKind::add) return x + y;
         else if constexpr (K == BinaryKind::sub) return x - y;
         else if constexpr (K == BinaryKind::mul) return x * y;
         else return x / y;
     }
 
-    template <class A, class B, class G>
-    static constexpr auto vjp(Expr<BinaryOp, A, B> node, G g) {
+    template <class A, class B, class G> static constexpr auto vjp(Expr<BinaryOp, A, B> node, G g) {
         constexpr Shape sa = A::shape, sb = B::shape;
         if constexpr (K == BinaryKind::add) return boost::hana::make_tuple(reduce_to<sa>(g), reduce_to<sb>(g));
-        else if constexpr (K == BinaryKind::sub) return boost::hana::make_tuple(reduce_to<sa>(g), reduce_to<sb>(neg(g)));
-        else if constexpr (K == BinaryKind::mul) return boost::hana::make_tuple(reduce_to<sa>(mul(g, B{})), reduce_to<sb>(mul(g, A{})));
+        else if constexpr (K == BinaryKind::sub)
+            return boost::hana::make_tuple(reduce_to<sa>(g), reduce_to<sb>(neg(g)));
+        else if constexpr (K == BinaryKind::mul)
+            return boost::hana::make_tuple(reduce_to<sa>(mul(g, B{})), reduce_to<sb>(mul(g, A{})));
         else return boost::hana::make_tuple(reduce_to<sa>(div(g, B{})), reduce_to<sb>(neg(div(mul(g, node), B{}))));
     }
 };
 
 namespace detail {
-template <BinaryKind K, Expression A, Expression B>
-constexpr auto binary(A, B) {
+template <BinaryKind K, Expression A, Expression B> constexpr auto binary(A, B) {
     static_assert(check::elementwise_shapes<A::shape.rows, A::shape.cols, B::shape.rows, B::shape.cols>::ok);
     return Expr<BinaryOp<K>, A, B>{};
 }

@@ -27,8 +27,7 @@ constexpr uint32_t dropout_bits(uint32_t seed, uint32_t layer, uint32_t col, uin
 // Kept when the top 24 bits are below keep · 2^24.
 constexpr uint32_t keep_threshold(double keep) { return uint32_t(keep * 16777216.0); }
 
-template <std::size_t N>
-constexpr uint32_t name_hash(fixed_string<N> text) {  // FNV-1a
+template <std::size_t N> constexpr uint32_t name_hash(fixed_string<N> text) {  // FNV-1a
     uint32_t h = 2166136261u;
     for (char c : text.view()) h = (h ^ uint8_t(c)) * 16777619u;
     return h;
@@ -39,8 +38,7 @@ struct DropoutMaskInfo {
     double keep;
 };
 
-template <fixed_string Name, double Keep, int Features>
-struct DropoutMaskOp {
+template <fixed_string Name, double Keep, int Features> struct DropoutMaskOp {
     static_assert(Keep > 0 && Keep <= 1, "dropout: the drop probability must be in [0, 1)");
     static constexpr LeafKind leaf_kind = LeafKind::random_mask;
     static constexpr DropoutMaskInfo lowering{name_hash(Name), Keep};
@@ -53,14 +51,15 @@ struct DropoutMaskOp {
         if (!c.training || !c.dropout) return m;
         for (int r = 0; r < c.batch; ++r)
             for (int k = 0; k < Features; ++k)
-                m(r, k) = (dropout_bits(c.seed, lowering.layer, uint32_t(k), uint32_t(r)) >> 8) < keep_threshold(Keep) ? 1.0 / Keep : 0.0;
+                m(r, k) = (dropout_bits(c.seed, lowering.layer, uint32_t(k), uint32_t(r)) >> 8) < keep_threshold(Keep)
+                              ? 1.0 / Keep
+                              : 0.0;
         return m;
     }
 };
 
 // dropout<"drop1", 0.5>(h): zeroes each element with probability P while training.
-template <fixed_string Name, double P, Expression X>
-constexpr auto dropout(X x) {
+template <fixed_string Name, double P, Expression X> constexpr auto dropout(X x) {
     static_assert(X::shape.batched(), "dropout: applies to batched values (one row per sample)");
     return mul(x, Expr<DropoutMaskOp<Name, 1.0 - P, X::shape.cols>>{});
 }

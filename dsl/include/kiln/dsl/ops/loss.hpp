@@ -27,8 +27,7 @@ struct OneHotInfo {
 
 namespace detail {
 // The count a mean over all elements of a [rows × cols] value divides by: N, N·C or a constant.
-template <Shape S>
-constexpr auto element_count() {
+template <Shape S> constexpr auto element_count() {
     constexpr auto rows = [] {
         if constexpr (S.batched()) return batch_size;
         else return constant<double(S.rows)>;
@@ -38,20 +37,21 @@ constexpr auto element_count() {
 }
 
 inline std::vector<double> row_softmax(const reference::Matrix& z, int r) {
-    std::vector<double> p(z.values.begin() + std::ptrdiff_t(r) * z.cols, z.values.begin() + std::ptrdiff_t(r + 1) * z.cols);
+    std::vector<double> p(z.values.begin() + std::ptrdiff_t(r) * z.cols,
+                          z.values.begin() + std::ptrdiff_t(r + 1) * z.cols);
     formula::softmax_in_place(p);
     return p;
 }
 }  // namespace detail
 
-template <LossKind K>
-struct LossOp {
+template <LossKind K> struct LossOp {
     static constexpr LossInfo lowering{K};
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape, Shape) { return {1, 1}; }
     static std::string format(const Texts& parts) { return call(kiln::loss_name(K), parts); }
 
-    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& z, const reference::Matrix& t) {
+    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& z,
+                                      const reference::Matrix& t) {
         double total = 0;
         for (int r = 0; r < z.rows; ++r) {
             if constexpr (K == LossKind::softmax_cross_entropy) {
@@ -70,10 +70,10 @@ struct LossOp {
         return reference::Matrix(1, 1, total / count);
     }
 
-    template <class Z, class T, class G>
-    static constexpr auto vjp(Expr<LossOp, Z, T>, G g) {
+    template <class Z, class T, class G> static constexpr auto vjp(Expr<LossOp, Z, T>, G g) {
         if constexpr (K == LossKind::softmax_cross_entropy) {
-            auto dz = div(sub(softmax(Z{}), one_hot<Z::shape.cols>(T{})), detail::element_count<Shape{Z::shape.rows, 1}>());
+            auto dz =
+                div(sub(softmax(Z{}), one_hot<Z::shape.cols>(T{})), detail::element_count<Shape{Z::shape.rows, 1}>());
             return boost::hana::make_tuple(mul(g, dz), no_gradient);
         } else if constexpr (K == LossKind::bce_with_logits) {
             auto count = detail::element_count<Z::shape>();
@@ -99,14 +99,12 @@ struct SoftmaxOp {
         }
         return out;
     }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<SoftmaxOp, A> node, G g) {
+    template <class A, class G> static constexpr auto vjp(Expr<SoftmaxOp, A> node, G g) {
         return boost::hana::make_tuple(mul(node, sub(g, sum<1>(mul(g, node)))));
     }
 };
 
-template <int Classes>
-struct OneHotOp {
+template <int Classes> struct OneHotOp {
     static constexpr OneHotInfo lowering{Classes};
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape a) { return {a.rows, Classes}; }
@@ -116,8 +114,7 @@ struct OneHotOp {
         for (int r = 0; r < y.rows; ++r) out(r, int(y(r, 0))) = 1;
         return out;
     }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<OneHotOp, A>, G) {
+    template <class A, class G> static constexpr auto vjp(Expr<OneHotOp, A>, G) {
         return boost::hana::make_tuple(no_gradient);
     }
 };
@@ -129,26 +126,22 @@ inline constexpr bool is_labels = [] {
 }();
 
 template <Expression A> constexpr auto softmax(A) { return Expr<SoftmaxOp, A>{}; }
-template <int Classes, Expression Y>
-constexpr auto one_hot(Y) {
+template <int Classes, Expression Y> constexpr auto one_hot(Y) {
     static_assert(is_labels<Y>, "one_hot: expects a labels leaf (integer class ids)");
     return Expr<OneHotOp<Classes>, Y>{};
 }
 
-template <Expression Z, Expression Y>
-constexpr auto softmax_cross_entropy(Z, Y) {
+template <Expression Z, Expression Y> constexpr auto softmax_cross_entropy(Z, Y) {
     static_assert(is_labels<Y>, "softmax_cross_entropy: the second operand must be labels<\"name\", classes>");
     if constexpr (is_labels<Y>) static_assert(check::logits_match_classes<Z::shape.cols, Y::op::classes>::ok);
     static_assert(Z::shape.rows == Y::shape.rows, "softmax_cross_entropy: logits and labels must have the same rows");
     return Expr<LossOp<LossKind::softmax_cross_entropy>, Z, Y>{};
 }
-template <Expression Z, Expression T>
-constexpr auto bce_with_logits(Z, T) {
+template <Expression Z, Expression T> constexpr auto bce_with_logits(Z, T) {
     static_assert(check::loss_shapes<Z::shape.rows, Z::shape.cols, T::shape.rows, T::shape.cols>::ok);
     return Expr<LossOp<LossKind::bce_with_logits>, Z, T>{};
 }
-template <Expression P, Expression T>
-constexpr auto mse(P, T) {
+template <Expression P, Expression T> constexpr auto mse(P, T) {
     static_assert(check::loss_shapes<P::shape.rows, P::shape.cols, T::shape.rows, T::shape.cols>::ok);
     return Expr<LossOp<LossKind::mse>, P, T>{};
 }

@@ -18,15 +18,15 @@ struct MatmulOp {
     static constexpr Notation notation{Precedence::multiplicative, "·"};
     static constexpr Shape shape(Shape a, Shape b) { return {a.rows, b.cols}; }
     static std::string format(const Texts& parts) { return infix(parts, notation.symbol); }
-    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& a, const reference::Matrix& b) {
+    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& a,
+                                      const reference::Matrix& b) {
         reference::Matrix out(a.rows, b.cols);
         for (int i = 0; i < a.rows; ++i)
             for (int k = 0; k < a.cols; ++k)
                 for (int j = 0; j < b.cols; ++j) out(i, j) += a(i, k) * b(k, j);
         return out;
     }
-    template <class A, class B, class G>
-    static constexpr auto vjp(Expr<MatmulOp, A, B>, G g) {
+    template <class A, class B, class G> static constexpr auto vjp(Expr<MatmulOp, A, B>, G g) {
         return boost::hana::make_tuple(matmul(g, transpose(B{})), matmul(transpose(A{}), g));
     }
 };
@@ -42,20 +42,15 @@ struct TransposeOp {
             for (int j = 0; j < a.cols; ++j) out(j, i) = a(i, j);
         return out;
     }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<TransposeOp, A>, G g) {
+    template <class A, class G> static constexpr auto vjp(Expr<TransposeOp, A>, G g) {
         return boost::hana::make_tuple(transpose(g));
     }
 };
 
-template <Expression A, Expression B>
-constexpr auto matmul(A, B) {
+template <Expression A, Expression B> constexpr auto matmul(A, B) {
     static_assert(check::matmul_inner_sizes<A::shape.cols, B::shape.rows>::ok);
     return Expr<MatmulOp, A, B>{};
 }
-template <Expression A>
-constexpr auto transpose(A) {
-    return Expr<TransposeOp, A>{};
-}
+template <Expression A> constexpr auto transpose(A) { return Expr<TransposeOp, A>{}; }
 
 }  // namespace kiln::dsl

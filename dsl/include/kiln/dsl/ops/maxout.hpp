@@ -29,27 +29,26 @@ inline int maxout_argmax(const reference::Matrix& x, int r, int group, int piece
 }  // namespace detail
 
 // maxout_route(x, g): [N × K·m]: g[r, c / K] where c is its group's arg-max, else 0.
-template <int K>
-struct MaxoutRouteOp {
+template <int K> struct MaxoutRouteOp {
     static constexpr MaxoutInfo lowering{K, true};
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape x, Shape) { return x; }
     static std::string format(const Texts& parts) { return call("maxout_route[" + std::to_string(K) + "]", parts); }
-    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& x, const reference::Matrix& g) {
+    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& x,
+                                      const reference::Matrix& g) {
         reference::Matrix out(x.rows, x.cols);
         for (int r = 0; r < x.rows; ++r)
-            for (int group = 0; group < x.cols / K; ++group) out(r, detail::maxout_argmax(x, r, group, K)) = g.broadcast_at(r, group);
+            for (int group = 0; group < x.cols / K; ++group)
+                out(r, detail::maxout_argmax(x, r, group, K)) = g.broadcast_at(r, group);
         return out;
     }
-    template <class X, class G, class H>
-    static constexpr auto vjp(Expr<MaxoutRouteOp, X, G>, H) {
+    template <class X, class G, class H> static constexpr auto vjp(Expr<MaxoutRouteOp, X, G>, H) {
         static_assert(sizeof(H) == 0, "maxout: second derivatives (the gradient of a gradient) are not supported");
         return boost::hana::make_tuple(no_gradient, no_gradient);
     }
 };
 
-template <int K>
-struct MaxoutOp {
+template <int K> struct MaxoutOp {
     static_assert(K >= 2, "maxout: needs at least 2 pieces per unit");
     static constexpr MaxoutInfo lowering{K, false};
     static constexpr Notation notation{};
@@ -61,15 +60,13 @@ struct MaxoutOp {
             for (int group = 0; group < out.cols; ++group) out(r, group) = x(r, detail::maxout_argmax(x, r, group, K));
         return out;
     }
-    template <class X, class G>
-    static constexpr auto vjp(Expr<MaxoutOp, X>, G) {
+    template <class X, class G> static constexpr auto vjp(Expr<MaxoutOp, X>, G) {
         return boost::hana::make_tuple(Expr<MaxoutRouteOp<K>, X, G>{});
     }
 };
 
 // maxout<2>(dense<"fc", 2·m>(x)): m units, each the max of 2 linear pieces (Goodfellow et al. 2013).
-template <int K, Expression X>
-constexpr auto maxout(X) {
+template <int K, Expression X> constexpr auto maxout(X) {
     static_assert(X::shape.cols != batch && X::shape.cols % K == 0,
                   "maxout<K>: the input's column count must be a multiple of K (K pieces per unit)");
     return Expr<MaxoutOp<K>, X>{};

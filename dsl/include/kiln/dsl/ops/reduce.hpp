@@ -19,14 +19,12 @@ struct BroadcastInfo {
 };
 
 // The number of elements along a dimension, as an expression: N for the batch, else a constant.
-template <int Dim>
-constexpr auto count_of() {
+template <int Dim> constexpr auto count_of() {
     if constexpr (Dim == batch) return batch_size;
     else return constant<double(Dim)>;
 }
 
-template <int Axis, bool Mean>
-struct ReduceOp {
+template <int Axis, bool Mean> struct ReduceOp {
     static_assert(Axis == 0 || Axis == 1, "sum/mean: axis must be 0 (rows) or 1 (columns)");
     static constexpr ReduceInfo lowering{Axis, Mean};
     static constexpr Notation notation{};
@@ -44,16 +42,15 @@ struct ReduceOp {
         }
         return out;
     }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<ReduceOp, A>, G g) {
+    template <class A, class G> static constexpr auto vjp(Expr<ReduceOp, A>, G g) {
         auto spread = broadcast<A::shape>(g);
-        if constexpr (Mean) return boost::hana::make_tuple(div(spread, count_of<Axis == 0 ? A::shape.rows : A::shape.cols>()));
+        if constexpr (Mean)
+            return boost::hana::make_tuple(div(spread, count_of < Axis == 0 ? A::shape.rows : A::shape.cols > ()));
         else return boost::hana::make_tuple(spread);
     }
 };
 
-template <Shape To>
-struct BroadcastOp {
+template <Shape To> struct BroadcastOp {
     using is_broadcast = void;
     static constexpr BroadcastInfo lowering{To};
     static constexpr Notation notation{};
@@ -65,23 +62,20 @@ struct BroadcastOp {
             for (int k = 0; k < out.cols; ++k) out(r, k) = a.broadcast_at(r, k);
         return out;
     }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<BroadcastOp, A>, G g) {
+    template <class A, class G> static constexpr auto vjp(Expr<BroadcastOp, A>, G g) {
         return boost::hana::make_tuple(reduce_to<A::shape>(g));
     }
 };
 
 template <int Axis, Expression A> constexpr auto sum(A) { return Expr<ReduceOp<Axis, false>, A>{}; }
 template <int Axis, Expression A> constexpr auto mean(A) { return Expr<ReduceOp<Axis, true>, A>{}; }
-template <Shape To, Expression A>
-constexpr auto broadcast(A) {
+template <Shape To, Expression A> constexpr auto broadcast(A) {
     static_assert(shapes_broadcast(A::shape, To) && broadcast_shape(A::shape, To) == To,
                   "broadcast: the value must have the target's shape or size 1 along the axes that differ");
     return Expr<BroadcastOp<To>, A>{};
 }
 
-template <Shape To, Expression G>
-constexpr auto reduce_to(G g) {
+template <Shape To, Expression G> constexpr auto reduce_to(G g) {
     if constexpr (G::shape == To) return g;
     else if constexpr (To.rows == 1 && G::shape.rows != 1) return reduce_to<To>(sum<0>(g));
     else if constexpr (To.cols == 1 && G::shape.cols != 1) return reduce_to<To>(sum<1>(g));

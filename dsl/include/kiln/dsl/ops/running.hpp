@@ -18,8 +18,7 @@ struct RunningInfo {
     bool unbiased;
 };
 
-template <fixed_string Name, double Momentum, double Initial, bool Unbiased>
-struct RunningOp {
+template <fixed_string Name, double Momentum, double Initial, bool Unbiased> struct RunningOp {
     static_assert(Momentum > 0 && Momentum <= 1, "running: momentum must be in (0, 1]");
     static constexpr RunningInfo lowering{Momentum, Initial, Unbiased};
     static constexpr auto fixed_name = Name;
@@ -30,20 +29,19 @@ struct RunningOp {
     static reference::Matrix evaluate(const reference::Context& c, const reference::Matrix& a) {
         return c.training ? a : c.lookup(name, Shape{a.rows, a.cols});
     }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<RunningOp, A>, G g) {
+    template <class A, class G> static constexpr auto vjp(Expr<RunningOp, A>, G g) {
         return boost::hana::make_tuple(g);
     }
 };
 
-template <class E>
-inline constexpr bool is_running = false;
+template <class E> inline constexpr bool is_running = false;
 template <fixed_string Name, double M, double I, bool U, class A>
 inline constexpr bool is_running<Expr<RunningOp<Name, M, I, U>, A>> = true;
 
 template <fixed_string Name, double Momentum = 0.1, double Initial = 0.0, bool Unbiased = false, Expression A>
 constexpr auto running(A) {
-    static_assert(!A::shape.batched(), "running: a running statistic must not have one row per sample (reduce over the batch first)");
+    static_assert(!A::shape.batched(),
+                  "running: a running statistic must not have one row per sample (reduce over the batch first)");
     return Expr<RunningOp<Name, Momentum, Initial, Unbiased>, A>{};
 }
 

@@ -47,12 +47,16 @@ struct Log : Row {
 struct Sigmoid : Row {
     static constexpr std::string_view name = "σ", func_name = "sigmoid";
     template <class T> static T value(T x, double) { return formula::sigmoid(x); }
-    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return mul(mul(g, y), sub(one, y)); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) {
+        return mul(mul(g, y), sub(one, y));
+    }
 };
 struct Tanh : Row {
     static constexpr std::string_view name = "tanh";
     template <class T> static T value(T x, double) { return Math<T>::tanh(x); }
-    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return mul(g, sub(one, square(y))); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) {
+        return mul(g, sub(one, square(y)));
+    }
 };
 // relu(z) > 0 exactly where z > 0: the saved output is the mask, z need not be kept.
 struct Relu : Row {
@@ -79,12 +83,16 @@ struct Elu : Row {
 struct Square : Row {
     static constexpr std::string_view name = "square";
     template <class T> static T value(T x, double) { return x * x; }
-    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X x, G g) { return mul(mul(g, x), constant<2.0>); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X x, G g) {
+        return mul(mul(g, x), constant<2.0>);
+    }
 };
 struct Sqrt : Row {
     static constexpr std::string_view name = "√";
     template <class T> static T value(T x, double) { return Math<T>::sqrt(x); }
-    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) { return div(mul(g, constant<0.5>), y); }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y y, X, G g) {
+        return div(mul(g, constant<0.5>), y);
+    }
 };
 // 1/√x, for normalization. d(x^-½) = -½ x^-3/2 = -½ rsqrt(x)³.
 struct Rsqrt : Row {
@@ -116,8 +124,7 @@ struct Step : Row {
 };
 }  // namespace unary
 
-template <class Row, double Alpha = 0.0>
-struct UnaryOp {
+template <class Row, double Alpha = 0.0> struct UnaryOp {
     using row = Row;
     static constexpr std::string_view func_name = Row::func_name;
     static constexpr Notation notation{Row::prefix ? Precedence::prefix : Precedence::atom};
@@ -125,15 +132,12 @@ struct UnaryOp {
     static constexpr Shape shape(Shape a) { return a; }
     static std::string format(const Texts& parts) {
         if constexpr (Row::prefix) return std::string(Row::name) + parts[0];
-        else if constexpr (Row::parameterized) return call(std::string(Row::name) + "[" + number_text(Alpha) + "]", parts);
+        else if constexpr (Row::parameterized)
+            return call(std::string(Row::name) + "[" + number_text(Alpha) + "]", parts);
         else return call(Row::name, parts);
     }
-    template <class T>
-    static T value(T x) {
-        return Row::value(x, Alpha);
-    }
-    template <class A, class G>
-    static constexpr auto vjp(Expr<UnaryOp, A> node, G g) {
+    template <class T> static T value(T x) { return Row::value(x, Alpha); }
+    template <class A, class G> static constexpr auto vjp(Expr<UnaryOp, A> node, G g) {
         return boost::hana::make_tuple(Row::template vjp<Alpha>(node, A{}, g));
     }
 };
@@ -143,21 +147,18 @@ struct SelectPositiveOp {
     static constexpr std::string_view func_name = "select";
     static constexpr Notation notation{};
     static constexpr Shape shape(Shape c, Shape, Shape) { return c; }
-    static std::string format(const Texts& parts) { return "(" + parts[0] + " > 0 ? " + parts[1] + " : " + parts[2] + ")"; }
-    template <class T>
-    static T value(T c, T a, T b) {
-        return formula::Math<T>::select(c > 0, a, b);
+    static std::string format(const Texts& parts) {
+        return "(" + parts[0] + " > 0 ? " + parts[1] + " : " + parts[2] + ")";
     }
-    template <class C, class A, class B, class G>
-    static constexpr auto vjp(Expr<SelectPositiveOp, C, A, B>, G g) {
+    template <class T> static T value(T c, T a, T b) { return formula::Math<T>::select(c > 0, a, b); }
+    template <class C, class A, class B, class G> static constexpr auto vjp(Expr<SelectPositiveOp, C, A, B>, G g) {
         constexpr auto zero = constant<0.0>;
         return boost::hana::make_tuple(no_gradient, reduce_to<A::shape>(select_positive(C{}, g, zero)),
                                        reduce_to<B::shape>(select_positive(C{}, zero, g)));
     }
 };
 
-template <Expression C, Expression A, Expression B>
-constexpr auto select_positive(C, A, B) {
+template <Expression C, Expression A, Expression B> constexpr auto select_positive(C, A, B) {
     static_assert(shapes_broadcast(C::shape, A::shape) && broadcast_shape(C::shape, A::shape) == C::shape &&
                       shapes_broadcast(C::shape, B::shape) && broadcast_shape(C::shape, B::shape) == C::shape,
                   "select_positive: both branches must have the condition's shape or broadcast to it");
@@ -176,7 +177,9 @@ template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<unary::Rsq
 template <Expression A> constexpr auto softplus(A) { return Expr<UnaryOp<unary::Softplus>, A>{}; }
 template <Expression A> constexpr auto silu(A) { return Expr<UnaryOp<unary::Silu>, A>{}; }
 template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<unary::Step>, A>{}; }
-template <double Alpha, Expression A> constexpr auto leaky_relu(A) { return Expr<UnaryOp<unary::LeakyRelu, Alpha>, A>{}; }
+template <double Alpha, Expression A> constexpr auto leaky_relu(A) {
+    return Expr<UnaryOp<unary::LeakyRelu, Alpha>, A>{};
+}
 template <double Alpha, Expression A> constexpr auto elu(A) { return Expr<UnaryOp<unary::Elu, Alpha>, A>{}; }
 template <Expression A> constexpr auto operator-(A a) { return neg(a); }
 
