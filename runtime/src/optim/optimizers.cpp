@@ -69,7 +69,10 @@ class ClippingOptimizer : public Optimizer {
 public:
     // Allocates the row's state buffers (one value per parameter each), named as the row names them.
     ClippingOptimizer(const OptimizerSettings& s, const OptimizerRow& row, std::size_t arena_size)
-        : settings(s), row(row), state_names_(contract::words(row.state)), state_(state_names_.size(), std::vector<float>(arena_size)) {}
+        : settings(s),
+          row(row),
+          state_names_(contract::words(row.state)),
+          state_(state_names_.size(), std::vector<float>(arena_size)) {}
     void step(Arena& params, Arena& gradients) final {
         Common c{lr, settings.weight_decay, 1.0f,
                  settings.clip_value > 0 ? settings.clip_value : std::numeric_limits<float>::infinity()};
@@ -92,7 +95,8 @@ public:
     void restore(const OptimizerState& s) final {
         auto scalar = [&](const std::string& name) {
             auto found = s.scalars.find(name);
-            if (found == s.scalars.end()) fail("optimizer state: no '{}' for {} (saved by another optimizer?)", name, settings.name);
+            if (found == s.scalars.end())
+                fail("optimizer state: no '{}' for {} (saved by another optimizer?)", name, settings.name);
             return found->second;
         };
         t = long(scalar("t"));
@@ -100,9 +104,11 @@ public:
         for (std::size_t b = 0; b < state_.size(); ++b) {
             const std::string name(state_names_[b]);
             auto found = s.buffers.find(name);
-            if (found == s.buffers.end()) fail("optimizer state: no buffer '{}' for {} (saved by another optimizer?)", name, settings.name);
+            if (found == s.buffers.end())
+                fail("optimizer state: no buffer '{}' for {} (saved by another optimizer?)", name, settings.name);
             if (found->second.size() != state_[b].size())
-                fail("optimizer state: buffer '{}' has {} values, the model has {} parameters", name, found->second.size(), state_[b].size());
+                fail("optimizer state: buffer '{}' has {} values, the model has {} parameters", name,
+                     found->second.size(), state_[b].size());
             state_[b] = found->second;
         }
     }
@@ -151,28 +157,26 @@ class Sgd final : public ClippingOptimizer {
     }
 };
 
+// Momentum and Nesterov: one velocity, two kernels (the row says which).
 class Momentum final : public ClippingOptimizer {
-public:
-    Momentum(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n)
-        : ClippingOptimizer(s, row, n), nesterov_(row.kind == OptimizerKind::nesterov) {}
-
-private:
+    using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
+        const bool nesterov = row.kind == OptimizerKind::nesterov;
         Flat p(params.all()), p_out(params.all()), g(grads.all()), v(state(0)), v_out(state(0));
-        auto kernel = nesterov_ ? (serial() ? kiln_nesterov_update_serial : kiln_nesterov_update)
-                                : (serial() ? kiln_momentum_update_serial : kiln_momentum_update);
-        check_halide_status(kernel(p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum, p_out.get(), v_out.get()),
-                            nesterov_ ? "kiln_nesterov_update" : "kiln_momentum_update");
+        auto kernel = nesterov ? (serial() ? kiln_nesterov_update_serial : kiln_nesterov_update)
+                               : (serial() ? kiln_momentum_update_serial : kiln_momentum_update);
+        check_halide_status(kernel(p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                                   settings.momentum, p_out.get(), v_out.get()),
+                            nesterov ? "kiln_nesterov_update" : "kiln_momentum_update");
     }
-    bool nesterov_;
 };
 
 class AdaGrad final : public ClippingOptimizer {
     using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
         Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0));
-        KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, epsilon(), p_out.get(),
-                  s_out.get());
+        KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, epsilon(),
+                  p_out.get(), s_out.get());
     }
 };
 
@@ -180,24 +184,26 @@ class RmsProp final : public ClippingOptimizer {
     using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
         Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0));
-        KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, rho(), epsilon(),
-                  p_out.get(), s_out.get());
+        KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, rho(),
+                  epsilon(), p_out.get(), s_out.get());
     }
 };
 
 class AdaDelta final : public ClippingOptimizer {
     using ClippingOptimizer::ClippingOptimizer;
     void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0)), u(state(1)), u_out(state(1));
-        KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, rho(), epsilon(),
-                  p_out.get(), s_out.get(), u_out.get());
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0)), u(state(1)),
+            u_out(state(1));
+        KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  rho(), epsilon(), p_out.get(), s_out.get(), u_out.get());
     }
 };
 
 // Adam, AdamW, NAdam and LAMB share the two moment buffers (the row's state 0 and 1).
 class Moments : public ClippingOptimizer {
 public:
-    Moments(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n) : ClippingOptimizer(s, row, n), m(state(0)), v(state(1)) {}
+    Moments(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n)
+        : ClippingOptimizer(s, row, n), m(state(0)), v(state(1)) {}
 
 protected:
     float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
@@ -205,22 +211,22 @@ protected:
     std::vector<float>& v;
 };
 
+// Adam and AdamW (decoupled decay): the same moments, two kernels (the row says which).
 class Adam final : public Moments {
-public:
-    Adam(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n) : Moments(s, row, n), decoupled_(row.kind == OptimizerKind::adamw) {}
-
-private:
+    using Moments::Moments;
     void update(Arena& params, Arena& grads, const Common& c) override {
         ++t;
+        const bool decoupled = row.kind == OptimizerKind::adamw;
         Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v);
-        auto kernel = decoupled_ ? (serial() ? kiln_adamw_update_serial : kiln_adamw_update)
-                                 : (serial() ? kiln_adam_update_serial : kiln_adam_update);
-        check_halide_status(kernel(p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.beta1,
-                  settings.beta2, epsilon(), float(double(c.lr) / bias_correction(settings.beta1)),
-                  float(1 / std::sqrt(double(bias_correction(settings.beta2)))), p_out.get(), m_out.get(), v_out.get()),
-                            decoupled_ ? "kiln_adamw_update" : "kiln_adam_update");
+        auto kernel = decoupled ? (serial() ? kiln_adamw_update_serial : kiln_adamw_update)
+                                : (serial() ? kiln_adam_update_serial : kiln_adam_update);
+        check_halide_status(
+            kernel(p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.beta1,
+                   settings.beta2, epsilon(), float(double(c.lr) / bias_correction(settings.beta1)),
+                   float(1 / std::sqrt(double(bias_correction(settings.beta2)))), p_out.get(), m_out.get(),
+                   v_out.get()),
+            decoupled ? "kiln_adamw_update" : "kiln_adam_update");
     }
-    bool decoupled_;
 };
 
 // NAdam with PyTorch's momentum schedule μ_t = β1·(1 − ½·0.96^(tψ)).
@@ -228,17 +234,21 @@ class NAdam final : public Moments {
     using Moments::Moments;
     void update(Arena& params, Arena& grads, const Common& c) override {
         ++t;
-        auto mu_at = [&](long step) { return double(settings.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * settings.momentum_decay)); };
+        auto mu_at = [&](long step) {
+            return double(settings.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * settings.momentum_decay));
+        };
         const double mu = mu_at(t), mu_next = mu_at(t + 1);
         mu_product_ *= mu;
         const float gradient_coefficient = float((1 - mu) / (1 - mu_product_));
         const float moment_coefficient = float(mu_next / (1 - mu_product_ * mu_next));
         Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v);
-        KILN_CALL(kiln_nadam_update, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                  settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2), gradient_coefficient, moment_coefficient,
-                  p_out.get(), m_out.get(), v_out.get());
+        KILN_CALL(kiln_nadam_update, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale,
+                  c.clip, settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2),
+                  gradient_coefficient, moment_coefficient, p_out.get(), m_out.get(), v_out.get());
     }
-    std::vector<std::pair<std::string, double*>> scalars() override { return {{std::string(row.scalars), &mu_product_}}; }
+    std::vector<std::pair<std::string, double*>> scalars() override {
+        return {{std::string(row.scalars), &mu_product_}};
+    }
     double mu_product_ = 1;
 };
 
@@ -252,9 +262,9 @@ private:
         ++t;
         {
             Flat p(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v), r(direction_);
-            KILN_CALL(kiln_lamb_moments, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                      settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta1), bias_correction(settings.beta2),
-                      m_out.get(), v_out.get(), r.get());
+            KILN_CALL(kiln_lamb_moments, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale,
+                      c.clip, settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta1),
+                      bias_correction(settings.beta2), m_out.get(), v_out.get(), r.get());
         }
         std::size_t offset = 0;
         for (std::size_t i = 0; i < params.count(); ++i) {
@@ -279,10 +289,11 @@ class Lars final : public ClippingOptimizer {
             offset += segment.size();
             const double p_norm = norm(segment), g_norm = norm(grads[i], c.grad_scale, c.clip);
             const double denominator = g_norm + c.weight_decay * p_norm;
-            const float trust = p_norm > 0 && denominator > 0 ? float(settings.trust_coefficient * p_norm / denominator) : 1.0f;
+            const float trust =
+                p_norm > 0 && denominator > 0 ? float(settings.trust_coefficient * p_norm / denominator) : 1.0f;
             Flat p(segment), p_out(segment), g(grads[i]), v(velocity), v_out(velocity);
-            KILN_CALL(kiln_lars_update, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.momentum,
-                      c.lr * trust, p_out.get(), v_out.get());
+            KILN_CALL(kiln_lars_update, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                      settings.momentum, c.lr * trust, p_out.get(), v_out.get());
         }
     }
 };
@@ -300,7 +311,8 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& s, std::size_
     if (s.weight_decay < 0 || s.clip_value < 0 || s.clip_norm < 0)
         fail("--weight-decay, --clip-value and --clip-norm must not be negative");
     const OptimizerRow* row = contract::find_row(optimizer_table, s.name);
-    if (!row) fail("--optimizer: unknown optimizer '{}' (expected one of: {})", s.name, fmt::join(optimizer_names(), ", "));
+    if (!row)
+        fail("--optimizer: unknown optimizer '{}' (expected one of: {})", s.name, fmt::join(optimizer_names(), ", "));
     std::unique_ptr<Optimizer> o;
     const std::size_t n = arena_size;
     switch (row->kind) {
