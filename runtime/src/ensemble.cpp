@@ -22,11 +22,21 @@ std::vector<double> class_probabilities(const ModelDescriptor& model, const floa
     return p;
 }
 
+namespace {
+// The losses whose predictions are class scores (losses.def's multiclass and binary rows).
+std::vector<std::string_view> classifier_losses() {
+    std::vector<std::string_view> names;
+    for (const LossRow& row : loss_table)
+        if (is_classifier(row.kind)) names.push_back(row.name);
+    return names;
+}
+}  // namespace
+
 EnsembleResult evaluate_ensemble(const ModelDescriptor& d, const std::vector<std::string>& checkpoints,
                                  const Dataset& test, EnsembleMode mode) {
     if (!is_classifier(d.loss_kind))
-        fail("ensemble: model '{}' has loss {}; ensembles of classifiers only (softmax_cross_entropy, bce_with_logits)",
-             d.name, loss_name(d.loss_kind));
+        fail("ensemble: model '{}' has loss {}; ensembles of classifiers only ({})",
+             d.name, loss_name(d.loss_kind), fmt::join(classifier_losses(), ", "));
     if (checkpoints.empty()) fail("ensemble: no checkpoints given");
     const int classes = class_count(d.loss_kind, d.prediction_cols);
     const int n = test.size();

@@ -6,12 +6,27 @@
 #include <numeric>
 
 #include "commands.hpp"
+#include <kiln/contract/optimizers.hpp>
+#include <kiln/contract/table.hpp>
+
 #include "kiln/error.hpp"
 #include "kiln/train/trainer.hpp"
 
 namespace kiln::cli {
 
 namespace {
+// " (adam 1e-08, adamw 1e-08, …)": the optimizers whose row lists the flag as a hyper-parameter
+// (optimizers.def), with their defaults when `default_value` is given.
+std::string read_by(std::string_view flag, double OptimizerRow::*default_value = nullptr) {
+    std::vector<std::string> readers;
+    for (const OptimizerRow& row : optimizer_table) {
+        const auto flags = contract::words(row.hyper_parameters);
+        if (std::find(flags.begin(), flags.end(), flag) == flags.end()) continue;
+        readers.push_back(default_value ? fmt::format("{} {}", row.name, row.*default_value) : std::string(row.name));
+    }
+    return fmt::format(" ({}{})", default_value ? "defaults: " : "read by ", fmt::join(readers, ", "));
+}
+
 struct TrainOptions {
     std::string data;
     TrainSettings train;
@@ -72,17 +87,17 @@ Command add_train(CLI::App& app, const Session& session) {
     OptimizerSettings& opt = o->train.optimizer;
     add_optimizer_flag(*train, opt.name, "optimizer");
     train->add_option("--lr", opt.lr, "learning rate")->check(CLI::PositiveNumber);
-    train->add_option("--momentum", opt.momentum, "momentum coefficient (momentum, nesterov, lars)")
+    train->add_option("--momentum", opt.momentum, "momentum coefficient" + read_by("momentum"))
         ->check(CLI::Range(0.0, 1.0));
-    train->add_option("--beta1", opt.beta1, "first-moment decay (adam, adamw, nadam, lamb)")
+    train->add_option("--beta1", opt.beta1, "first-moment decay" + read_by("beta1"))
         ->check(CLI::Range(0.0, 1.0));
-    train->add_option("--beta2", opt.beta2, "second-moment decay (adam, adamw, nadam, lamb)")
+    train->add_option("--beta2", opt.beta2, "second-moment decay" + read_by("beta2"))
         ->check(CLI::Range(0.0, 1.0));
-    train->add_option("--eps", opt.epsilon, "denominator epsilon (default: the optimizer's own)")
+    train->add_option("--eps", opt.epsilon, "denominator epsilon" + read_by("eps", &OptimizerRow::default_epsilon))
         ->check(CLI::PositiveNumber);
-    train->add_option("--rho", opt.rho, "squared-gradient decay (rmsprop 0.99, adadelta 0.9)")
+    train->add_option("--rho", opt.rho, "squared-gradient decay" + read_by("rho", &OptimizerRow::default_rho))
         ->check(CLI::Range(0.0, 1.0));
-    train->add_option("--weight-decay", opt.weight_decay, "L2 coefficient (decoupled for adamw, lars, lamb)")
+    train->add_option("--weight-decay", opt.weight_decay, "L2 coefficient (decoupled for adamw, lars, lamb)" + read_by("weight-decay"))
         ->check(CLI::NonNegativeNumber);
     train->add_option("--clip-value", opt.clip_value, "clamp each gradient element to ±this (0: off)")
         ->check(CLI::NonNegativeNumber);

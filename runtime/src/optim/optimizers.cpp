@@ -202,13 +202,12 @@ class AdaDelta final : public ClippingOptimizer {
 // Adam, AdamW, NAdam and LAMB share the two moment buffers (the row's state 0 and 1).
 class Moments : public ClippingOptimizer {
 public:
-    Moments(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n)
-        : ClippingOptimizer(s, row, n), m(state(0)), v(state(1)) {}
+    using ClippingOptimizer::ClippingOptimizer;
 
 protected:
     float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
-    std::vector<float>& m;
-    std::vector<float>& v;
+    std::vector<float>& m() { return state(0); }  // the row's state: exp_avg
+    std::vector<float>& v() { return state(1); }  // exp_avg_sq
 };
 
 // Adam and AdamW (decoupled decay): the same moments, two kernels (the row says which).
@@ -217,7 +216,7 @@ class Adam final : public Moments {
     void update(Arena& params, Arena& grads, const Common& c) override {
         ++t;
         const bool decoupled = row.kind == OptimizerKind::adamw;
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v);
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m()), m_out(m()), v_in(v()), v_out(v());
         auto kernel = decoupled ? (serial() ? kiln_adamw_update_serial : kiln_adamw_update)
                                 : (serial() ? kiln_adam_update_serial : kiln_adam_update);
         check_halide_status(
@@ -241,13 +240,13 @@ class NAdam final : public Moments {
         mu_product_ *= mu;
         const float gradient_coefficient = float((1 - mu) / (1 - mu_product_));
         const float moment_coefficient = float(mu_next / (1 - mu_product_ * mu_next));
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v);
+        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m()), m_out(m()), v_in(v()), v_out(v());
         KILN_CALL(kiln_nadam_update, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale,
                   c.clip, settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2),
                   gradient_coefficient, moment_coefficient, p_out.get(), m_out.get(), v_out.get());
     }
     std::vector<std::pair<std::string, double*>> scalars() override {
-        return {{std::string(row.scalars), &mu_product_}};
+        return {{std::string(contract::words(row.scalars).at(0)), &mu_product_}};
     }
     double mu_product_ = 1;
 };
@@ -261,7 +260,7 @@ private:
     void update(Arena& params, Arena& grads, const Common& c) override {
         ++t;
         {
-            Flat p(params.all()), g(grads.all()), m_in(m), m_out(m), v_in(v), v_out(v), r(direction_);
+            Flat p(params.all()), g(grads.all()), m_in(m()), m_out(m()), v_in(v()), v_out(v()), r(direction_);
             KILN_CALL(kiln_lamb_moments, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale,
                       c.clip, settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta1),
                       bias_correction(settings.beta2), m_out.get(), v_out.get(), r.get());

@@ -1,5 +1,5 @@
 // Test networks for the other losses: mean squared error on a 3-column target, and BCE on one;
-// and a 512-wide layer, whose GEMM right operands get padded row strides (lower/matmul.cpp).
+// and a 512-wide layer, whose GEMM right operands get padded row strides (gemm/matmul.cpp).
 #pragma once
 #include <kiln/dsl.hpp>
 

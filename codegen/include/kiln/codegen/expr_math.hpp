@@ -11,16 +11,18 @@ namespace kiln::formula {
 template <> struct Math<Halide::Expr> {
     using Expr = Halide::Expr;
     static Expr exp(Expr x) { return Halide::exp(x); }
-    // No expm1 in Halide 14: eˣ − 1 (ELU's negative branch; absolute error ~1e-7 near 0 in float).
+    // No expm1 in Halide 14: eˣ − 1 (ELU's negative branch; absolute error ~1e-7 near 0 in float,
+    // where double's expm1 is exact).
     static Expr expm1(Expr x) { return Halide::exp(x) - 1; }
     static Expr log(Expr x) { return Halide::log(x); }
-    // No log1p in Halide 14: log(u)·x/(u − 1) with u = 1 + x (Goldberg's correction; exact to a
-    // few ulps where log(1 + x) would lose every digit of a tiny x). strict_float keeps Halide's
-    // simplifier from reading it as algebra: it would rewrite u − 1 to x and u == 1 to x == 0,
-    // which returns log(1 + x) again, or 0/0 (tests/codegen/formulas_test.cpp catches both).
+    // No log1p in Halide 14. For |x| < 0.01 its series to x⁴ (truncation below 2e-9 relative):
+    // log(1 + x) would lose every digit of a tiny x (softplus of a large negative logit). Above,
+    // log(1 + x) itself, within 6e-6 relative. (Goldberg's log(u)·x/(u − 1) needs strict_float to
+    // survive Halide's simplifier, and strict_float turns off fast-math for the whole module,
+    // FMA contraction of every GEMM in the stage included.)
     static Expr log1p(Expr x) {
-        Expr u = 1 + x;
-        return Halide::strict_float(Halide::select(u == 1, x, Halide::log(u) * x / (u - 1)));
+        Expr series = x * (1.0f - x * (0.5f - x * (1.0f / 3 - x * 0.25f)));
+        return Halide::select(Halide::abs(x) < 0.01f, series, Halide::log(1 + x));
     }
     static Expr sqrt(Expr x) { return Halide::sqrt(x); }
     static Expr tanh(Expr x) { return Halide::tanh(x); }

@@ -1,7 +1,8 @@
 // The lowerings. Elementwise ops (the DSL's ElementwiseOp) all go through lower_elementwise with
 // their own formula; every other op family has one lowering in codegen/lower/<family>.cpp, chosen
-// by overload on the type of the op's `lowering` value — this list is that dispatch table. Each
-// builds the algorithm and attaches its default schedule to the Value.
+// by overload on the type of the op's `lowering` value — this list is that dispatch table (GEMM
+// and transpose live in codegen/gemm/; leaves and running statistics are bound in lower_expr.hpp).
+// Each writes the algorithm and records the loop facts (value.hpp) its schedule is built from.
 #pragma once
 #include <functional>
 #include <string_view>

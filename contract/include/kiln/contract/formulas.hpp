@@ -69,7 +69,7 @@ template <class T> T leaky_relu(T x, double alpha) {
     return M::select(x > 0, x, M::constant(x, alpha) * x);
 }
 
-// ELU: x for x > 0, α·(eˣ − 1) otherwise (expm1: exact near 0).
+// ELU: x for x > 0, α·(eˣ − 1) otherwise (expm1: exact near 0 in double; Halide has none).
 template <class T> T elu(T x, double alpha) {
     using M = Math<T>;
     return M::select(x > 0, x, M::constant(x, alpha) * M::expm1(x));

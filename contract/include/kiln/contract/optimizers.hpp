@@ -1,6 +1,6 @@
 // The optimizers and their generated kernels (optimizers.def): one row per optimizer with its
 // kernels, checkpointed state, hyper-parameters and defaults, read by the kernel generator, CMake,
-// the runtime's dispatch and the CLI's help.
+// the runtime's dispatch and state, and the CLI's help (choices, which optimizer reads which flag).
 #pragma once
 #include <string_view>
 

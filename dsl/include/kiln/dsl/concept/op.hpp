@@ -25,7 +25,8 @@
 //                  by both callers; the op writes only the scalar formula. Nothing else to write:
 //                  no lowering file, no reference function (ops/unary.hpp, ops/arithmetic.hpp).
 //   LoweredOp      a `lowering` value (a small info struct; codegen dispatches on its type to
-//                  codegen/lower/<family>.cpp, listed in codegen/include/kiln/codegen/lower.hpp) and
+//                  codegen/lower/<family>.cpp or, for GEMMs, codegen/gemm/, all listed in
+//                  codegen/include/kiln/codegen/lower.hpp) and
 //                  evaluate(const reference::Context&, const reference::Matrix& child...) for the
 //                  reference: reductions, GEMMs, losses, softmax, maxout — ops whose loops are not
 //                  one element from one element.

@@ -4,8 +4,9 @@
 // derivative rule as DSL expressions. Derivatives read the node's own value y where y determines
 // them (σ, tanh, exp, relu, sqrt, rsqrt), so the saved set holds outputs rather than pre-activations.
 //
-// A new elementwise function is one row here, its constructor at the bottom and its declaration in
-// fwd.hpp; its formula goes to formulas.hpp when it is more than a line.
+// A new elementwise function is one row here and its constructor at the bottom (declared in fwd.hpp
+// too only when another op's derivative uses it); its formula goes to formulas.hpp when it is more
+// than a line.
 #pragma once
 #include <string_view>
 #include <boost/hana/tuple.hpp>
