@@ -2,7 +2,7 @@
 // optimizer_kernels.cpp). The host computes what needs a reduction (the global gradient norm,
 // LARS/LAMB trust ratios, Adam's bias corrections); the kernels do every per-element pass. Which
 // optimizers exist, their state's checkpoint names and their defaults are the contract's table
-// (kiln/contract/optimizers.def); a class here is only what an optimizer does on the host.
+// (kiln/contract/optimizers.def); here each row gets one function: what it does on the host.
 #include <kiln_adadelta_update.h>
 #include <kiln_adadelta_update_serial.h>
 #include <kiln_adagrad_update.h>
@@ -29,7 +29,10 @@
 #include <kiln_sgd_update_serial.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <iterator>
+#include <map>
 #include <cmath>
 #include <limits>
 
@@ -65,15 +68,29 @@ double norm(std::span<const float> values, float scale = 1, float clip = std::nu
 
 float or_default(float value, float fallback) { return std::isnan(value) ? fallback : value; }
 
-class ClippingOptimizer : public Optimizer {
+class TableOptimizer;
+// What one optimizer does on the host each step: the kernels it calls and the reductions between
+// them. One function per row of optimizers.def (updates[], below); everything else an optimizer
+// has — state buffers, host scalars, defaults, checkpoint names, clipping, dispatch — comes from
+// its row and TableOptimizer.
+using HostUpdate = void (*)(TableOptimizer&, Arena& params, Arena& gradients, const Common&);
+
+// Any optimizer of the table: its row's state buffers (one value per parameter each) and host
+// scalars, allocated and named as the row names them, and its row's HostUpdate.
+class TableOptimizer final : public Optimizer {
 public:
-    // Allocates the row's state buffers (one value per parameter each), named as the row names them.
-    ClippingOptimizer(const OptimizerSettings& s, const OptimizerRow& row, std::size_t arena_size)
+    TableOptimizer(const OptimizerSettings& s, const OptimizerRow& row, std::size_t arena_size, HostUpdate update)
         : settings(s),
           row(row),
           state_names_(contract::words(row.state)),
-          state_(state_names_.size(), std::vector<float>(arena_size)) {}
-    void step(Arena& params, Arena& gradients) final {
+          state_(state_names_.size(), std::vector<float>(arena_size)),
+          update_(update) {
+        // A host scalar is a running product (NAdam's μ product): it starts at 1.
+        for (std::string_view name : contract::words(row.scalars)) scalars_[std::string(name)] = 1.0;
+        if (row.kind == OptimizerKind::lamb) scratch.resize(arena_size);  // LAMB's direction, between its kernels
+    }
+
+    void step(Arena& params, Arena& gradients) override {
         Common c{lr, settings.weight_decay, 1.0f,
                  settings.clip_value > 0 ? settings.clip_value : std::numeric_limits<float>::infinity()};
         if (settings.clip_norm > 0) {
@@ -81,18 +98,18 @@ public:
             if (total > settings.clip_norm) c.grad_scale = float(settings.clip_norm / (total + 1e-6));
         }
         const auto start = std::chrono::steady_clock::now();
-        update(params, gradients, c);
+        update_(*this, params, gradients, c);
         dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
 
-    OptimizerState state() const final {
+    OptimizerState state() const override {
         OptimizerState s;
+        s.scalars = scalars_;
         s.scalars["t"] = double(t);
         for (std::size_t b = 0; b < state_.size(); ++b) s.buffers[std::string(state_names_[b])] = state_[b];
-        for (auto& [name, value] : const_cast<ClippingOptimizer*>(this)->scalars()) s.scalars[name] = *value;
         return s;
     }
-    void restore(const OptimizerState& s) final {
+    void restore(const OptimizerState& s) override {
         auto scalar = [&](const std::string& name) {
             auto found = s.scalars.find(name);
             if (found == s.scalars.end())
@@ -100,7 +117,7 @@ public:
             return found->second;
         };
         t = long(scalar("t"));
-        for (auto& [name, value] : scalars()) *value = scalar(name);
+        for (auto& [name, value] : scalars_) value = scalar(name);
         for (std::size_t b = 0; b < state_.size(); ++b) {
             const std::string name(state_names_[b]);
             auto found = s.buffers.find(name);
@@ -113,22 +130,23 @@ public:
         }
     }
 
-protected:
+    // What the host updates read and keep.
     bool serial() const { return dispatch_.serial(); }
-    virtual void update(Arena& params, Arena& gradients, const Common& c) = 0;
-    // Host scalars besides the step count, named as the row's `scalars`.
-    virtual std::vector<std::pair<std::string, double*>> scalars() { return {}; }
-    // The row's i-th state buffer.
-    std::vector<float>& state(std::size_t i) { return state_[i]; }
+    std::vector<float>& state(std::size_t i) { return state_[i]; }  // the row's i-th state buffer
+    double& scalar(std::size_t i) { return scalars_.at(std::string(contract::words(row.scalars).at(i))); }
     float epsilon() const { return or_default(settings.epsilon, float(row.default_epsilon)); }
     float rho() const { return or_default(settings.rho, float(row.default_rho)); }
-    OptimizerSettings settings;
+    float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
+    const OptimizerSettings settings;
     const OptimizerRow& row;
     long t = 0;
+    std::vector<float> scratch;
 
 private:
     std::vector<std::string_view> state_names_;
     std::vector<std::vector<float>> state_;
+    std::map<std::string, double> scalars_;
+    HostUpdate update_;
     // Whether threads pay off depends on the arena and the machine (here 2.9 M parameters update
     // 1.7× faster on two threads than on one; 236 k gain nothing). The first steps alternate the
     // parallel and serial kernels (identical results) and time them; then the faster one runs.
@@ -146,156 +164,149 @@ private:
     } dispatch_;
 };
 
-// Each kernel exists parallel and serial (the same loops on one thread: bitwise the same result).
-#define KILN_CALL(kernel, ...) check_halide_status((serial() ? kernel##_serial : kernel)(__VA_ARGS__), #kernel)
+// Each kernel exists parallel and serial (the same loops on one thread: bitwise the same result);
+// the optimizer's dispatch picks one.
+template <class Kernel, class... Arguments>
+void call(const TableOptimizer& o, Kernel kernel, Kernel serial_kernel, const char* name, Arguments... arguments) {
+    check_halide_status((o.serial() ? serial_kernel : kernel)(arguments...), name);
+}
+#define KILN_CALL(kernel, ...) call(o, kernel, kernel##_serial, #kernel, __VA_ARGS__)
 
-class Sgd final : public ClippingOptimizer {
-    using ClippingOptimizer::ClippingOptimizer;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), out(params.all()), g(grads.all());
-        KILN_CALL(kiln_sgd_update, p.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, out.get());
-    }
-};
+void sgd(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    Flat p(params.all()), out(params.all()), g(grads.all());
+    KILN_CALL(kiln_sgd_update, p.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, out.get());
+}
 
-// Momentum and Nesterov: one velocity, two kernels (the row says which).
-class Momentum final : public ClippingOptimizer {
-    using ClippingOptimizer::ClippingOptimizer;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        const bool nesterov = row.kind == OptimizerKind::nesterov;
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), v(state(0)), v_out(state(0));
-        auto kernel = nesterov ? (serial() ? kiln_nesterov_update_serial : kiln_nesterov_update)
-                               : (serial() ? kiln_momentum_update_serial : kiln_momentum_update);
-        check_halide_status(kernel(p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                                   settings.momentum, p_out.get(), v_out.get()),
-                            nesterov ? "kiln_nesterov_update" : "kiln_momentum_update");
-    }
-};
+// Momentum and Nesterov: one velocity (the row's state 0), kernels with the same arguments.
+using MomentumKernel = decltype(&kiln_momentum_update);
+void momentum_family(TableOptimizer& o, Arena& params, Arena& grads, const Common& c, MomentumKernel kernel,
+                     MomentumKernel serial_kernel, const char* name) {
+    Flat p(params.all()), p_out(params.all()), g(grads.all()), v(o.state(0)), v_out(o.state(0));
+    call(o, kernel, serial_kernel, name, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+         o.settings.momentum, p_out.get(), v_out.get());
+}
+void momentum(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    momentum_family(o, params, grads, c, kiln_momentum_update, kiln_momentum_update_serial, "kiln_momentum_update");
+}
+void nesterov(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    momentum_family(o, params, grads, c, kiln_nesterov_update, kiln_nesterov_update_serial, "kiln_nesterov_update");
+}
 
-class AdaGrad final : public ClippingOptimizer {
-    using ClippingOptimizer::ClippingOptimizer;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0));
-        KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, epsilon(),
-                  p_out.get(), s_out.get());
-    }
-};
+void adagrad(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0));
+    KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+              o.epsilon(), p_out.get(), s_out.get());
+}
 
-class RmsProp final : public ClippingOptimizer {
-    using ClippingOptimizer::ClippingOptimizer;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0));
-        KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, rho(),
-                  epsilon(), p_out.get(), s_out.get());
-    }
-};
+void rmsprop(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0));
+    KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, o.rho(),
+              o.epsilon(), p_out.get(), s_out.get());
+}
 
-class AdaDelta final : public ClippingOptimizer {
-    using ClippingOptimizer::ClippingOptimizer;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), s(state(0)), s_out(state(0)), u(state(1)),
-            u_out(state(1));
-        KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                  rho(), epsilon(), p_out.get(), s_out.get(), u_out.get());
-    }
-};
+void adadelta(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0)), u(o.state(1)),
+        u_out(o.state(1));
+    KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+              o.rho(), o.epsilon(), p_out.get(), s_out.get(), u_out.get());
+}
 
-// Adam, AdamW, NAdam and LAMB share the two moment buffers (the row's state 0 and 1).
-class Moments : public ClippingOptimizer {
-public:
-    using ClippingOptimizer::ClippingOptimizer;
+// Adam, AdamW, NAdam and LAMB keep the moments m and v as the row's state 0 and 1 (exp_avg, exp_avg_sq).
+// Adam (L2 decay in the gradient) and AdamW (decoupled decay) take the same arguments.
+using AdamKernel = decltype(&kiln_adam_update);
+void adam_family(TableOptimizer& o, Arena& params, Arena& grads, const Common& c, AdamKernel kernel,
+                 AdamKernel serial_kernel, const char* name) {
+    ++o.t;
+    const auto& s = o.settings;
+    Flat p(params.all()), p_out(params.all()), g(grads.all()), m(o.state(0)), m_out(o.state(0)), v(o.state(1)),
+        v_out(o.state(1));
+    call(o, kernel, serial_kernel, name, p.get(), m.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+         s.beta1, s.beta2, o.epsilon(), float(double(c.lr) / o.bias_correction(s.beta1)),
+         float(1 / std::sqrt(double(o.bias_correction(s.beta2)))), p_out.get(), m_out.get(), v_out.get());
+}
+void adam(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    adam_family(o, params, grads, c, kiln_adam_update, kiln_adam_update_serial, "kiln_adam_update");
+}
+void adamw(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    adam_family(o, params, grads, c, kiln_adamw_update, kiln_adamw_update_serial, "kiln_adamw_update");
+}
 
-protected:
-    float bias_correction(float beta) const { return float(1 - std::pow(double(beta), double(t))); }
-    std::vector<float>& m() { return state(0); }  // the row's state: exp_avg
-    std::vector<float>& v() { return state(1); }  // exp_avg_sq
-};
-
-// Adam and AdamW (decoupled decay): the same moments, two kernels (the row says which).
-class Adam final : public Moments {
-    using Moments::Moments;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        ++t;
-        const bool decoupled = row.kind == OptimizerKind::adamw;
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m()), m_out(m()), v_in(v()), v_out(v());
-        auto kernel = decoupled ? (serial() ? kiln_adamw_update_serial : kiln_adamw_update)
-                                : (serial() ? kiln_adam_update_serial : kiln_adam_update);
-        check_halide_status(
-            kernel(p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, settings.beta1,
-                   settings.beta2, epsilon(), float(double(c.lr) / bias_correction(settings.beta1)),
-                   float(1 / std::sqrt(double(bias_correction(settings.beta2)))), p_out.get(), m_out.get(),
-                   v_out.get()),
-            decoupled ? "kiln_adamw_update" : "kiln_adam_update");
-    }
-};
-
-// NAdam with PyTorch's momentum schedule μ_t = β1·(1 − ½·0.96^(tψ)).
-class NAdam final : public Moments {
-    using Moments::Moments;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        ++t;
-        auto mu_at = [&](long step) {
-            return double(settings.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * settings.momentum_decay));
-        };
-        const double mu = mu_at(t), mu_next = mu_at(t + 1);
-        mu_product_ *= mu;
-        const float gradient_coefficient = float((1 - mu) / (1 - mu_product_));
-        const float moment_coefficient = float(mu_next / (1 - mu_product_ * mu_next));
-        Flat p(params.all()), p_out(params.all()), g(grads.all()), m_in(m()), m_out(m()), v_in(v()), v_out(v());
-        KILN_CALL(kiln_nadam_update, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale,
-                  c.clip, settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta2),
-                  gradient_coefficient, moment_coefficient, p_out.get(), m_out.get(), v_out.get());
-    }
-    std::vector<std::pair<std::string, double*>> scalars() override {
-        return {{std::string(contract::words(row.scalars).at(0)), &mu_product_}};
-    }
-    double mu_product_ = 1;
-};
+// NAdam with PyTorch's momentum schedule μ_t = β1·(1 − ½·0.96^(tψ)); the row's scalar 0 is Πμ.
+void nadam(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    ++o.t;
+    const auto& s = o.settings;
+    auto mu_at = [&](long step) {
+        return double(s.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * s.momentum_decay));
+    };
+    const double mu = mu_at(o.t), mu_next = mu_at(o.t + 1);
+    double& mu_product = o.scalar(0);
+    mu_product *= mu;
+    const float gradient_coefficient = float((1 - mu) / (1 - mu_product));
+    const float moment_coefficient = float(mu_next / (1 - mu_product * mu_next));
+    Flat p(params.all()), p_out(params.all()), g(grads.all()), m(o.state(0)), m_out(o.state(0)), v(o.state(1)),
+        v_out(o.state(1));
+    KILN_CALL(kiln_nadam_update, p.get(), m.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+              s.beta1, s.beta2, o.epsilon(), o.bias_correction(s.beta2), gradient_coefficient, moment_coefficient,
+              p_out.get(), m_out.get(), v_out.get());
+}
 
 // LAMB: Adam's direction plus decoupled decay, scaled per tensor by ‖p‖/‖direction‖.
-class Lamb final : public Moments {
-public:
-    Lamb(const OptimizerSettings& s, const OptimizerRow& row, std::size_t n) : Moments(s, row, n), direction_(n) {}
-
-private:
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        ++t;
-        {
-            Flat p(params.all()), g(grads.all()), m_in(m()), m_out(m()), v_in(v()), v_out(v()), r(direction_);
-            KILN_CALL(kiln_lamb_moments, p.get(), m_in.get(), v_in.get(), g.get(), c.lr, c.weight_decay, c.grad_scale,
-                      c.clip, settings.beta1, settings.beta2, epsilon(), bias_correction(settings.beta1),
-                      bias_correction(settings.beta2), m_out.get(), v_out.get(), r.get());
-        }
-        std::size_t offset = 0;
-        for (std::size_t i = 0; i < params.count(); ++i) {
-            std::span<float> segment = params[i], direction(direction_.data() + offset, segment.size());
-            offset += segment.size();
-            const double p_norm = norm(segment), r_norm = norm(direction);
-            const float trust = p_norm > 0 && r_norm > 0 ? float(p_norm / r_norm) : 1.0f;
-            Flat p(segment), p_out(segment), r(direction), unused(grads[i]);
-            KILN_CALL(kiln_scaled_step, p.get(), r.get(), unused.get(), c.lr * trust, 0.0f, 1.0f, 0.0f, p_out.get());
-        }
+void lamb(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    ++o.t;
+    const auto& s = o.settings;
+    {
+        Flat p(params.all()), g(grads.all()), m(o.state(0)), m_out(o.state(0)), v(o.state(1)), v_out(o.state(1)),
+            r(o.scratch);
+        KILN_CALL(kiln_lamb_moments, p.get(), m.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  s.beta1, s.beta2, o.epsilon(), o.bias_correction(s.beta1), o.bias_correction(s.beta2), m_out.get(),
+                  v_out.get(), r.get());
     }
-    std::vector<float> direction_;
-};
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < params.count(); ++i) {
+        std::span<float> segment = params[i], direction(o.scratch.data() + offset, segment.size());
+        offset += segment.size();
+        const double p_norm = norm(segment), r_norm = norm(direction);
+        const float trust = p_norm > 0 && r_norm > 0 ? float(p_norm / r_norm) : 1.0f;
+        Flat p(segment), p_out(segment), r(direction), unused(grads[i]);
+        KILN_CALL(kiln_scaled_step, p.get(), r.get(), unused.get(), c.lr * trust, 0.0f, 1.0f, 0.0f, p_out.get());
+    }
+}
 
 // LARS: momentum SGD with a per-tensor rate lr·η·‖p‖/(‖g‖ + wd·‖p‖).
-class Lars final : public ClippingOptimizer {
-    using ClippingOptimizer::ClippingOptimizer;
-    void update(Arena& params, Arena& grads, const Common& c) override {
-        std::size_t offset = 0;
-        for (std::size_t i = 0; i < params.count(); ++i) {
-            std::span<float> segment = params[i], velocity(state(0).data() + offset, segment.size());
-            offset += segment.size();
-            const double p_norm = norm(segment), g_norm = norm(grads[i], c.grad_scale, c.clip);
-            const double denominator = g_norm + c.weight_decay * p_norm;
-            const float trust =
-                p_norm > 0 && denominator > 0 ? float(settings.trust_coefficient * p_norm / denominator) : 1.0f;
-            Flat p(segment), p_out(segment), g(grads[i]), v(velocity), v_out(velocity);
-            KILN_CALL(kiln_lars_update, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-                      settings.momentum, c.lr * trust, p_out.get(), v_out.get());
-        }
+void lars(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    std::size_t offset = 0;
+    for (std::size_t i = 0; i < params.count(); ++i) {
+        std::span<float> segment = params[i], velocity(o.state(0).data() + offset, segment.size());
+        offset += segment.size();
+        const double p_norm = norm(segment), g_norm = norm(grads[i], c.grad_scale, c.clip);
+        const double denominator = g_norm + c.weight_decay * p_norm;
+        const float trust =
+            p_norm > 0 && denominator > 0 ? float(o.settings.trust_coefficient * p_norm / denominator) : 1.0f;
+        Flat p(segment), p_out(segment), g(grads[i]), v(velocity), v_out(velocity);
+        KILN_CALL(kiln_lars_update, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
+                  o.settings.momentum, c.lr * trust, p_out.get(), v_out.get());
     }
-};
+}
+
+// The host update of each row, in optimizers.def's order (checked below).
+constexpr std::array<std::pair<OptimizerKind, HostUpdate>, std::size(optimizer_table)> updates{{
+    {OptimizerKind::sgd, sgd},
+    {OptimizerKind::momentum, momentum},
+    {OptimizerKind::nesterov, nesterov},
+    {OptimizerKind::adagrad, adagrad},
+    {OptimizerKind::rmsprop, rmsprop},
+    {OptimizerKind::adadelta, adadelta},
+    {OptimizerKind::adam, adam},
+    {OptimizerKind::adamw, adamw},
+    {OptimizerKind::nadam, nadam},
+    {OptimizerKind::lars, lars},
+    {OptimizerKind::lamb, lamb},
+}};
+static_assert([] {
+    for (std::size_t i = 0; i < updates.size(); ++i)
+        if (updates[i].first != optimizer_table[i].kind) return false;
+    return true;
+}(), "updates[]: one host update per row of optimizers.def, in its order");
 
 }  // namespace
 
@@ -312,21 +323,7 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerSettings& s, std::size_
     const OptimizerRow* row = contract::find_row(optimizer_table, s.name);
     if (!row)
         fail("--optimizer: unknown optimizer '{}' (expected one of: {})", s.name, fmt::join(optimizer_names(), ", "));
-    std::unique_ptr<Optimizer> o;
-    const std::size_t n = arena_size;
-    switch (row->kind) {
-        case OptimizerKind::sgd: o = std::make_unique<Sgd>(s, *row, n); break;
-        case OptimizerKind::momentum:
-        case OptimizerKind::nesterov: o = std::make_unique<Momentum>(s, *row, n); break;
-        case OptimizerKind::adagrad: o = std::make_unique<AdaGrad>(s, *row, n); break;
-        case OptimizerKind::rmsprop: o = std::make_unique<RmsProp>(s, *row, n); break;
-        case OptimizerKind::adadelta: o = std::make_unique<AdaDelta>(s, *row, n); break;
-        case OptimizerKind::adam:
-        case OptimizerKind::adamw: o = std::make_unique<Adam>(s, *row, n); break;
-        case OptimizerKind::nadam: o = std::make_unique<NAdam>(s, *row, n); break;
-        case OptimizerKind::lars: o = std::make_unique<Lars>(s, *row, n); break;
-        case OptimizerKind::lamb: o = std::make_unique<Lamb>(s, *row, n); break;
-    }
+    auto o = std::make_unique<TableOptimizer>(s, *row, arena_size, updates[std::size_t(row->kind)].second);
     o->lr = s.lr;
     return o;
 }
