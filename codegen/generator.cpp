@@ -75,10 +75,11 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
     for (const ParamSpec& p : model.params)
         out << "        d.params.push_back({" << quoted(p.name) << ", " << p.rows << ", " << p.cols
             << ", {kiln::InitKind::" << init_kind_name(p.init.kind) << ", " << p.init.a << ", " << p.init.b << "}, "
-            << quoted(p.gradient_formula) << "});\n";
+            << quoted(p.gradient_formula) << ", " << p.height << ", " << p.width << "});\n";
     auto leaf = [&](const char* field, const DataLeafSpec& s) {
         out << "        d." << field << " = {" << quoted(s.name) << ", " << s.cols << ", "
-            << (s.integer_labels ? "true" : "false") << ", " << s.classes << "};\n";
+            << (s.integer_labels ? "true" : "false") << ", " << s.classes << ", " << s.height << ", " << s.width
+            << "};\n";
     };
     leaf("input", model.input);
     leaf("supervision", model.supervision);
@@ -86,12 +87,14 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
         << "        d.prediction_cols = " << model.prediction_cols << ";\n";
     for (const StateSpec& s : model.states)
         out << "        d.states.push_back({" << quoted(s.name) << ", " << s.rows << ", " << s.cols << ", "
-            << s.momentum << ", " << s.initial << ", " << (s.unbiased ? "true" : "false") << "});\n";
+            << s.momentum << ", " << s.initial << ", " << (s.unbiased ? "true" : "false") << ", " << s.height << ", "
+            << s.width << "});\n";
     for (const ActivationSpec& a : model.activation_layers)
         out << "        d.activation_layers.push_back({" << quoted(a.name) << ", " << a.cols << ", "
-            << quoted(a.formula) << "});\n";
+            << quoted(a.formula) << ", " << a.height << ", " << a.width << "});\n";
     for (const SavedSpec& s : model.saved)
-        out << "        d.saved.push_back({" << s.rows << ", " << s.cols << ", " << quoted(s.formula) << "});\n";
+        out << "        d.saved.push_back({" << s.rows << ", " << s.cols << ", " << quoted(s.formula) << ", " << s.height
+            << ", " << s.width << "});\n";
     for (const Stage* stage : stages)
         out << "        d.stage(kiln::StageKind::" << stage->name()
             << ") = " << stage_initializer(*stage, model.name + "_" + stage->name()) << ";\n";

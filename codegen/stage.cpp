@@ -16,23 +16,38 @@ namespace kiln::codegen {
 using namespace Halide;
 
 namespace {
-// Dense row-major layout with the shape's sizes; the batch dimension's extent is the batch param.
+// Dense row-major layout with the shape's sizes (NCHW for an image: x, y, c, rows innermost
+// first); the batch dimension's extent is the batch param.
 template <class Dimensions> void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context) {
-    buffer.dim(0).set_bounds(0, shape.cols).set_stride(1);
-    buffer.dim(1).set_bounds(0, context.rows(shape)).set_stride(shape.cols);
+    int d = 0;
+    if (shape.image()) {
+        buffer.dim(d++).set_bounds(0, shape.width).set_stride(1);
+        buffer.dim(d++).set_bounds(0, shape.height).set_stride(shape.width);
+    }
+    buffer.dim(d++).set_bounds(0, shape.cols).set_stride(shape.height * shape.width);
+    buffer.dim(d).set_bounds(0, context.rows(shape)).set_stride(shape.per_row());
+}
+
+// Estimates for the autoschedulers: the shape's sizes, 128 rows for the batch.
+Region estimates(dsl::Shape shape) {
+    Region region;
+    if (shape.image()) region = {{0, shape.width}, {0, shape.height}};
+    region.push_back({0, shape.cols});
+    region.push_back({0, shape.batched() ? 128 : shape.rows});
+    return region;
 }
 
 // A pipeline output: its buffer dense with the shape's sizes, and estimates for autoschedulers.
 void declare_output(Func output, dsl::Shape shape, const LoweringContext& context) {
-    output.set_estimates({{0, shape.cols}, {0, shape.batched() ? 128 : shape.rows}});
+    output.set_estimates(estimates(shape));
     constrain(output.output_buffer(), shape, context);
 }
 }  // namespace
 
 Value Stage::buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Type type) {
-    ImageParam buffer(type, 2, name);
+    ImageParam buffer(type, shape.rank(), name);
     constrain(buffer, shape, context_);
-    buffer.set_estimates({{0, shape.cols}, {0, shape.batched() ? 128 : shape.rows}});
+    buffer.set_estimates(estimates(shape));
     buffers_.push_back(buffer);
     buffer_shapes_.push_back(shape);
     inputs_.push_back({role, index, name});
@@ -41,7 +56,8 @@ Value Stage::buffer_argument(BufferRole role, int index, const std::string& name
 
 void Stage::add_output(const Value& value, BufferRole role, int index, const std::string& name) {
     Func output(name);
-    output(context_.col, context_.row) = value.func(context_.col, context_.row);
+    const std::vector<Var> vars = context_.vars(value.shape);
+    output(vars) = value.func(vars);
     declare_output(output, value.shape, context_);
     outputs_.push_back(output);
     output_shapes_.push_back(value.shape);

@@ -20,10 +20,13 @@ Expr mix_bits(Expr x) {
 Value lower(const dsl::DropoutMaskInfo& info, LoweringContext& context, const Operands&, dsl::Shape shape) {
     if (!context.training) return constant_value(context, 1.0);
     Func f(context.fresh_name("dropout_mask"));
-    Expr col = cast<uint32_t>(context.col), row = cast<uint32_t>(context.row);
+    // The element's index in its row: the column of a matrix, (c·H + y)·W + x in an image.
+    const Coordinates p = context.coordinates(shape);
+    Expr col = cast<uint32_t>(shape.image() ? (p.col * shape.height + p.y) * shape.width + p.x : p.col);
+    Expr row = cast<uint32_t>(context.row);
     Expr bits = mix_bits(mix_bits(mix_bits(context.seed ^ u32(info.layer)) + col) ^ (row * u32(0x9e3779b9u)));
     Expr mask = select((bits >> 8) < u32(dsl::keep_threshold(info.keep)), float(1.0 / info.keep), 0.0f);
-    f(context.col, context.row) = select(context.dropout != 0, mask, 1.0f);
+    f(context.vars(shape)) = select(context.dropout != 0, mask, 1.0f);
     return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }
 

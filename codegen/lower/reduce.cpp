@@ -1,4 +1,4 @@
-// sum/mean over rows or columns (a Func with an update over an RDom), and broadcast.
+// sum/mean over one axis (a Func with an update over an RDom), broadcast, and reshape (flatten).
 #include "kiln/codegen/lower.hpp"
 
 namespace kiln::codegen {
@@ -7,26 +7,34 @@ using namespace Halide;
 
 Value lower(const dsl::ReduceInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     const Value& a = operands[0];
-    const Var &c = context.col, &r = context.row;
-    Func f(context.fresh_name(info.axis == 0 ? "sum_rows" : "sum_cols"));
-    f(c, r) = 0.0f;
-    Expr count;
-    if (info.axis == 0) {
-        RDom over(0, context.rows(a.shape), "over_rows");
-        f(c, r) += context.at(a, c, over);
-        count = context.rows(a.shape);
-    } else {
-        RDom over(0, a.shape.cols, "over_cols");
-        f(c, r) += context.at(a, over, r);
-        count = a.shape.cols;
-    }
-    if (info.mean) f(c, r) = f(c, r) / cast<float>(count);
+    const std::string axis = dsl::axis_name(info.axis);
+    Func f(context.fresh_name("sum_" + axis));
+    const std::vector<Var> vars = context.vars(shape);
+    f(vars) = 0.0f;
+    const Expr count = context.extent(a.shape.dim(info.axis));
+    RDom over(0, count, "over_" + axis);
+    Coordinates p = context.coordinates(shape);
+    p[info.axis] = over;
+    f(vars) += context.at(a, p);
+    if (info.mean) f(vars) = f(vars) / cast<float>(count);
     return {f, shape, ValueKind::reduction, loops::Reduction{info.axis}};
 }
 
 Value lower(const dsl::BroadcastInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("broadcast"));
-    f(context.col, context.row) = context.at(operands[0]);
+    f(context.vars(shape)) = context.at(operands[0], shape);
+    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
+}
+
+// Each row's elements in NCHW order, read under the new shape: the flat index within the row,
+// split into the operand's (c, y, x).
+Value lower(const dsl::ReshapeInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+    const Value& a = operands[0];
+    const Coordinates p = context.coordinates(shape);
+    const Expr flat = (p.col * shape.height + p.y) * shape.width + p.x;
+    const int height = a.shape.height, width = a.shape.width;
+    Func f(context.fresh_name("reshape"));
+    f(context.vars(shape)) = context.at(a, Coordinates{p.row, flat / (height * width), (flat / width) % height, flat % width});
     return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
 }
 

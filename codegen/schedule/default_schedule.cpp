@@ -10,11 +10,28 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
     Var row_block("row_block"), row_in("row_in");
     f.compute_root()
         .split(context.row, row_block, row_in, knobs.rows_per_task, TailStrategy::GuardWithIf)
-        .vectorize(context.col, knobs.vector_width, TailStrategy::GuardWithIf)
+        .vectorize(f.dimensions() == 4 ? context.x : context.col, knobs.vector_width, TailStrategy::GuardWithIf)
         .parallel(row_block);
 }
 
+namespace {
+// An image-shaped sum (over rows, channels, height or width): vectors along x unless x is the
+// axis summed, blocks of rows in parallel unless rows are.
+void image_reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context) {
+    f.compute_root();
+    for (int u = 0; u < f.num_update_definitions(); ++u) {
+        Halide::Stage update = f.update(u);
+        if (axis != 3) update.vectorize(context.x, knobs.vector_width, TailStrategy::GuardWithIf);
+        if (axis != 0) {
+            Var block("row_block"), in("row_in");
+            update.split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf).parallel(block);
+        }
+    }
+}
+}  // namespace
+
 void reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context) {
+    if (f.dimensions() == 4) return image_reduction(f, axis, knobs, context);
     f.compute_root();
     if (axis == 0) f.vectorize(context.col, knobs.vector_width, TailStrategy::GuardWithIf);
     // Update 0 accumulates; a mean has update 1, the division. Both get the same loops.

@@ -18,20 +18,26 @@ StageRunner::StageRunner(std::unique_ptr<Stage> stage, Pipeline pipeline, int ba
     : stage_(std::move(stage)), pipeline_(pipeline), target_(target) {
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> value(0.1f, 1.0f);  // positive: variances, logs and roots stay finite
-    auto rows = [&](dsl::Shape shape) { return shape.batched() ? batch : shape.rows; };
+    auto sizes = [&](dsl::Shape shape) {  // Halide's order: innermost first
+        std::vector<int> extents;
+        if (shape.image()) extents = {shape.width, shape.height};
+        extents.push_back(shape.cols);
+        extents.push_back(shape.batched() ? batch : shape.rows);
+        return extents;
+    };
     params_.set(stage_->context().batch, batch);
     params_.set(stage_->context().seed, 1u);
     params_.set(stage_->context().dropout, 1);
     for (std::size_t b = 0; b < stage_->buffers().size(); ++b) {
         const ImageParam& param = stage_->buffers()[b];
         const dsl::Shape shape = stage_->buffer_shapes()[b];
-        Buffer<> buffer(param.type(), shape.cols, rows(shape));
+        Buffer<> buffer(param.type(), sizes(shape));
         if (param.type() == Float(32)) Buffer<float>(buffer).for_each_value([&](float& v) { v = value(rng); });
         else Buffer<int32_t>(buffer).fill(0);  // labels: class 0 is always valid
         params_.set(param, buffer);
         inputs_.push_back(buffer);
     }
-    for (dsl::Shape shape : stage_->output_shapes()) outputs_.push_back(Buffer<float>(shape.cols, rows(shape)));
+    for (dsl::Shape shape : stage_->output_shapes()) outputs_.push_back(Buffer<float>(sizes(shape)));
     pipeline_.compile_jit(target_);
     block_ms(0);  // warm: caches, thread pool, allocator
 }

@@ -50,7 +50,7 @@ BenchResult benchmark_model(Model& model, int batch, int iterations, uint64_t se
     std::normal_distribution<float> normal(0.0f, 0.1f);
     for (float& v : model.params().all()) v = normal(rng);
     Batch data;
-    data.features = Tensor(batch, d.input.cols);
+    data.features = Tensor(batch, d.input.per_row());
     for (float& v : data.features.values) v = normal(rng);
     if (d.supervision.integer_labels) {
         for (int i = 0; i < batch; ++i) data.labels.push_back(int(rng() % uint64_t(d.supervision.classes)));

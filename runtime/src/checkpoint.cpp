@@ -203,10 +203,10 @@ void save_checkpoint(const std::string& path, const Model& model, const Preproce
     if (progress) save_progress(file, *progress);
     for (std::size_t i = 0; i < d.params.size(); ++i) {
         auto values = model.params()[i];
-        file.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {values.begin(), values.end()}};
+        file.tensors[d.params[i].name] = {d.params[i].shape().dims(), {values.begin(), values.end()}};  // its rank kept
     }
     for (std::size_t i = 0; i < d.states.size(); ++i)
-        file.tensors[d.states[i].name] = {{d.states[i].rows, d.states[i].cols}, plain(model.states()[i])};
+        file.tensors[d.states[i].name] = {d.states[i].shape().dims(), plain(model.states()[i])};
     file.tensors["__standardize.mean"] = {{1, preprocessor.mean.cols}, plain(preprocessor.mean)};
     file.tensors["__standardize.scale"] = {{1, preprocessor.scale.cols}, plain(preprocessor.scale)};
     file.metadata["preprocess"] = preprocessor.kind;
@@ -228,12 +228,11 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         auto found = file.tensors.find(spec.name);
         if (found == file.tensors.end()) fail("{}: no tensor '{}' (a checkpoint of another model?)", path, spec.name);
         const NamedTensor& t = found->second;
-        bool shape_ok =
-            t.values.size() == spec.size() && (t.shape == std::vector<int64_t>{spec.rows, spec.cols} ||
-                                               (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
+        bool shape_ok = t.values.size() == spec.size() &&
+                        (t.shape == spec.shape().dims() || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
         if (!shape_ok)
-            fail("{}: tensor '{}' has {} values, model '{}' expects [{}×{}]", path, spec.name, t.values.size(), d.name,
-                 spec.rows, spec.cols);
+            fail("{}: tensor '{}' has {} values, model '{}' expects {}", path, spec.name, t.values.size(), d.name,
+                 spec.shape().text());
         std::copy(t.values.begin(), t.values.end(), model.params()[i].begin());
     }
     for (std::size_t i = 0; i < d.states.size(); ++i) {
@@ -246,20 +245,20 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
                  found->second.values.size(), d.name, spec.size());
         model.states()[i].values.assign(found->second.values.begin(), found->second.values.end());
     }
-    Preprocessor preprocessor = Preprocessor::identity(d.input.cols);
+    Preprocessor preprocessor = Preprocessor::identity(d.input.per_row());
     if (auto kind = file.metadata.find("preprocess"); kind != file.metadata.end()) preprocessor.kind = kind->second;
     if (auto projection = file.tensors.find("__preprocess.projection"); projection != file.tensors.end()) {
-        if (projection->second.values.size() != std::size_t(d.input.cols) * d.input.cols)
+        if (projection->second.values.size() != std::size_t(d.input.per_row()) * d.input.per_row())
             fail("{}: the whitening projection has {} values, expected {}×{}", path, projection->second.values.size(),
-                 d.input.cols, d.input.cols);
-        preprocessor.projection = Tensor(d.input.cols, d.input.cols);
+                 d.input.per_row(), d.input.per_row());
+        preprocessor.projection = Tensor(d.input.per_row(), d.input.per_row());
         preprocessor.projection.values.assign(projection->second.values.begin(), projection->second.values.end());
     }
     auto mean = file.tensors.find("__standardize.mean"), scale = file.tensors.find("__standardize.scale");
     if (mean != file.tensors.end() && scale != file.tensors.end()) {
-        if (mean->second.values.size() != std::size_t(d.input.cols) ||
-            scale->second.values.size() != std::size_t(d.input.cols))
-            fail("{}: standardization statistics have the wrong size for {} features", path, d.input.cols);
+        if (mean->second.values.size() != std::size_t(d.input.per_row()) ||
+            scale->second.values.size() != std::size_t(d.input.per_row()))
+            fail("{}: standardization statistics have the wrong size for {} features", path, d.input.per_row());
         preprocessor.mean.values.assign(mean->second.values.begin(), mean->second.values.end());
         preprocessor.scale.values.assign(scale->second.values.begin(), scale->second.values.end());
     }

@@ -21,12 +21,17 @@ extern "C" void kiln_halide_error(void*, const char* message) {
 }
 }  // namespace
 
-BufferView::BufferView(void* data, halide_type_t type, int rows, int cols) {
-    dims_[0] = {0, cols, 1, 0};
-    dims_[1] = {0, rows, cols, 0};
+BufferView::BufferView(void* data, halide_type_t type, TensorShape shape) {
+    int d = 0;
+    if (shape.image()) {
+        dims_[d++] = {0, shape.width, 1, 0};
+        dims_[d++] = {0, shape.height, shape.width, 0};
+    }
+    dims_[d++] = {0, shape.cols, shape.height * shape.width, 0};
+    dims_[d++] = {0, shape.rows, shape.per_row(), 0};
     buffer_.host = static_cast<uint8_t*>(data);
     buffer_.type = type;
-    buffer_.dimensions = 2;
+    buffer_.dimensions = d;
     buffer_.dim = dims_;
 }
 
@@ -39,8 +44,7 @@ BufferView::BufferView(float* data, std::size_t n) {
 }
 
 BufferView& BufferView::operator=(const BufferView& other) {
-    dims_[0] = other.dims_[0];
-    dims_[1] = other.dims_[1];
+    for (int d = 0; d < 4; ++d) dims_[d] = other.dims_[d];
     buffer_ = other.buffer_;
     buffer_.dim = dims_;
     return *this;

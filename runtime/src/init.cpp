@@ -49,7 +49,10 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
     std::mt19937_64 rng(seed);
     for (std::size_t i = 0; i < specs.size(); ++i) {
         const ParamSpec& spec = specs[i];
-        const double fan_in = spec.rows, fan_out = spec.cols;
+        // A dense weight is [in × out]; a rank-4 filter [out × in × kh × kw] (PyTorch's fans).
+        const bool filter = spec.shape().image();
+        const int field = spec.height * spec.width;
+        const double fan_in = filter ? spec.cols * field : spec.rows, fan_out = filter ? spec.rows * field : spec.cols;
         auto fill_uniform = [&](double low, double high) {
             std::uniform_real_distribution<double> d(low, high);
             for (float& v : params[i]) v = float(d(rng));
@@ -81,8 +84,13 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
                 break;
             }
             case InitKind::lecun_normal: fill_normal(0, std::sqrt(1.0 / fan_in)); break;
-            case InitKind::orthogonal: fill_orthogonal(params[i], spec.rows, spec.cols, spec.init.a, rng); break;
+            case InitKind::orthogonal:  // a filter as the matrix [out × in·kh·kw], as PyTorch's orthogonal_
+                fill_orthogonal(params[i], spec.rows, spec.cols * field, spec.init.a, rng);
+                break;
             case InitKind::sparse: {
+                if (filter)
+                    fail("parameter '{}' {}: the sparse initializer applies to dense weights [in × out]", spec.name,
+                         spec.shape().text());
                 const int nonzeros = int(spec.init.a);
                 if (nonzeros < 0 || nonzeros > spec.rows)
                     fail("parameter '{}': sparse initializer wants {} nonzeros per unit, but a unit has {} inputs",

@@ -14,13 +14,13 @@ Model::Model(const ModelDescriptor& descriptor)
       gradients_(descriptor.params),
       saved_(descriptor.saved.size()) {
     initialize_halide_runtime();
-    for (const StateSpec& s : descriptor.states) batch_states_.emplace_back(s.rows, s.cols);
+    for (const StateSpec& s : descriptor.states) batch_states_.emplace_back(s.rows, s.shape().per_row());
     reset_states();
 }
 
 void Model::reset_states() {
     states_.clear();
-    for (const StateSpec& s : descriptor_.states) states_.emplace_back(s.rows, s.cols, float(s.initial));
+    for (const StateSpec& s : descriptor_.states) states_.emplace_back(s.rows, s.shape().per_row(), float(s.initial));
 }
 
 void Model::fold_batch_statistics(int batch_size) {
@@ -35,9 +35,9 @@ void Model::fold_batch_statistics(int batch_size) {
 
 void Model::validate(const Batch& batch, const std::string& source) const {
     const DataLeafSpec& input = descriptor_.input;
-    if (batch.features.cols != input.cols)
-        fail("{}: input '{}' expects {} features per sample, the data has {}", source, input.name, input.cols,
-             batch.features.cols);
+    if (batch.features.cols != input.per_row())
+        fail("{}: input '{}' {} expects {} features per sample, the data has {}", source, input.name,
+             input.shape().text(), input.per_row(), batch.features.cols);
     const DataLeafSpec& supervision = descriptor_.supervision;
     if (supervision.integer_labels) {
         if (int(batch.labels.size()) != batch.size())
@@ -76,7 +76,7 @@ float Model::loss(const Batch& batch) {
 
 std::vector<Tensor> Model::activations(const Tensor& features) {
     std::vector<Tensor> layers;
-    for (const ActivationSpec& a : descriptor_.activation_layers) layers.emplace_back(features.rows, a.cols);
+    for (const ActivationSpec& a : descriptor_.activation_layers) layers.emplace_back(features.rows, a.per_row());
     Tensor unused;
     run(StageKind::activations, nullptr, &features, nullptr, &unused, 0, &layers);
     return layers;
@@ -92,11 +92,14 @@ void Model::run(StageKind kind, const Batch* batch, const Tensor* features, floa
                 uint32_t seed, std::vector<Tensor>* activations) {
     const StageSpec& stage = descriptor_.stage(kind);
     int32_t n = features->rows;
+    if (features->cols != descriptor_.input.per_row())  // the buffer is bound at the model's shape
+        fail("{} {} stage: input '{}' {} has {} features per sample, the data {}", descriptor_.name, stage_name(kind),
+             descriptor_.input.name, descriptor_.input.shape().text(), descriptor_.input.per_row(), features->cols);
     views_.clear();
     arguments_.clear();
     views_.reserve(stage.arguments.size());  // arguments_ points into views_: no reallocation while binding
-    auto bind = [&](auto* data, int rows, int cols) {
-        views_.emplace_back(data, rows, cols);
+    auto bind = [&](auto* data, TensorShape shape) {
+        views_.emplace_back(data, shape);
         arguments_.push_back(views_.back().get());
     };
     for (const StageArgumentSpec& argument : stage.arguments) {
@@ -106,45 +109,43 @@ void Model::run(StageKind kind, const Batch* batch, const Tensor* features, floa
             case BufferRole::dropout: arguments_.push_back(&dropout_); break;
             case BufferRole::activation: {
                 Tensor& layer = (*activations)[argument.index];
-                bind(layer.values.data(), layer.rows, layer.cols);
+                bind(layer.values.data(), descriptor_.activation_layers[argument.index].shape().with_rows(n));
                 break;
             }
             case BufferRole::state: {
-                Tensor& state = states_[argument.index];
-                bind(state.values.data(), state.rows, state.cols);
+                bind(states_[argument.index].values.data(), descriptor_.states[argument.index].shape());
                 break;
             }
             case BufferRole::state_update: {
-                Tensor& value = batch_states_[argument.index];
-                bind(value.values.data(), value.rows, value.cols);
+                bind(batch_states_[argument.index].values.data(), descriptor_.states[argument.index].shape());
                 break;
             }
-            case BufferRole::input: bind(const_cast<float*>(features->values.data()), n, features->cols); break;
+            case BufferRole::input:
+                bind(const_cast<float*>(features->values.data()), descriptor_.input.shape().with_rows(n));
+                break;
             case BufferRole::supervision:
-                if (descriptor_.supervision.integer_labels) bind(const_cast<int32_t*>(batch->labels.data()), n, 1);
-                else bind(const_cast<float*>(batch->targets.values.data()), n, batch->targets.cols);
+                if (descriptor_.supervision.integer_labels) bind(const_cast<int32_t*>(batch->labels.data()), {n, 1});
+                else bind(const_cast<float*>(batch->targets.values.data()), {n, batch->targets.cols});
                 break;
             case BufferRole::param: {
-                const ParamSpec& p = descriptor_.params[argument.index];
-                bind(params_[argument.index].data(), p.rows, p.cols);
+                bind(params_[argument.index].data(), descriptor_.params[argument.index].shape());
                 break;
             }
             case BufferRole::saved: {
                 const SavedSpec& s = descriptor_.saved[argument.index];
                 Tensor& value = saved_[argument.index];
-                int rows = s.rows == batch_rows ? n : s.rows;
-                if (value.rows != rows || value.cols != s.cols) value = Tensor(rows, s.cols);
-                bind(value.values.data(), rows, s.cols);
+                const TensorShape shape = s.shape().with_rows(s.rows == batch_rows ? n : s.rows);
+                if (value.rows != shape.rows || value.cols != shape.per_row()) value = Tensor(shape.rows, shape.per_row());
+                bind(value.values.data(), shape);
                 break;
             }
             case BufferRole::prediction:
                 *prediction = Tensor(n, descriptor_.prediction_cols);
-                bind(prediction->values.data(), n, descriptor_.prediction_cols);
+                bind(prediction->values.data(), {n, descriptor_.prediction_cols});
                 break;
-            case BufferRole::loss: bind(loss, 1, 1); break;
+            case BufferRole::loss: bind(loss, {1, 1}); break;
             case BufferRole::gradient: {
-                const ParamSpec& p = descriptor_.params[argument.index];
-                bind(gradients_[argument.index].data(), p.rows, p.cols);
+                bind(gradients_[argument.index].data(), descriptor_.params[argument.index].shape());
                 break;
             }
         }

@@ -10,7 +10,9 @@
 #include "aliased.kiln.h"
 #include "binary.kiln.h"
 #include "every_op.kiln.h"
+#include "image.kiln.h"
 #include "models/every_op.hpp"
+#include "models/image.hpp"
 #include "models/regression.hpp"
 #include "models/regularized.hpp"
 #include "regression.kiln.h"
@@ -25,11 +27,12 @@ namespace {
 using kiln::dsl::reference::Matrix;
 namespace hana = boost::hana;
 
-Matrix to_matrix(const float* values, int rows, int cols) {
-    Matrix m(rows, cols);
+Matrix to_matrix(const float* values, kiln::TensorShape shape) {
+    Matrix m(kiln::dsl::Shape{shape.rows, shape.cols, shape.height, shape.width}, 0.0);
     for (std::size_t i = 0; i < m.values.size(); ++i) m.values[i] = values[i];
     return m;
 }
+Matrix to_matrix(const float* values, int rows, int cols) { return to_matrix(values, kiln::TensorShape{rows, cols}); }
 
 // `scale` widens the bound for networks whose float sums are long (hundreds of terms).
 void require_close(const float* kernel, const Matrix& reference, const std::string& what, double scale = 1) {
@@ -51,12 +54,13 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
     for (std::size_t i = 0; i < descriptor.params.size(); ++i) {
         for (float& v : model.params()[i]) v = value(rng);
         const auto& p = descriptor.params[i];
-        context.bindings[p.name] = to_matrix(model.params()[i].data(), p.rows, p.cols);
+        context.bindings[p.name] = to_matrix(model.params()[i].data(), p.shape());
     }
     kiln::Batch data;
-    data.features = kiln::Tensor(batch, descriptor.input.cols);
+    data.features = kiln::Tensor(batch, descriptor.input.per_row());
     for (float& v : data.features.values) v = 2 * value(rng);
-    context.bindings[descriptor.input.name] = to_matrix(data.features.values.data(), batch, descriptor.input.cols);
+    context.bindings[descriptor.input.name] =
+        to_matrix(data.features.values.data(), descriptor.input.shape().with_rows(batch));
     if (descriptor.supervision.integer_labels) {
         std::uniform_int_distribution<int> label(0, descriptor.supervision.classes - 1);
         Matrix labels(batch, 1);
@@ -72,7 +76,7 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
     for (std::size_t i = 0; i < descriptor.states.size(); ++i) {  // running statistics: positive, like variances
         for (float& v : model.states()[i].values) v = 0.5f + std::abs(value(rng));
         const auto& s = descriptor.states[i];
-        context.bindings[s.name] = to_matrix(model.states()[i].values.data(), s.rows, s.cols);
+        context.bindings[s.name] = to_matrix(model.states()[i].values.data(), s.shape());
     }
 
     kiln::dsl::reference::Context inference = context;
@@ -129,6 +133,19 @@ TEST_CASE("every op family: stages match the double reference at odd batch sizes
         DYNAMIC_SECTION("batch " << batch) {
             check_stages(kiln::models::every_op(), every_op::network, batch, 11 + batch);
         }
+    }
+}
+
+TEST_CASE("rank-4 values (images): stages match the double reference at odd batch sizes", "[codegen]") {
+    const kiln::ModelDescriptor& d = kiln::models::image();
+    CHECK(d.input.shape().text() == "[N×2×5×4]");
+    for (const kiln::ParamSpec& p : d.params)  // rank-4 parameters keep their rank
+        if (p.name == "pixel" || p.name == "mixer") CHECK(p.shape().text() == (p.name == "pixel" ? "[1×1×5×4]" : "[1×2×5×4]"));
+    for (const kiln::StateSpec& s : d.states) CHECK(s.shape().text() == "[1×2]");  // per-channel running statistics
+    REQUIRE(d.activation_layers.size() == 1);
+    CHECK(d.activation_layers[0].shape().text() == "[N×2×5×4]");
+    for (int batch : {1, 3, 130}) {
+        DYNAMIC_SECTION("batch " << batch) { check_stages(d, image::network, batch, 71 + batch); }
     }
 }
 

@@ -24,35 +24,47 @@ constexpr int pick(int trial, int salt, int low, int high) {
 
 inline constexpr int trials = 20;
 
-// Calls f(std::integral_constant<int, T>) for T = 0 … trials-1: one instantiation per shape.
-template <class F> void for_each_trial(F f) {
+// Calls f(std::integral_constant<int, T>) for T = 0 … Count-1: one instantiation per shape
+// (fewer for networks whose derivation is long to compile).
+template <int Count = trials, class F> void for_each_trial(F f) {
     [&]<int... T>(std::integer_sequence<int, T...>) { (f(std::integral_constant<int, T>{}), ...); }
-    (std::make_integer_sequence<int, trials>{});
+    (std::make_integer_sequence<int, Count>{});
 }
 
 // Values in ±[away, high]: away keeps samples off kinks (relu at 0) and poles (1/x at 0).
-inline Matrix random_matrix(std::mt19937_64& rng, int rows, int cols, double away = 0.05, double high = 2.0,
+inline Matrix random_matrix(std::mt19937_64& rng, Shape shape, double away = 0.05, double high = 2.0,
                             bool positive = false) {
     std::uniform_real_distribution<double> magnitude(away, high);
     std::bernoulli_distribution sign(0.5);
-    Matrix m(rows, cols);
+    Matrix m(shape, 0.0);
     for (double& v : m.values) v = (positive || sign(rng)) ? magnitude(rng) : -magnitude(rng);
     return m;
+}
+
+inline Matrix random_matrix(std::mt19937_64& rng, int rows, int cols, double away = 0.05, double high = 2.0,
+                            bool positive = false) {
+    return random_matrix(rng, Shape{rows, cols}, away, high, positive);
 }
 
 // Binds a random value to a leaf, with N rows if the leaf is batched.
 template <Expression Leaf>
 void bind(Context& context, std::mt19937_64& rng, Leaf, double away = 0.05, double high = 2.0, bool positive = false) {
-    int rows = Leaf::shape.batched() ? context.batch : Leaf::shape.rows;
-    context.bindings[std::string(Leaf::op::name)] = random_matrix(rng, rows, Leaf::shape.cols, away, high, positive);
+    const Shape shape = Leaf::shape.with_dim(0, Leaf::shape.batched() ? context.batch : Leaf::shape.rows);
+    context.bindings[std::string(Leaf::op::name)] = random_matrix(rng, shape, away, high, positive);
 }
 
 // A scalar that depends on every element of y: Σ(y ⊙ P) for a fixed random projection P.
 template <Expression Y> constexpr auto projection_for() {
-    if constexpr (Y::shape.batched()) return target<"projection", Y::shape.cols>;
-    else return param<"projection", Y::shape.rows, Y::shape.cols>;
+    constexpr Shape s = Y::shape;
+    if constexpr (s.batched() && s.image()) return image_input<"projection", s.cols, s.height, s.width>;
+    else if constexpr (s.batched()) return target<"projection", s.cols>;
+    else return tensor_param<"projection", s>;
 }
-template <Expression Y> constexpr auto probe(Y y) { return sum<0>(sum<1>(y * projection_for<Y>())); }
+// The sum of every element, over whichever axes y has.
+template <Expression Y> constexpr auto sum_all(Y y) {
+    return sum<0>(sum<1>(sum_over<2>(sum_over<3>(y))));
+}
+template <Expression Y> constexpr auto probe(Y y) { return sum_all(y * projection_for<Y>()); }
 template <Expression Y> auto probe_with_projection(Y y, Context& context, std::mt19937_64& rng) {
     bind(context, rng, projection_for<Y>());
     return probe(y);
@@ -63,8 +75,7 @@ template <Expression L, Expression Leaf> void check_gradient(L loss, Context con
     const std::string leaf_name(Leaf::op::name);
     Matrix analytic = evaluate(gradient_of(loss, leaf), context);
     Matrix& values = context.bindings.at(leaf_name);
-    REQUIRE(analytic.rows == values.rows);
-    REQUIRE(analytic.cols == values.cols);
+    REQUIRE(shape_text(analytic.shape()) == shape_text(values.shape()));
     const double h = 1e-6;
     for (std::size_t i = 0; i < values.values.size(); ++i) {
         const double saved = values.values[i];

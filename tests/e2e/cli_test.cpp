@@ -10,6 +10,7 @@
 
 #include "../runtime/temp_dir.hpp"
 #include "cli_helpers.hpp"
+#include "digits_image/model.hpp"
 #include "logistic_regression/model.hpp"
 #include "two_layer_sigmoid/model.hpp"
 
@@ -29,6 +30,37 @@ void write_idx_dir(const TempDir& dir, uint8_t label, std::size_t truncate = 0) 
         write_gzip(dir.file(std::string(split) + "-labels-idx1-ubyte.gz"),
                    be32(0x801) + be32(2) + char(1) + char(label));
     }
+}
+
+// A tensor of U(−1, 1) floats (or class ids below `classes`) in `file` and the same values bound in
+// the reference context.
+void add_random_tensor(kiln::SafetensorsFile& file, kiln::dsl::reference::Context& context, std::mt19937_64& rng,
+                       const std::string& name, kiln::dsl::Shape shape, std::vector<int64_t> dims, int classes = 0) {
+    std::uniform_real_distribution<double> value(-1, 1);
+    kiln::dsl::reference::Matrix m(shape, 0.0);
+    kiln::NamedTensor t{dims, {}};
+    for (double& v : m.values) {
+        v = classes ? double(rng() % unsigned(classes)) : double(float(value(rng)));
+        t.values.push_back(float(v));
+    }
+    file.tensors[name] = t;
+    context.bindings[name] = m;
+}
+
+// Every parameter's gradient in `grad`'s output against the DSL's double reference:
+// |got − expected| ≤ absolute + relative·|expected|.
+template <class Network>
+void check_gradients_written(const kiln::SafetensorsFile& result, Network network,
+                             const kiln::dsl::reference::Context& context, double absolute, double relative) {
+    auto gradients = kiln::dsl::grad(network.loss);
+    boost::hana::for_each(kiln::dsl::parameters(network.loss), [&](auto t) {
+        using Op = typename kiln::dsl::node_of<decltype(t)>::op;
+        auto expected = kiln::dsl::evaluate(gradients[kiln::dsl::name<Op::fixed_name>], context);
+        const auto& got = result.tensors.at(std::string(Op::name)).values;
+        REQUIRE(got.size() == expected.values.size());
+        for (std::size_t i = 0; i < got.size(); ++i)
+            CHECK(std::abs(got[i] - expected.values[i]) <= absolute + relative * std::abs(expected.values[i]));
+    });
 }
 
 }  // namespace
@@ -123,27 +155,18 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
     TempDir dir;
     constexpr int n = 7;
     std::mt19937_64 rng(3);
-    std::uniform_real_distribution<double> value(-1, 1);
     kiln::dsl::reference::Context context;
     context.batch = n;
     kiln::SafetensorsFile params, batch;
-    auto add = [&](kiln::SafetensorsFile& file, const std::string& name, int rows, int cols,
-                   bool binary_values = false) {
-        kiln::dsl::reference::Matrix m(rows, cols);
-        kiln::NamedTensor t{{rows, cols}, {}};
-        for (double& v : m.values) {
-            v = binary_values ? double(rng() % 2) : double(float(value(rng)));
-            t.values.push_back(float(v));
-        }
-        file.tensors[name] = t;
-        context.bindings[name] = m;
+    auto add = [&](kiln::SafetensorsFile& file, const std::string& name, int rows, int cols, int classes = 0) {
+        add_random_tensor(file, context, rng, name, {rows, cols}, {rows, cols}, classes);
     };
     add(params, "hidden.weight", 30, 16);
     add(params, "hidden.bias", 1, 16);
     add(params, "output.weight", 16, 1);
     add(params, "output.bias", 1, 1);
     add(batch, "x", n, 30);
-    add(batch, "y", n, 1, true);
+    add(batch, "y", n, 1, 2);
     kiln::write_safetensors(dir.file("params.safetensors"), params);
     kiln::write_safetensors(dir.file("batch.safetensors"), batch);
     Run r = run(binary("two_layer_sigmoid") + " grad --params " + dir.file("params.safetensors") + " --batch " +
@@ -154,15 +177,68 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
     constexpr auto network = two_layer_sigmoid::network;
     const double loss = kiln::dsl::evaluate(network.loss, context)(0, 0);
     CHECK(std::abs(result.tensors.at("loss").values[0] - loss) <= 1e-5 + 1.3e-6 * std::abs(loss));
-    auto gradients = kiln::dsl::grad(network.loss);
-    boost::hana::for_each(kiln::dsl::parameters(network.loss), [&](auto t) {
-        using Op = typename kiln::dsl::node_of<decltype(t)>::op;
-        auto expected = kiln::dsl::evaluate(gradients[kiln::dsl::name<Op::fixed_name>], context);
-        const auto& got = result.tensors.at(std::string(Op::name)).values;
-        REQUIRE(got.size() == expected.values.size());
-        for (std::size_t i = 0; i < got.size(); ++i)
-            CHECK(std::abs(got[i] - expected.values[i]) <= 1e-5 + 1.3e-6 * std::abs(expected.values[i]));
-    });
+    check_gradients_written(result, network, context, 1e-5, 1.3e-6);
+}
+
+TEST_CASE("an image model trains, checkpoints its tensors at their rank, and grad reads and writes rank 4", "[e2e]") {
+    TempDir dir;
+    const std::string model = binary("digits_image");
+    Run trained = run(model + " train --data " + data("digits.csv.gz") +
+                      " --epochs 8 --batch 32 --lr 0.01 --seed 1 --checkpoint " + dir.file("c.safetensors"));
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    CHECK(last_json_line(trained.output)["val_accuracy"].get<double>() >= 0.9);
+    auto checkpoint = kiln::read_safetensors(dir.file("c.safetensors"));
+    CHECK(checkpoint.tensors.at("gain").shape == std::vector<int64_t>{1, 1, 8, 8});
+    CHECK(checkpoint.tensors.at("hidden.weight").shape == std::vector<int64_t>{64, 64});
+    CHECK(checkpoint.tensors.at("bn.running_mean").shape == std::vector<int64_t>{1, 1});
+    Run evaluated = run(model + " eval --data " + data("digits.csv.gz") + " --checkpoint " + dir.file("c.safetensors"));
+    REQUIRE(evaluated.status == 0);
+
+    Run summary = run(model + " summary");
+    REQUIRE(summary.status == 0);
+    CHECK_THAT(summary.output, Contains("input x [N×1×8×8]"));
+    CHECK_THAT(summary.output, Contains("[1×1×8×8]"));
+    CHECK_THAT(summary.output, Contains("flatten("));
+
+    // grad: the batch's images at full rank, the gradients at their parameters' rank, the values
+    // those of the double reference (training mode: batch statistics).
+    constexpr int n = 5;
+    std::mt19937_64 rng(9);
+    kiln::dsl::reference::Context context;
+    context.batch = n;
+    kiln::SafetensorsFile params, batch;
+    auto add = [&](kiln::SafetensorsFile& file, const std::string& name, kiln::dsl::Shape shape,
+                   std::vector<int64_t> dims, int classes = 0) {
+        add_random_tensor(file, context, rng, name, shape, dims, classes);
+    };
+    add(params, "gain", kiln::dsl::image_shape(1, 1, 8, 8), {1, 1, 8, 8});
+    add(params, "bn.weight", {1, 1}, {1, 1});
+    add(params, "bn.bias", {1, 1}, {1, 1});
+    add(params, "hidden.weight", {64, 64}, {64, 64});
+    add(params, "hidden.bias", {1, 64}, {1, 64});
+    add(params, "output.weight", {64, 10}, {64, 10});
+    add(params, "output.bias", {1, 10}, {1, 10});
+    add(params, "bn.running_mean", {1, 1}, {1, 1});  // read with the parameters; unused while training
+    add(params, "bn.running_var", {1, 1}, {1, 1}, 3);
+    add(batch, "x", kiln::dsl::image_shape(n, 1, 8, 8), {n, 1, 8, 8});
+    add(batch, "y", {n, 1}, {n, 1}, 10);
+    kiln::write_safetensors(dir.file("params.safetensors"), params);
+    kiln::write_safetensors(dir.file("batch.safetensors"), batch);
+    Run r = run(model + " grad --params " + dir.file("params.safetensors") + " --batch " +
+                dir.file("batch.safetensors") + " --output " + dir.file("grad.safetensors"));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    auto result = kiln::read_safetensors(dir.file("grad.safetensors"));
+    CHECK(result.tensors.at("gain").shape == std::vector<int64_t>{1, 1, 8, 8});
+    check_gradients_written(result, digits_image::network, context, 1e-4, 1e-5);
+
+    batch.tensors["x"].shape = {n, 63};
+    batch.tensors["x"].values.resize(n * 63);
+    kiln::write_safetensors(dir.file("bad.safetensors"), batch);
+    require_refused(run(model + " grad --params " + dir.file("params.safetensors") + " --batch " +
+                        dir.file("bad.safetensors") + " --output " + dir.file("g2.safetensors")),
+                    "tensor 'x' must be [N×1×8×8] or [N×64]");
 }
 
 TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]") {

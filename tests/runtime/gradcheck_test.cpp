@@ -13,7 +13,7 @@ kiln::Batch random_batch(const kiln::ModelDescriptor& d, int n, uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal;
     kiln::Batch batch;
-    batch.features = kiln::Tensor(n, d.input.cols);
+    batch.features = kiln::Tensor(n, d.input.per_row());
     for (float& v : batch.features.values) v = normal(rng);
     for (int i = 0; i < n; ++i) batch.labels.push_back(int(rng() % uint64_t(d.supervision.classes)));
     return batch;

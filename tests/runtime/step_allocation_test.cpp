@@ -45,7 +45,7 @@ TEST_CASE("a training step allocates nothing once warm: gather, forward+backward
     std::normal_distribution<float> normal(0.0f, 0.5f);
     for (float& v : model.params().all()) v = normal(rng);
     kiln::Dataset data;
-    data.features = kiln::Tensor(300, d.input.cols);
+    data.features = kiln::Tensor(300, d.input.per_row());
     for (float& v : data.features.values) v = normal(rng);
     for (int i = 0; i < data.size(); ++i) data.labels.push_back(float(rng() % uint64_t(d.supervision.classes)));
     std::vector<int> order(std::size_t(data.size()));

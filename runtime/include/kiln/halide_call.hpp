@@ -7,14 +7,19 @@
 #include <cstdint>
 #include <string_view>
 
+#include <kiln/contract/tensor_shape.hpp>
+
 namespace kiln {
 
-// A halide_buffer_t over row-major memory [rows × cols] (Halide dims innermost first).
+// A halide_buffer_t over row-major memory: a matrix [rows × cols], or an image [rows × cols ×
+// height × width] (NCHW) as 4 dimensions (Halide dims innermost first: x, y, c, rows).
 class BufferView {
 public:
-    BufferView(void* data, halide_type_t type, int rows, int cols);
-    BufferView(float* data, int rows, int cols) : BufferView(data, halide_type_of<float>(), rows, cols) {}
-    BufferView(int32_t* data, int rows, int cols) : BufferView(data, halide_type_of<int32_t>(), rows, cols) {}
+    BufferView(void* data, halide_type_t type, TensorShape shape);
+    BufferView(float* data, TensorShape shape) : BufferView(data, halide_type_of<float>(), shape) {}
+    BufferView(int32_t* data, TensorShape shape) : BufferView(data, halide_type_of<int32_t>(), shape) {}
+    BufferView(float* data, int rows, int cols) : BufferView(data, TensorShape{rows, cols}) {}
+    BufferView(int32_t* data, int rows, int cols) : BufferView(data, TensorShape{rows, cols}) {}
     // A flat 1-D buffer of n floats (the optimizers' view of an arena).
     BufferView(float* data, std::size_t n);
     // A copy describes the same memory with its own dimensions (halide_buffer_t points at them).
@@ -24,7 +29,7 @@ public:
     halide_buffer_t* get() { return &buffer_; }
 
 private:
-    halide_dimension_t dims_[2];
+    halide_dimension_t dims_[4];
     halide_buffer_t buffer_{};
 };
 

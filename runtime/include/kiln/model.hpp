@@ -11,7 +11,8 @@
 
 namespace kiln {
 
-// One batch as the stages read it: features [n × input.cols] and labels or targets.
+// One batch as the stages read it: features [n × C·H·W] (an image input's NCHW elements per row)
+// and labels or targets.
 struct Batch {
     Tensor features;
     std::vector<int32_t> labels;  // when the model's supervision is integer labels

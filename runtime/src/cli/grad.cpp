@@ -25,10 +25,15 @@ void run_grad(const Session& session, const GradOptions& o) {
         return found->second;
     };
     const NamedTensor& x = tensor(d.input.name);
-    if (x.shape.size() != 2 || x.shape[1] != d.input.cols)
-        fail("{}: tensor '{}' must be [N × {}]", o.batch, d.input.name, d.input.cols);
+    // [N × C·H·W], or an image input at its full rank [N × C × H × W] (the same NCHW bytes).
+    const TensorShape input = d.input.shape();
+    std::vector<int64_t> full = input.dims(), flat{batch_rows, input.per_row()};
+    if (!x.shape.empty()) full[0] = flat[0] = x.shape[0];
+    if (x.shape.empty() || x.shape[0] < 0 || (x.shape != full && x.shape != flat))
+        fail("{}: tensor '{}' must be {}{}", o.batch, d.input.name, input.text(),
+             input.image() ? fmt::format(" or [N×{}]", input.per_row()) : "");
     Batch batch;
-    batch.features = Tensor(int(x.shape[0]), d.input.cols);
+    batch.features = Tensor(int(x.shape[0]), input.per_row());
     batch.features.values.assign(x.values.begin(), x.values.end());
     const NamedTensor& y = tensor(d.supervision.name);
     if (y.values.size() != std::size_t(batch.size()) * (d.supervision.integer_labels ? 1 : d.supervision.cols))
@@ -46,7 +51,7 @@ void run_grad(const Session& session, const GradOptions& o) {
     out.tensors["loss"] = {{}, {loss}};
     for (std::size_t i = 0; i < d.params.size(); ++i) {
         auto g = model.gradients()[i];
-        out.tensors[d.params[i].name] = {{d.params[i].rows, d.params[i].cols}, {g.begin(), g.end()}};
+        out.tensors[d.params[i].name] = {d.params[i].shape().dims(), {g.begin(), g.end()}};
     }
     write_safetensors(o.output, out);
     print_result({{"loss", loss}, {"output", o.output}});
@@ -60,7 +65,7 @@ Command add_grad(CLI::App& app, const Session& session) {
     grad->add_option("--params", o->params, "safetensors with every parameter by name")->required();
     grad->add_option(
             "--batch", o->batch,
-            fmt::format("safetensors with '{}' [N×{}] and '{}'", d.input.name, d.input.cols, d.supervision.name))
+            fmt::format("safetensors with '{}' {} and '{}'", d.input.name, d.input.shape().text(), d.supervision.name))
         ->required();
     grad->add_option("--output", o->output, "safetensors to write: 'loss' and one gradient per parameter")->required();
     return {grad, [o, &session] { run_grad(session, *o); }};

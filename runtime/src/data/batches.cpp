@@ -65,9 +65,9 @@ Batch make_batch(const Dataset& data, std::span<const int> indices, const DataLe
 }
 
 void check_data_fits(const Dataset& data, const ModelDescriptor& model) {
-    if (data.features.cols != model.input.cols)
+    if (data.features.cols != model.input.per_row())
         fail("{}: model '{}' input '{}' expects {} features per sample, the data has {}", data.source, model.name,
-             model.input.name, model.input.cols, data.features.cols);
+             model.input.name, model.input.per_row(), data.features.cols);
     const DataLeafSpec& supervision = model.supervision;
     if (!supervision.integer_labels && supervision.cols != 1)
         fail("{}: model '{}' target '{}' has {} columns; data sets provide one label per sample", data.source,

@@ -58,14 +58,18 @@ nlohmann::json dead_relu_fractions(Model& model, const Dataset& train) {
     std::vector<int> first(std::size_t(std::min(1000, train.size())));
     std::iota(first.begin(), first.end(), 0);
     std::vector<Tensor> layers = model.activations(make_batch(train, first, d.supervision).features);
+    // A unit is a feature of a matrix, a channel of an image (dead: never positive at any position).
     for (std::size_t l = 0; l < layers.size(); ++l) {
+        const int units = d.activation_layers[l].cols;
+        const int positions = layers[l].cols / units;
         int dead = 0;
-        for (int c = 0; c < layers[l].cols; ++c) {
+        for (int c = 0; c < units; ++c) {
             bool active = false;
-            for (int r = 0; r < layers[l].rows && !active; ++r) active = layers[l](r, c) > 0;
+            for (int r = 0; r < layers[l].rows && !active; ++r)
+                for (int p = 0; p < positions && !active; ++p) active = layers[l](r, c * positions + p) > 0;
             dead += !active;
         }
-        fractions[d.activation_layers[l].name] = double(dead) / layers[l].cols;
+        fractions[d.activation_layers[l].name] = double(dead) / units;
     }
     return fractions;
 }

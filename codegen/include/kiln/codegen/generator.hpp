@@ -58,8 +58,9 @@ template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const s
     hana::for_each(dsl::parameters(L{}), [&](auto t) {
         using Op = typename dsl::node_of<decltype(t)>::op;
         constexpr dsl::Initializer init = Op::initializer;
-        model.params.push_back({std::string(Op::name), Op::shape().rows, Op::shape().cols, init,
-                                dsl::to_string(gradients[dsl::name<Op::fixed_name>])});
+        constexpr dsl::Shape shape = Op::shape();
+        model.params.push_back({std::string(Op::name), shape.rows, shape.cols, init,
+                                dsl::to_string(gradients[dsl::name<Op::fixed_name>]), shape.height, shape.width});
     });
     int inputs = 0, supervisions = 0;
     hana::for_each(dsl::topological_order(L{}), [&](auto t) {
@@ -67,12 +68,12 @@ template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const s
         if constexpr (dsl::is_running<Node>) {
             constexpr dsl::RunningInfo info = Node::op::lowering;
             model.states.push_back({std::string(Node::op::name), Node::shape.rows, Node::shape.cols, info.momentum,
-                                    info.initial, info.unbiased});
+                                    info.initial, info.unbiased, Node::shape.height, Node::shape.width});
         }
         if constexpr (dsl::is_leaf<Node>) {
             using Op = typename Node::op;
             if constexpr (Op::leaf_kind == dsl::LeafKind::input) {
-                model.input = {std::string(Op::name), Node::shape.cols};
+                model.input = {std::string(Op::name), Node::shape.cols, false, 0, Node::shape.height, Node::shape.width};
                 ++inputs;
             } else if constexpr (Op::leaf_kind == dsl::LeafKind::labels) {
                 model.supervision = {std::string(Op::name), 1, true, Op::classes};
@@ -122,7 +123,9 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
                 using Node = dsl::node_of<decltype(t)>;
                 if constexpr (std::is_same_v<typename Node::op, dsl::UnaryOp<dsl::unary::Relu>>) {
                     const std::string layer = "relu_" + std::to_string(layers + 1);
-                    if (record) record->activation_layers.push_back({layer, Node::shape.cols, dsl::to_string(Node{})});
+                    if (record)
+                        record->activation_layers.push_back(
+                            {layer, Node::shape.cols, dsl::to_string(Node{}), Node::shape.height, Node::shape.width});
                     stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::activation, layers++, layer);
                 }
             });
@@ -144,7 +147,9 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
                 using Node = dsl::node_of<decltype(t)>;
                 stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::saved, index,
                                   "saved_" + std::to_string(index));
-                if (record) record->saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{})});
+                if (record)
+                    record->saved.push_back(
+                        {Node::shape.rows, Node::shape.cols, dsl::to_string(Node{}), Node::shape.height, Node::shape.width});
                 ++index;
             });
             return stage;

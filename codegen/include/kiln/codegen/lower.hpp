@@ -34,6 +34,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shap
 Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::BroadcastInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::ReshapeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::LossInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::SoftmaxInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::OneHotInfo&, LoweringContext&, const Operands&, dsl::Shape);

@@ -12,10 +12,10 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
 // epilogue: bias, activation, or the stage's output buffer) that then never stores the product.
 void gemm_into(const Value& gemm, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
 
-// Stores f at root: columns vectorized, blocks of rows in parallel.
+// Stores f at root: columns (an image's x) vectorized, blocks of rows in parallel.
 void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
 // A reduction over rows into [1 × C] (update vectorized over columns, column blocks in parallel)
-// or over columns into [R × 1] (row blocks in parallel).
+// or over columns into [R × 1] (row blocks in parallel); an image's over any axis (vectors along x).
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
 // A stored transpose: square tiles of vector_width × vector_width, each written as unrolled
 // vectors whose gathers all fall in the same vector_width cache lines of the operand (row-by-row

@@ -1,5 +1,6 @@
-// What lowering produces for one DSL node: a Halide Func over (column, row), its shape, and the
-// facts about its computation that decide its loops if the stage stores it. A lowering writes the
+// What lowering produces for one DSL node: a Halide Func over (column, row) for a matrix or
+// (x, y, channel, row) for an image — the buffer's NCHW layout, innermost first — its shape, and
+// the facts about its computation that decide its loops if the stage stores it. A lowering writes the
 // algorithm only; schedule/loops.cpp turns the facts and the knobs into loops.
 #pragma once
 #include <Halide.h>
@@ -40,7 +41,8 @@ namespace loops {
 struct Pointwise {
     std::vector<Halide::Func> stored_first;
 };
-// An update over an RDom along `axis` (0: over rows, into [1 × C]; 1: over columns, into [R × 1]).
+// An update over an RDom along `axis` (0: over rows, into [1 × C]; 1: over columns, into [R × 1];
+// 2, 3: over an image's height or width).
 struct Reduction {
     int axis = 0;
 };
@@ -75,8 +77,14 @@ struct Value {
 // Shared by every lowering in one stage: the loop variables, the run-time batch size, the mode
 // (training: dropout masks and batch statistics; inference: identity and running statistics), the
 // step's seed for random masks, the plan's knobs, and the stage's GEMM FLOP count.
+// Where one element of a value sits: its row (N), column (C) and, for images, y and x.
+struct Coordinates {
+    Halide::Expr row, col, y, x;
+    Halide::Expr& operator[](int axis) { return axis == 0 ? row : axis == 1 ? col : axis == 2 ? y : x; }
+};
+
 struct LoweringContext {
-    Halide::Var col{"c"}, row{"r"};
+    Halide::Var col{"c"}, row{"r"}, y{"y"}, x{"x"};
     Halide::Param<int32_t> batch{"batch"};
     Halide::Param<uint32_t> seed{"seed"};
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
@@ -94,11 +102,26 @@ struct LoweringContext {
     }
     Halide::Expr rows(dsl::Shape s) const { return s.batched() ? Halide::Expr(batch) : Halide::Expr(s.rows); }
     Halide::Expr extent(int dim) const { return dim == dsl::batch ? Halide::Expr(batch) : Halide::Expr(dim); }
-    // Reads v at (c, r) as if broadcast: an axis of size 1 repeats.
-    Halide::Expr at(const Value& v, Halide::Expr c, Halide::Expr r) const {
-        return v.func(v.shape.cols == 1 ? Halide::Expr(0) : c, v.shape.rows == 1 ? Halide::Expr(0) : r);
+    // A Func's pure variables for a value of this shape, innermost first: (c, r) or (x, y, c, r).
+    std::vector<Halide::Var> vars(dsl::Shape s) const {
+        if (s.image()) return {x, y, col, row};
+        return {col, row};
     }
-    Halide::Expr at(const Value& v) const { return at(v, col, row); }
+    // The coordinates those variables name (y = x = 0 for a matrix).
+    Coordinates coordinates(dsl::Shape s) const {
+        if (s.image()) return {row, col, y, x};
+        return {row, col, 0, 0};
+    }
+    // Reads v at `p` as if broadcast: an axis of size 1 repeats.
+    Halide::Expr at(const Value& v, Coordinates p) const {
+        const dsl::Shape s = v.shape;
+        const Halide::Expr r = s.rows == 1 ? Halide::Expr(0) : p.row, c = s.cols == 1 ? Halide::Expr(0) : p.col;
+        if (!s.image()) return v.func(c, r);
+        return v.func(s.width == 1 ? Halide::Expr(0) : p.x, s.height == 1 ? Halide::Expr(0) : p.y, c, r);
+    }
+    Halide::Expr at(const Value& v, Halide::Expr c, Halide::Expr r) const { return at(v, Coordinates{r, c, 0, 0}); }
+    // Reads v at the element a value of `shape` computes at its own variables.
+    Halide::Expr at(const Value& v, dsl::Shape shape) const { return at(v, coordinates(shape)); }
 };
 
 }  // namespace kiln::codegen

@@ -13,34 +13,44 @@
 #include "kiln/contract/initializers.hpp"
 #include "kiln/contract/losses.hpp"
 #include "kiln/contract/stages.hpp"
+#include "kiln/contract/tensor_shape.hpp"
 
 namespace kiln {
 
 // Bump when a field is added, removed or changes meaning; the generator writes it into every
 // descriptor header, and the header checks it against the runtime it is compiled with.
-inline constexpr int descriptor_format_version = 2;
+// 3: every buffer's spec carries height and width (values of rank 4).
+inline constexpr int descriptor_format_version = 3;
 
-inline constexpr int batch_rows = -1;  // a row count fixed only at run time (the batch)
-
+// Each spec below has the fields of a TensorShape (rows, cols, height, width; tensor_shape.hpp)
+// and shape() to read them as one.
 struct ParamSpec {
     std::string name;
     int rows = 0, cols = 0;
     Initializer init;
     std::string gradient_formula;
-    std::size_t size() const { return std::size_t(rows) * cols; }
+    int height = 1, width = 1;  // a rank-4 parameter (a filter [out × in × kh × kw])
+    TensorShape shape() const { return {rows, cols, height, width}; }
+    std::size_t size() const { return shape().size(); }
 };
 
-// A leaf the data feeds: the input features, or the labels / regression targets.
+// A leaf the data feeds: the input features (a row of cols features, or an image
+// cols × height × width), or the labels / regression targets.
 struct DataLeafSpec {
     std::string name;
     int cols = 0;
     bool integer_labels = false;
     int classes = 0;  // for labels
+    int height = 1, width = 1;
+    TensorShape shape() const { return {batch_rows, cols, height, width}; }
+    int per_row() const { return shape().per_row(); }  // features per sample, as the data stores them
 };
 
 struct SavedSpec {
     int rows = batch_rows, cols = 0;
     std::string formula;
+    int height = 1, width = 1;
+    TensorShape shape() const { return {rows, cols, height, width}; }
 };
 
 // A running statistic (batch norm's mean / variance): not trained, updated after each training
@@ -50,7 +60,9 @@ struct StateSpec {
     int rows = 0, cols = 0;
     double momentum = 0.1, initial = 0;
     bool unbiased = false;
-    std::size_t size() const { return std::size_t(rows) * cols; }
+    int height = 1, width = 1;
+    TensorShape shape() const { return {rows, cols, height, width}; }
+    std::size_t size() const { return shape().size(); }
 };
 
 // A ReLU layer's output, which the activations stage exposes for babysitting (dead units).
@@ -58,6 +70,9 @@ struct ActivationSpec {
     std::string name;  // "relu_1" … in topological order
     int cols = 0;
     std::string formula;
+    int height = 1, width = 1;
+    TensorShape shape() const { return {batch_rows, cols, height, width}; }
+    int per_row() const { return shape().per_row(); }
 };
 
 struct StageArgumentSpec {

@@ -18,9 +18,17 @@ template <int LeftCols, int RightRows> struct matmul_inner_sizes {
     static constexpr bool ok = true;
 };
 
-template <int LeftRows, int LeftCols, int RightRows, int RightCols> struct elementwise_shapes {
-    static_assert(shapes_broadcast({LeftRows, LeftCols}, {RightRows, RightCols}),
+// The note shows both shapes as Shape{rows, cols, height, width} (rows −1: the batch N).
+template <Shape Left, Shape Right> struct elementwise_shapes {
+    static_assert(shapes_broadcast(Left, Right),
                   "elementwise op: operand shapes must match, or broadcast along an axis of size 1");
+    static constexpr bool ok = true;
+};
+
+// Ops written for matrices (GEMM, dense, losses, softmax, maxout, layer norm): an image reaches
+// them through flatten(). The note names the op and the image's shape.
+template <fixed_string Op, Shape Operand> struct matrix_operand {
+    static_assert(!Operand.image(), "this op takes matrices [N×C]: flatten an image [N×C×H×W] first (flatten(x))");
     static constexpr bool ok = true;
 };
 

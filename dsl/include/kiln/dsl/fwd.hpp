@@ -27,6 +27,8 @@ template <Expression A> constexpr auto transpose(A);
 template <int Axis, Expression A> constexpr auto sum(A);
 template <int Axis, Expression A> constexpr auto mean(A);
 template <Shape To, Expression A> constexpr auto broadcast(A);
+template <Shape To, Expression A> constexpr auto reshape(A);
+template <Expression A> constexpr auto flatten(A);
 template <Expression A> constexpr auto softmax(A);
 template <int Classes, Expression Y> constexpr auto one_hot(Y);
 template <Expression Z, Expression Y> constexpr auto softmax_cross_entropy(Z, Y);

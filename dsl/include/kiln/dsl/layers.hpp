@@ -13,6 +13,7 @@ namespace kiln::dsl {
 
 // x · W + b with W = param "<name>.weight" [features × units] and b = "<name>.bias" [1 × units].
 template <Expression X, Expression W, Expression B> constexpr auto dense(X x, W w, B b) {
+    static_assert(check::matrix_operand<"dense", X::shape>::ok);
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
     static_assert(check::dense_input_features<W::op::fixed_name, X::shape.cols, W::shape.rows>::ok);
     static_assert(B::shape.rows == 1 && B::shape.cols == W::shape.cols, "dense: the bias must be [1 × units]");
@@ -23,30 +24,43 @@ template <fixed_string Name, int Units, Initializer WeightInit = init::xavier_un
           Initializer BiasInit = init::zeros, Expression X>
 constexpr auto dense(X x) {
     static_assert(Units > 0, "dense: units must be positive");
+    static_assert(check::matrix_operand<"dense", X::shape>::ok);
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
-    constexpr auto weight = param<concat<Name, ".weight">(), X::shape.cols, Units, WeightInit>;
-    constexpr auto bias = param<concat<Name, ".bias">(), 1, Units, BiasInit>;
-    return dense(x, weight, bias);
+    if constexpr (!X::shape.image()) {  // else: only the error above
+        constexpr auto weight = param<concat<Name, ".weight">(), X::shape.cols, Units, WeightInit>;
+        constexpr auto bias = param<concat<Name, ".bias">(), 1, Units, BiasInit>;
+        return dense(x, weight, bias);
+    }
 }
 
-// Batch normalization over the batch axis (Ioffe & Szegedy 2015), per feature:
-// (x − μ_B) / √(σ²_B + ε) · γ + β. While training μ_B, σ²_B are the batch's (biased) statistics
-// and the gradient flows through them; at inference they are the running averages
-// "<name>.running_mean" / "<name>.running_var" (unbiased, initial 0 and 1, like PyTorch).
+// The mean of each feature (matrix [N×C]) or channel (image [N×C×H×W], over N, H and W, width
+// first: the contiguous axis): [1×C].
+template <Expression X> constexpr auto per_channel_mean(X x) {
+    return mean_over<0>(mean_over<2>(mean_over<3>(x)));
+}
+
+// Batch normalization (Ioffe & Szegedy 2015), per feature of a matrix or per channel of an image
+// (statistics over N, H and W, as for convolutional layers): (x − μ_B) / √(σ²_B + ε) · γ + β.
+// While training μ_B, σ²_B are the batch's (biased) statistics and the gradient flows through
+// them; at inference they are the running averages "<name>.running_mean" / "<name>.running_var"
+// (unbiased, initial 0 and 1, like PyTorch), each [1×C].
 template <fixed_string Name, double Epsilon = 1e-5, double Momentum = 0.1, Expression X>
 constexpr auto batch_norm(X x) {
-    static_assert(X::shape.batched() && X::shape.cols != batch, "batch_norm: expects a batched value [N × features]");
+    static_assert(X::shape.batched() && X::shape.cols != batch,
+                  "batch_norm: expects a batched value [N × features] or [N × channels × H × W]");
     constexpr int features = X::shape.cols;
     constexpr auto gamma = param<concat<Name, ".weight">(), 1, features, init::constant(1.0)>;
     constexpr auto beta = param<concat<Name, ".bias">(), 1, features, init::zeros>;
-    auto mu = running<concat<Name, ".running_mean">(), Momentum, 0.0, false>(mean<0>(x));
+    auto mu = running<concat<Name, ".running_mean">(), Momentum, 0.0, false>(per_channel_mean(x));
     auto centered = x - mu;
-    auto variance = running<concat<Name, ".running_var">(), Momentum, 1.0, true>(mean<0>(square(centered)));
+    auto variance =
+        running<concat<Name, ".running_var">(), Momentum, 1.0, true>(per_channel_mean(square(centered)));
     return centered * rsqrt(variance + constant<Epsilon>) * gamma + beta;
 }
 
 // Layer normalization (Ba et al. 2016): the same per sample, over its features; no running state.
 template <fixed_string Name, double Epsilon = 1e-5, Expression X> constexpr auto layer_norm(X x) {
+    static_assert(check::matrix_operand<"layer_norm", X::shape>::ok);
     static_assert(X::shape.cols != batch && X::shape.cols > 1,
                   "layer_norm: expects [rows × features] with features > 1");
     constexpr int features = X::shape.cols;

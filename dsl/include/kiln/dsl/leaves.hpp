@@ -1,5 +1,6 @@
 // Leaves of the expression DAG: what a stage reads (inputs, labels, targets, parameters) and
-// constants. Each is a variable template: `input<"x", 784>`, `param<"w", 784, 10, init::he_normal>`.
+// constants. Each is a variable template: `input<"x", 784>`, `image_input<"x", 1, 28, 28>`,
+// `param<"w", 784, 10, init::he_normal>`, `tensor_param<"w", Shape{8, 1, 3, 3}, init::he_normal>`.
 #pragma once
 #include <string>
 
@@ -22,8 +23,11 @@ template <fixed_string Name, LeafKind Kind> struct NamedLeaf {
     static std::string format(const Texts&) { return std::string(name); }
 };
 
-template <fixed_string Name, int Features> struct InputOp : NamedLeaf<Name, LeafKind::input> {
-    static constexpr Shape shape() { return {batch, Features}; }
+// The features of each sample: a row of a matrix [N×F], or an image [N×C×H×W].
+template <fixed_string Name, Shape S> struct InputOp : NamedLeaf<Name, LeafKind::input> {
+    static_assert(S.batched() && S.cols > 0 && S.height > 0 && S.width > 0,
+                  "input: channels (features), height and width must be positive compile-time sizes");
+    static constexpr Shape shape() { return S; }
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(InputOp::name, shape()); }
 };
 
@@ -39,10 +43,13 @@ template <fixed_string Name, int Features> struct TargetOp : NamedLeaf<Name, Lea
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(TargetOp::name, shape()); }
 };
 
-template <fixed_string Name, int Rows, int Cols, Initializer Init> struct ParamOp : NamedLeaf<Name, LeafKind::param> {
-    static_assert(Rows > 0 && Cols > 0, "param: both dimensions must be positive compile-time sizes");
+// A trained parameter: a matrix (a dense weight [in × out], a bias [1 × out]) or a rank-4 tensor
+// (a convolution filter [out × in × kh × kw], as PyTorch stores it).
+template <fixed_string Name, Shape S, Initializer Init> struct ParamOp : NamedLeaf<Name, LeafKind::param> {
+    static_assert(S.rows > 0 && S.cols > 0 && S.height > 0 && S.width > 0,
+                  "param: every dimension must be a positive compile-time size");
     static constexpr Initializer initializer = Init;
-    static constexpr Shape shape() { return {Rows, Cols}; }
+    static constexpr Shape shape() { return S; }
     static reference::Matrix evaluate(const reference::Context& c) { return c.lookup(ParamOp::name, shape()); }
 };
 
@@ -64,11 +71,15 @@ struct BatchSizeOp {
     static reference::Matrix evaluate(const reference::Context& c) { return reference::Matrix(1, 1, c.batch); }
 };
 
-template <fixed_string Name, int Features> inline constexpr Expr<InputOp<Name, Features>> input{};
+template <fixed_string Name, int Features> inline constexpr Expr<InputOp<Name, Shape{batch, Features}>> input{};
+template <fixed_string Name, int Channels, int Height, int Width>
+inline constexpr Expr<InputOp<Name, Shape{batch, Channels, Height, Width}>> image_input{};
 template <fixed_string Name, int Classes> inline constexpr Expr<LabelsOp<Name, Classes>> labels{};
 template <fixed_string Name, int Features> inline constexpr Expr<TargetOp<Name, Features>> target{};
 template <fixed_string Name, int Rows, int Cols, Initializer Init = init::xavier_uniform>
-inline constexpr Expr<ParamOp<Name, Rows, Cols, Init>> param{};
+inline constexpr Expr<ParamOp<Name, Shape{Rows, Cols}, Init>> param{};
+template <fixed_string Name, Shape S, Initializer Init = init::xavier_uniform>
+inline constexpr Expr<ParamOp<Name, S, Init>> tensor_param{};
 template <double Value> inline constexpr Expr<ConstantOp<Value>> constant{};
 inline constexpr Expr<BatchSizeOp> batch_size{};
 

@@ -38,6 +38,7 @@ template <std::size_t N> constexpr bool names_distinct(std::array<std::string_vi
 template <Expression P, Expression L> constexpr auto network(P, L) {
     static_assert(check::loss_is_scalar<L::shape == Shape{1, 1}>::ok);
     static_assert(P::shape.batched(), "network: the prediction must have one row per sample (the batch)");
+    static_assert(!P::shape.image(), "network: the prediction must be a matrix [N × outputs] (flatten an image)");
     constexpr bool distinct = hana::unpack(parameters(L{}), [](auto... p) {
         return detail::names_distinct(std::array<std::string_view, sizeof...(p)>{node_of<decltype(p)>::op::name...});
     });

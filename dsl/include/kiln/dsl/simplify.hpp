@@ -60,7 +60,7 @@ template <class A> constexpr auto rewrite(TransposeOp, A a) {
 }
 
 template <int Axis, bool Mean, class A> constexpr auto rewrite(ReduceOp<Axis, Mean>, A a) {
-    if constexpr ((Axis == 0 ? A::shape.rows : A::shape.cols) == 1) return a;  // nothing to reduce
+    if constexpr (A::shape.dim(Axis) == 1) return a;  // nothing to reduce
     else return Expr<ReduceOp<Axis, Mean>, A>{};
 }
 
@@ -69,6 +69,13 @@ template <Shape To, class A> constexpr auto rewrite(BroadcastOp<To>, A a) {
     else if constexpr (requires { typename A::op::is_broadcast; })  // broadcast(broadcast(x)) → broadcast(x)
         return broadcast<To>(boost::hana::front(children(a)));
     else return Expr<BroadcastOp<To>, A>{};
+}
+
+template <Shape To, class A> constexpr auto rewrite(ReshapeOp<To>, A a) {
+    if constexpr (A::shape == To) return a;  // flatten(reshape(g)) in a gradient: g itself
+    else if constexpr (requires { A::op::lowering.to; } && std::is_same_v<typename A::op, ReshapeOp<A::shape>>)
+        return reshape<To>(boost::hana::front(children(a)));
+    else return Expr<ReshapeOp<To>, A>{};
 }
 
 template <Expression E> constexpr auto simplify(E node) {

@@ -45,7 +45,7 @@ template <BinaryKind K> struct BinaryOp {
 
 namespace detail {
 template <BinaryKind K, Expression A, Expression B> constexpr auto binary(A, B) {
-    static_assert(check::elementwise_shapes<A::shape.rows, A::shape.cols, B::shape.rows, B::shape.cols>::ok);
+    static_assert(check::elementwise_shapes<A::shape, B::shape>::ok);
     return Expr<BinaryOp<K>, A, B>{};
 }
 }  // namespace detail

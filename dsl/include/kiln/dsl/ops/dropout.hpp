@@ -1,5 +1,5 @@
 // Inverted dropout: x ⊙ m with m = 1/keep where a seeded hash of (seed, layer, column, row) falls
-// below keep, else 0. The mask is a leaf that needs no storage: the backward stage recomputes it
+// below keep, else 0 (for an image, the column is the element's index in its row: (c·H + y)·W + x). The mask is a leaf that needs no storage: the backward stage recomputes it
 // from the same seed, and dropout's gradient g ⊙ m is derived from the product rule. At inference
 // the mask is 1 (the 1/keep scaling during training keeps the expected activation unchanged).
 #pragma once
@@ -38,20 +38,20 @@ struct DropoutMaskInfo {
     double keep;
 };
 
-template <fixed_string Name, double Keep, int Features> struct DropoutMaskOp {
+template <fixed_string Name, double Keep, Shape S> struct DropoutMaskOp {
     static_assert(Keep > 0 && Keep <= 1, "dropout: the drop probability must be in [0, 1)");
     static constexpr LeafKind leaf_kind = LeafKind::random_mask;
     static constexpr DropoutMaskInfo lowering{name_hash(Name), Keep};
     static constexpr std::string_view name = Name.view();
     static constexpr Notation notation{};
-    static constexpr Shape shape() { return {batch, Features}; }
+    static constexpr Shape shape() { return S; }
     static std::string format(const Texts&) { return "mask[" + std::string(name) + "]"; }
     static reference::Matrix evaluate(const reference::Context& c) {
-        reference::Matrix m(c.batch, Features, 1.0);
+        reference::Matrix m(S.with_dim(0, c.batch), 1.0);
         if (!c.training || !c.dropout) return m;
         for (int r = 0; r < c.batch; ++r)
-            for (int k = 0; k < Features; ++k)
-                m(r, k) = (dropout_bits(c.seed, lowering.layer, uint32_t(k), uint32_t(r)) >> 8) < keep_threshold(Keep)
+            for (int k = 0; k < S.per_row(); ++k)
+                m.values[std::size_t(r) * S.per_row() + k] = (dropout_bits(c.seed, lowering.layer, uint32_t(k), uint32_t(r)) >> 8) < keep_threshold(Keep)
                               ? 1.0 / Keep
                               : 0.0;
         return m;
@@ -61,7 +61,7 @@ template <fixed_string Name, double Keep, int Features> struct DropoutMaskOp {
 // dropout<"drop1", 0.5>(h): zeroes each element with probability P while training.
 template <fixed_string Name, double P, Expression X> constexpr auto dropout(X x) {
     static_assert(X::shape.batched(), "dropout: applies to batched values (one row per sample)");
-    return mul(x, Expr<DropoutMaskOp<Name, 1.0 - P, X::shape.cols>>{});
+    return mul(x, Expr<DropoutMaskOp<Name, 1.0 - P, X::shape>>{});
 }
 
 }  // namespace kiln::dsl

@@ -125,7 +125,10 @@ inline constexpr bool is_labels = [] {
     else return false;
 }();
 
-template <Expression A> constexpr auto softmax(A) { return Expr<SoftmaxOp, A>{}; }
+template <Expression A> constexpr auto softmax(A) {
+    static_assert(check::matrix_operand<"softmax", A::shape>::ok);
+    return Expr<SoftmaxOp, A>{};
+}
 template <int Classes, Expression Y> constexpr auto one_hot(Y) {
     static_assert(is_labels<Y>, "one_hot: expects a labels leaf (integer class ids)");
     return Expr<OneHotOp<Classes>, Y>{};
@@ -133,15 +136,18 @@ template <int Classes, Expression Y> constexpr auto one_hot(Y) {
 
 template <Expression Z, Expression Y> constexpr auto softmax_cross_entropy(Z, Y) {
     static_assert(is_labels<Y>, "softmax_cross_entropy: the second operand must be labels<\"name\", classes>");
+    static_assert(check::matrix_operand<"softmax_cross_entropy", Z::shape>::ok);
     if constexpr (is_labels<Y>) static_assert(check::logits_match_classes<Z::shape.cols, Y::op::classes>::ok);
     static_assert(Z::shape.rows == Y::shape.rows, "softmax_cross_entropy: logits and labels must have the same rows");
     return Expr<LossOp<LossKind::softmax_cross_entropy>, Z, Y>{};
 }
 template <Expression Z, Expression T> constexpr auto bce_with_logits(Z, T) {
+    static_assert(check::matrix_operand<"bce_with_logits", Z::shape>::ok);
     static_assert(check::loss_shapes<Z::shape.rows, Z::shape.cols, T::shape.rows, T::shape.cols>::ok);
     return Expr<LossOp<LossKind::bce_with_logits>, Z, T>{};
 }
 template <Expression P, Expression T> constexpr auto mse(P, T) {
+    static_assert(check::matrix_operand<"mse", P::shape>::ok);
     static_assert(check::loss_shapes<P::shape.rows, P::shape.cols, T::shape.rows, T::shape.cols>::ok);
     return Expr<LossOp<LossKind::mse>, P, T>{};
 }

@@ -48,9 +48,13 @@ struct TransposeOp {
 };
 
 template <Expression A, Expression B> constexpr auto matmul(A, B) {
+    static_assert(check::matrix_operand<"matmul", A::shape>::ok && check::matrix_operand<"matmul", B::shape>::ok);
     static_assert(check::matmul_inner_sizes<A::shape.cols, B::shape.rows>::ok);
     return Expr<MatmulOp, A, B>{};
 }
-template <Expression A> constexpr auto transpose(A) { return Expr<TransposeOp, A>{}; }
+template <Expression A> constexpr auto transpose(A) {
+    static_assert(check::matrix_operand<"transpose", A::shape>::ok);
+    return Expr<TransposeOp, A>{};
+}
 
 }  // namespace kiln::dsl

@@ -4,6 +4,7 @@
 #pragma once
 #include <boost/hana/tuple.hpp>
 
+#include "kiln/dsl/checks.hpp"
 #include "kiln/dsl/fwd.hpp"
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/notation.hpp"
@@ -67,6 +68,7 @@ template <int K> struct MaxoutOp {
 
 // maxout<2>(dense<"fc", 2·m>(x)): m units, each the max of 2 linear pieces (Goodfellow et al. 2013).
 template <int K, Expression X> constexpr auto maxout(X) {
+    static_assert(check::matrix_operand<"maxout", X::shape>::ok);
     static_assert(X::shape.cols != batch && X::shape.cols % K == 0,
                   "maxout<K>: the input's column count must be a multiple of K (K pieces per unit)");
     return Expr<MaxoutOp<K>, X>{};

@@ -1,0 +1,20 @@
+// A test network over rank-4 values (images [N×C×H×W]): per-channel batch norm, a per-position
+// parameter, a per-channel scale, activations and dropout on the image, a reduction over height
+// broadcast back, a rank-4 filter-shaped parameter, then flatten into a dense head.
+#pragma once
+#include <kiln/dsl.hpp>
+
+namespace image {
+using namespace kiln::dsl;
+
+constexpr auto x = image_input<"x", 2, 5, 4>;
+constexpr auto y = labels<"y", 3>;
+constexpr auto pixel = tensor_param<"pixel", image_shape(1, 1, 5, 4), init::normal(0, 0.1)>;
+constexpr auto scale = param<"scale", 1, 2, init::constant(1.0)>;
+constexpr auto mixer = tensor_param<"mixer", image_shape(1, 2, 5, 4), init::he_normal>;
+constexpr auto h1 = tanh(batch_norm<"bn">(x) + pixel);
+constexpr auto h2 = relu(h1 * scale);
+constexpr auto h3 = dropout<"drop", 0.25>(h2) * mixer + mean<2>(h1) - sum<1>(h1 * h1) / constant<4.0>;
+constexpr auto logits = dense<"head", 3>(flatten(h3));
+constexpr auto network = kiln::dsl::network(logits, softmax_cross_entropy(logits, y));
+}  // namespace image
