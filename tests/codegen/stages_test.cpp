@@ -9,8 +9,10 @@
 
 #include "aliased.kiln.h"
 #include "binary.kiln.h"
+#include "conv.kiln.h"
 #include "every_op.kiln.h"
 #include "image.kiln.h"
+#include "models/conv.hpp"
 #include "models/every_op.hpp"
 #include "models/image.hpp"
 #include "models/regression.hpp"
@@ -146,6 +148,17 @@ TEST_CASE("rank-4 values (images): stages match the double reference at odd batc
     CHECK(d.activation_layers[0].shape().text() == "[N×2×5×4]");
     for (int batch : {1, 3, 130}) {
         DYNAMIC_SECTION("batch " << batch) { check_stages(d, image::network, batch, 71 + batch); }
+    }
+}
+
+TEST_CASE("convolutions (padding, stride, dilation, bias, per-channel batch norm): stages match the double "
+          "reference at odd batch sizes",
+          "[codegen]") {
+    const kiln::ModelDescriptor& d = kiln::models::conv();
+    for (const kiln::ParamSpec& p : d.params)  // filters keep PyTorch's [out × in × kh × kw]
+        if (p.name == "c2.weight") CHECK(p.shape().text() == "[3×4×3×3]");
+    for (int batch : {1, 3, 130}) {
+        DYNAMIC_SECTION("batch " << batch) { check_stages(d, conv::network, batch, 81 + batch, 4); }
     }
 }
 

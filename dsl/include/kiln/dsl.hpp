@@ -7,6 +7,7 @@
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/model.hpp"
 #include "kiln/dsl/ops/arithmetic.hpp"
+#include "kiln/dsl/ops/conv.hpp"
 #include "kiln/dsl/ops/dropout.hpp"
 #include "kiln/dsl/ops/loss.hpp"
 #include "kiln/dsl/ops/matmul.hpp"

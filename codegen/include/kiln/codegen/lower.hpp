@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <kiln/dsl/ops/arithmetic.hpp>
+#include <kiln/dsl/ops/conv.hpp>
 #include <kiln/dsl/ops/dropout.hpp>
 #include <kiln/dsl/ops/loss.hpp>
 #include <kiln/dsl/ops/matmul.hpp>
@@ -33,6 +34,8 @@ Value lower_elementwise(LoweringContext&, const Operands&, dsl::Shape, std::stri
 Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);
+// lower/conv.cpp: convolution and both adjoints
+Value lower(const dsl::ConvInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::BroadcastInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::ReshapeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::LossInfo&, LoweringContext&, const Operands&, dsl::Shape);

@@ -52,10 +52,14 @@ struct Scalar {
 };
 // A stored transpose: square tiles.
 struct Transpose {};
+// A sum over a window for each output element (a convolution or one of its adjoints): an update
+// over an RDom of any rank, vectorized along the innermost pure variable, rows in parallel.
+struct Window {};
 // A GEMM (gemm.hpp): its Funcs, and what it asks of its operands.
 using Gemm = GemmFacts;
 }  // namespace loops
-using LoopFacts = std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm>;
+using LoopFacts =
+    std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Window, loops::Gemm>;
 
 struct Value {
     Halide::Func func;

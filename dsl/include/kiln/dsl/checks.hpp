@@ -32,6 +32,21 @@ template <fixed_string Op, Shape Operand> struct matrix_operand {
     static constexpr bool ok = true;
 };
 
+// The weight's name is an argument so the note names the layer: <"conv2.weight", 32, 16>.
+template <fixed_string Weight, int InputChannels, int WeightChannels> struct conv2d_input_channels {
+    static_assert(InputChannels == WeightChannels,
+                  "conv2d: the input's channel count must equal the filter's input channels (w is [out × in × kh × kw])");
+    static constexpr bool ok = true;
+};
+
+template <fixed_string Weight, int KernelH, int KernelW, int Height, int Width, int Padding, int Dilation>
+struct conv2d_window_fits {
+    static_assert(Height + 2 * Padding >= Dilation * (KernelH - 1) + 1 &&
+                      Width + 2 * Padding >= Dilation * (KernelW - 1) + 1,
+                  "conv2d: the (dilated) window does not fit the padded input");
+    static constexpr bool ok = true;
+};
+
 template <int LogitColumns, int LabelClasses> struct logits_match_classes {
     static_assert(LogitColumns == LabelClasses, "softmax_cross_entropy: logits must have one column per label class");
     static constexpr bool ok = true;

@@ -4,6 +4,7 @@
 #include "kiln/dsl/fixed_string.hpp"
 #include "kiln/dsl/leaves.hpp"
 #include "kiln/dsl/ops/arithmetic.hpp"
+#include "kiln/dsl/ops/conv.hpp"
 #include "kiln/dsl/ops/matmul.hpp"
 #include "kiln/dsl/ops/reduce.hpp"
 #include "kiln/dsl/ops/running.hpp"
@@ -31,6 +32,22 @@ constexpr auto dense(X x) {
         constexpr auto bias = param<concat<Name, ".bias">(), 1, Units, BiasInit>;
         return dense(x, weight, bias);
     }
+}
+
+// conv2d<"conv1", 32, 3, 1, 1>(x): the convolution of an image x [N×C×H×W] with the filter
+// "<name>.weight" [out × C × k × k] (PyTorch's layout), plus the per-channel bias "<name>.bias"
+// [1 × out] broadcast over N, H and W. Output size: PyTorch's floor rule.
+template <fixed_string Name, int OutChannels, int Kernel, int Stride = 1, int Padding = 0,
+          Initializer WeightInit = init::he_normal, Initializer BiasInit = init::zeros, int Dilation = 1,
+          Expression X>
+constexpr auto conv2d(X x) {
+    static_assert(OutChannels > 0, "conv2d: out_channels must be positive");
+    static_assert(X::shape.batched() && X::shape.cols != batch, "conv2d: expects a batched image [N × C × H × W]");
+    constexpr ConvGeometry geometry{Kernel, Kernel, Stride, Padding, Dilation};
+    constexpr auto weight =
+        tensor_param<concat<Name, ".weight">(), Shape{OutChannels, X::shape.cols, Kernel, Kernel}, WeightInit>;
+    constexpr auto bias = param<concat<Name, ".bias">(), 1, OutChannels, BiasInit>;
+    return add(convolution<geometry>(x, weight), bias);
 }
 
 // The mean of each feature (matrix [N×C]) or channel (image [N×C×H×W], over N, H and W, width
