@@ -241,6 +241,23 @@ TEST_CASE("an image model trains, checkpoints its tensors at their rank, and gra
                     "tensor 'x' must be [N×1×8×8] or [N×64]");
 }
 
+TEST_CASE("a convolutional network trains on the digits images and its checkpoint evaluates the same", "[e2e]") {
+    TempDir dir;
+    const std::string model = binary("digits_cnn");
+    Run trained = run(model + " train --data " + data("digits.csv.gz") +
+                      " --epochs 10 --batch 32 --lr 0.01 --seed 3 --checkpoint " + dir.file("c.safetensors"));
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    const nlohmann::json summary = last_json_line(trained.output);
+    CHECK(summary["val_accuracy"].get<double>() >= 0.9);
+    auto checkpoint = kiln::read_safetensors(dir.file("c.safetensors"));
+    CHECK(checkpoint.tensors.at("conv2.weight").shape == std::vector<int64_t>{32, 16, 3, 3});  // PyTorch's layout
+    Run evaluated = run(model + " eval --data " + data("digits.csv.gz") + " --checkpoint " + dir.file("c.safetensors"));
+    REQUIRE(evaluated.status == 0);
+    CHECK(last_json_line(evaluated.output)["accuracy"].get<double>() ==
+          Approx(summary["val_accuracy"].get<double>()));
+}
+
 TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]") {
     Run r = run(binary("logistic_regression") + " summary");
     REQUIRE(r.status == 0);

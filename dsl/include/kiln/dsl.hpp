@@ -12,6 +12,7 @@
 #include "kiln/dsl/ops/loss.hpp"
 #include "kiln/dsl/ops/matmul.hpp"
 #include "kiln/dsl/ops/maxout.hpp"
+#include "kiln/dsl/ops/pool.hpp"
 #include "kiln/dsl/ops/reduce.hpp"
 #include "kiln/dsl/ops/running.hpp"
 #include "kiln/dsl/ops/unary.hpp"

@@ -14,6 +14,7 @@
 #include <kiln/dsl/ops/loss.hpp>
 #include <kiln/dsl/ops/matmul.hpp>
 #include <kiln/dsl/ops/maxout.hpp>
+#include <kiln/dsl/ops/pool.hpp>
 #include <kiln/dsl/ops/reduce.hpp>
 #include <kiln/dsl/ops/running.hpp>
 #include <kiln/dsl/ops/unary.hpp>
@@ -36,6 +37,8 @@ Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::S
 Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);
 // lower/conv.cpp: convolution and both adjoints
 Value lower(const dsl::ConvInfo&, LoweringContext&, const Operands&, dsl::Shape);
+// lower/pool.cpp: max and average pooling, and their adjoints
+Value lower(const dsl::PoolInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::BroadcastInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::ReshapeInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::LossInfo&, LoweringContext&, const Operands&, dsl::Shape);
