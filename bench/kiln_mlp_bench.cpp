@@ -89,9 +89,9 @@ int main(int argc, char** argv) {
     // GEMM FLOPs per sample, the same arithmetic for both frameworks (neither computes the input's gradient).
     result["train_samples"] = data.train.size();
     result["peak_gflops"] = std::max(peak_gflops, kiln::measure_fma_peak());
-    result["train_flops_per_sample"] = d.stage(kiln::StageKind::forward).gemm_flops_per_sample +
-                                       d.stage(kiln::StageKind::backward).gemm_flops_per_sample;
-    result["inference_flops_per_sample"] = d.stage(kiln::StageKind::infer).gemm_flops_per_sample;
+    result["train_flops_per_sample"] = d.stage(kiln::StageKind::forward).flops_per_sample +
+                                       d.stage(kiln::StageKind::backward).flops_per_sample;
+    result["inference_flops_per_sample"] = d.stage(kiln::StageKind::infer).flops_per_sample;
     if (timed_steps > 0)
         result["step_ms"] = {{"data", 1e3 * gather_s / timed_steps},
                              {"forward_backward", 1e3 * forward_backward_s / timed_steps},

@@ -94,6 +94,7 @@ const Value& Stage::remember(std::type_index node, Value value) {
 namespace {
 LoopKind loop_kind(ValueKind kind) {
     return kind == ValueKind::matmul      ? LoopKind::gemm
+           : kind == ValueKind::window    ? LoopKind::conv
            : kind == ValueKind::reduction ? LoopKind::reduction
                                           : LoopKind::elementwise;
 }

@@ -68,7 +68,7 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
         if (extent == dsl::batch) per_sample = true;
         else flops *= extent;
     }
-    (per_sample ? context.gemm_flops_per_sample : context.gemm_flops_fixed) += flops;
+    (per_sample ? context.flops_per_sample : context.flops_fixed) += flops;
     facts.parts = {output, accumulator, padded_right, RVar(k), copy_right, stride};
     return {output, shape, ValueKind::matmul, facts};
 }

@@ -1,7 +1,11 @@
-// 2-D convolution and its two adjoints (dsl/ops/conv.hpp), direct: each output element is a sum
-// over an RDom of the window's terms (forward: channels × kernel; data adjoint: out-channels ×
-// kernel, the terms whose stride divides; filter adjoint: batch × output positions). Zero padding
-// is a select around a clamped read, so every read stays inside its buffer. Loops: loops::Window.
+// 2-D convolution and its two adjoints (dsl/ops/conv.hpp), as window sums over zero-padded copies
+// of their operands (stored first, so every read in the sums is a plain load along x):
+//   forward      y[n,o,i,j]  = Σ_{c,a,b} x[n,c,i·s−p+a·d, j·s−p+b·d]·w[o,c,a,b]
+//   data         dx[n,c,h,v] = Σ_{o,a,b} g[n,o,i,j]·w[o,c,a,b] where i·s = h+p−a·d, j·s = v+p−b·d
+//   filter       dw[o,c,a,b] = Σ_{n,i,j} g[n,o,i,j]·x[n,c,i·s−p+a·d, j·s−p+b·d]
+// The first two sum per output element (ConvFacts::output_tiles); the filter adjoint sums over
+// the batch and every output position into a small result, so its partial sums run in vector
+// lanes along j, added at the end (ConvFacts::lane_sums). Loops: schedule/conv_loops.cpp.
 #include "kiln/codegen/lower.hpp"
 
 namespace kiln::codegen {
@@ -9,53 +13,143 @@ namespace kiln::codegen {
 using namespace Halide;
 
 namespace {
-// x at (n, c, h, v), 0 outside its height × width (the zero padding).
-Expr padded_read(const LoweringContext& context, const Value& x, Expr n, Expr c, Expr h, Expr v) {
-    const dsl::Shape s = x.shape;
-    Expr inside = h >= 0 && h < s.height && v >= 0 && v < s.width;
-    return select(inside, context.at(x, Coordinates{n, c, clamp(h, 0, s.height - 1), clamp(v, 0, s.width - 1)}), 0.0f);
+// v's values at (x, y, c, r), 0 outside its height × width (and, with `past_batch`, past the
+// batch's last row): defined on every coordinate, so tiles that run past an image's edge (a whole
+// vector along x, a whole tile of rows) or a block of images past the batch read zeros.
+Func zero_padded(LoweringContext& context, const Value& v, const std::string& what, bool past_batch = false) {
+    const dsl::Shape s = v.shape;
+    Func padded(context.fresh_name(what));
+    const Var &x = context.x, &y = context.y;
+    Expr inside = y >= 0 && y < s.height && x >= 0 && x < s.width;
+    Expr row = context.row;
+    if (past_batch) {
+        inside = inside && row < context.rows(s);
+        row = clamp(row, 0, context.rows(s) - 1);
+    }
+    Expr read = context.at(v, Coordinates{row, context.col, clamp(y, 0, s.height - 1), clamp(x, 0, s.width - 1)});
+    padded(x, y, context.col, context.row) = select(inside, read, 0.0f);
+    return padded;
 }
 
 const char* func_name(dsl::ConvPart part) {
     return part == dsl::ConvPart::forward ? "conv2d" : part == dsl::ConvPart::data ? "conv2d_data" : "conv2d_filter";
 }
-}  // namespace
 
-Value lower(const dsl::ConvInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+// The filter with the output's channels innermost and zero past the last one: a vector of
+// channels is one contiguous load, and a tile of channels may run past the channel count.
+// `read(c, b, a, k)`: the filter's tap (a, b) linking output channel c to reduction channel k.
+Func packed_filter(LoweringContext& context, int channels, const std::function<Expr(Expr, Expr, Expr, Expr)>& read) {
+    Func packed(context.fresh_name("conv2d_filter_packed"));
+    Var c("c"), b("b"), a("a"), k("k");
+    packed(c, b, a, k) = select(c < channels, read(clamp(c, 0, channels - 1), b, a, k), 0.0f);
+    return packed;
+}
+
+// One output element's sum in register tiles: forward and data adjoint.
+Value output_tiles(const dsl::ConvInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     const dsl::ConvGeometry& k = info.geometry;
     const Coordinates p = context.coordinates(shape);
     const std::vector<Var> vars = context.vars(shape);
-    Func f(context.fresh_name(func_name(info.part)));
-    f(vars) = 0.0f;
-    switch (info.part) {
-        case dsl::ConvPart::forward: {  // y[n,o,i,j] += x[n,c,i·s−p+a·d, j·s−p+b·d]·w[o,c,a,b]
-            const Value &x = operands[0], &w = operands[1];
-            RDom r(0, x.shape.cols, 0, k.kernel_h, 0, k.kernel_w, "window");
-            Expr h = p.y * k.stride - k.padding + r.y * k.dilation, v = p.x * k.stride - k.padding + r.z * k.dilation;
-            f(vars) += padded_read(context, x, p.row, r.x, h, v) * context.at(w, Coordinates{p.col, r.x, r.y, r.z});
-            break;
+    const std::string name = func_name(info.part);
+    Func output(context.fresh_name(name)), accumulator(name + "_sum");
+    ConvFacts facts;
+    accumulator(vars) = 0.0f;
+    if (info.part == dsl::ConvPart::forward) {
+        const Value &x = operands[0], &w = operands[1];
+        Func padded = zero_padded(context, x, "conv2d_input");
+        RDom r(0, x.shape.cols, 0, k.kernel_h, 0, k.kernel_w, "window");
+        Expr h = p.y * k.stride - k.padding + r.y * k.dilation, v = p.x * k.stride - k.padding + r.z * k.dilation;
+        Func weights = packed_filter(context, shape.cols, [&](Expr o, Expr b, Expr a, Expr c) {
+            return context.at(w, Coordinates{o, c, a, b});
+        });
+        accumulator(vars) += padded(v, h, r.x, p.row) * weights(p.col, r.z, r.y, r.x);
+        facts.window = r;
+        facts.padded = {padded};
+        facts.weights = weights;
+        facts.reduction = x.shape.cols * k.kernel_h * k.kernel_w;
+    } else {
+        const Value &g = operands[0], &w = operands[1];
+        Func padded = zero_padded(context, g, "conv2d_data_input");
+        RDom r(0, g.shape.cols, 0, k.kernel_h, 0, k.kernel_w, "window");
+        Expr i_scaled = p.y + k.padding - r.y * k.dilation, j_scaled = p.x + k.padding - r.z * k.dilation;
+        Expr term = padded(j_scaled, i_scaled, r.x, p.row);
+        if (k.stride > 1) {  // only the taps whose stride divides land on an output; these read gathered
+            Expr hit = i_scaled % k.stride == 0 && j_scaled % k.stride == 0;
+            term = select(hit, padded(j_scaled / k.stride, i_scaled / k.stride, r.x, p.row), 0.0f);
         }
-        case dsl::ConvPart::data: {  // dx[n,c,h,v] += g[n,o,i,j]·w[o,c,a,b] where i·s = h + p − a·d
-            const Value &g = operands[0], &w = operands[1];
-            RDom r(0, g.shape.cols, 0, k.kernel_h, 0, k.kernel_w, "window");
-            Expr i_scaled = p.y + k.padding - r.y * k.dilation, j_scaled = p.x + k.padding - r.z * k.dilation;
-            Expr i = i_scaled / k.stride, j = j_scaled / k.stride;  // Halide rounds towards −∞: negatives stay < 0
-            Expr hit = i_scaled % k.stride == 0 && j_scaled % k.stride == 0 && i >= 0 && i < g.shape.height && j >= 0 &&
-                       j < g.shape.width;
-            Expr read = context.at(g, Coordinates{p.row, r.x, clamp(i, 0, g.shape.height - 1),
-                                                  clamp(j, 0, g.shape.width - 1)});
-            f(vars) += select(hit, read, 0.0f) * context.at(w, Coordinates{r.x, p.col, r.y, r.z});
-            break;
-        }
-        case dsl::ConvPart::filter: {  // dw[o,c,a,b] += g[n,o,i,j]·x[n,c,i·s−p+a·d, j·s−p+b·d]
-            const Value &x = operands[0], &g = operands[1];
-            RDom r(0, context.extent(g.shape.rows), 0, g.shape.height, 0, g.shape.width, "window");
-            Expr h = r.y * k.stride - k.padding + p.y * k.dilation, v = r.z * k.stride - k.padding + p.x * k.dilation;
-            f(vars) += context.at(g, Coordinates{r.x, p.row, r.y, r.z}) * padded_read(context, x, r.x, p.col, h, v);
-            break;
-        }
+        Func weights = packed_filter(context, shape.cols, [&](Expr c, Expr b, Expr a, Expr o) {
+            return context.at(w, Coordinates{o, c, a, b});
+        });
+        accumulator(vars) += term * weights(p.col, r.z, r.y, r.x);
+        facts.window = r;
+        facts.padded = {padded};
+        facts.weights = weights;
+        facts.reduction = g.shape.cols * k.kernel_h * k.kernel_w;
     }
-    return {f, shape, ValueKind::reduction, loops::Window{}};
+    output(vars) = accumulator(vars);
+    facts.form = ConvFacts::Form::output_tiles;
+    facts.output = output;
+    facts.accumulator = accumulator;
+    facts.channels = shape.cols;
+    facts.width = shape.width;
+    return {output, shape, ValueKind::window, facts};
+}
+
+// The filter adjoint: partial sums per lane over a block of images, the blocks added into
+// `partial`, then the lanes added. Blocks keep the images every tile reads in cache.
+Value lane_sums(const dsl::ConvInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+    const dsl::ConvGeometry& k = info.geometry;
+    const Value &x = operands[0], &g = operands[1];
+    ConvFacts facts;
+    facts.form = ConvFacts::Form::lane_sums;
+    const int lanes = facts.lanes;
+    Func output(context.fresh_name("conv2d_filter"));
+    // The block size changes the order of the float sums, so it is read here, from the plan's knobs.
+    const FuncSchedule knobs = context.knobs(output, LoopKind::conv);
+    const Var &b = context.x, &a = context.y, &c = context.col, &o = context.row;
+    Var lane("lane"), block("block");
+    const int images = knobs.rows_per_task;  // per block
+    Func padded_x = zero_padded(context, x, "conv2d_filter_input", true),
+         padded_g = zero_padded(context, g, "conv2d_filter_grad", true);
+    // Positions j = jv·lanes + lane; lanes past g's width, and images past the batch, read zeros.
+    RDom r(0, images, 0, g.shape.height, 0, (g.shape.width + lanes - 1) / lanes, "window");
+    Expr j = r.z * lanes + lane, n = block * images + r.x;
+    Func accumulator("conv2d_filter_sum"), partial("conv2d_filter_lanes");
+    accumulator(lane, b, a, c, o, block) = 0.0f;
+    accumulator(lane, b, a, c, o, block) +=
+        padded_g(j, r.y, o, n) *
+        padded_x(j * k.stride - k.padding + b * k.dilation, r.y * k.stride - k.padding + a * k.dilation, c, n);
+    RDom blocks(0, (context.batch + images - 1) / images, "blocks");
+    partial(lane, b, a, c, o) = 0.0f;
+    partial(lane, b, a, c, o) += accumulator(lane, b, a, c, o, blocks);
+    RDom each(0, lanes, "lanes");
+    // A 1×1 kernel's gradient is the matrix view [O×C]: its Func has (c, r) only.
+    const Coordinates p = context.coordinates(shape);
+    output(context.vars(shape)) = 0.0f;
+    output(context.vars(shape)) += partial(each, p.x, p.y, p.col, p.row);
+    facts.output = output;
+    facts.accumulator = accumulator;
+    facts.partial = partial;
+    facts.window = r;
+    facts.blocks = blocks;
+    facts.padded = {padded_x, padded_g};
+    facts.channels = shape.rows;
+    facts.kernel_h = k.kernel_h;
+    facts.kernel_w = k.kernel_w;
+    return {output, shape, ValueKind::window, facts};
+}
+}  // namespace
+
+Value lower(const dsl::ConvInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+    // 2·(output channels · positions)·(input channels · taps) per sample, whichever part this is.
+    const dsl::ConvGeometry& k = info.geometry;
+    const dsl::Shape y = info.part == dsl::ConvPart::forward ? shape : operands[info.part == dsl::ConvPart::data ? 0 : 1].shape;
+    const int input_channels = info.part == dsl::ConvPart::forward ? operands[0].shape.cols
+                               : info.part == dsl::ConvPart::data  ? shape.cols
+                                                                   : operands[0].shape.cols;
+    context.flops_per_sample += 2.0 * y.cols * y.height * y.width * input_channels * k.kernel_h * k.kernel_w;
+    return info.part == dsl::ConvPart::filter ? lane_sums(info, context, operands, shape)
+                                              : output_tiles(info, context, operands, shape);
 }
 
 }  // namespace kiln::codegen

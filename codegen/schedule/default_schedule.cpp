@@ -14,21 +14,10 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
         .parallel(row_block);
 }
 
-void window(Func f, const FuncSchedule& knobs, const LoweringContext& context) {
-    const Var inner = f.dimensions() == 4 ? context.x : context.col;
-    f.compute_root().vectorize(inner, knobs.vector_width, TailStrategy::GuardWithIf);
-    for (int u = 0; u < f.num_update_definitions(); ++u) {
-        Var block("row_block"), in("row_in");
-        f.update(u)
-            .split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf)
-            .vectorize(inner, knobs.vector_width, TailStrategy::GuardWithIf)
-            .parallel(block);
-    }
-}
-
 namespace {
 // An image-shaped sum (over rows, channels, height or width): vectors along x unless x is the
-// axis summed, blocks of rows in parallel unless rows are.
+// axis summed, blocks of rows in parallel unless rows are; a sum over rows (batch norm's
+// statistics, a bias gradient) runs its channels in parallel instead.
 void image_reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context) {
     f.compute_root();
     for (int u = 0; u < f.num_update_definitions(); ++u) {
@@ -37,6 +26,8 @@ void image_reduction(Func f, int axis, const FuncSchedule& knobs, const Lowering
         if (axis != 0) {
             Var block("row_block"), in("row_in");
             update.split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf).parallel(block);
+        } else {
+            update.parallel(context.col);
         }
     }
 }

@@ -24,8 +24,8 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
                 store(facts.stored_first);
             } else if constexpr (std::is_same_v<Facts, loops::Transpose>) {
                 transpose(f, knobs, context);
-            } else if constexpr (std::is_same_v<Facts, loops::Window>) {
-                window(f, knobs, context);
+            } else if constexpr (std::is_same_v<Facts, loops::Conv>) {
+                conv(facts, knobs, context);
             } else {
                 gemm(facts.parts, knobs, facts.parts.output, context);
             }

@@ -16,6 +16,7 @@ std::string_view loop_kind_name(LoopKind kind) {
         case LoopKind::elementwise: return "elementwise";
         case LoopKind::reduction: return "reduction";
         case LoopKind::gemm: return "gemm";
+        case LoopKind::conv: return "conv";
     }
     return "?";
 }
@@ -23,6 +24,14 @@ std::string_view loop_kind_name(LoopKind kind) {
 std::string FuncSchedule::problem() const {
     if (vector_width != 4 && vector_width != 8 && vector_width != 16) return "vector_width must be 4, 8 or 16";
     if (rows_per_task < 1 || rows_per_task > 4096) return "rows_per_task must be in [1, 4096]";
+    if (kind == LoopKind::conv) {
+        if (tile_cols < 1 || tile_cols > 32) return "tile_cols (output channels per tile) must be in [1, 32]";
+        if (tile_rows < 1 || tile_rows > 16) return "tile_rows (image rows per tile) must be in [1, 16]";
+        if (tile_cols * tile_rows > 30) return "tile_cols × tile_rows accumulators must be at most 30";
+        if (vector_axis != 0 && vector_axis != 1 && vector_axis != 3)
+            return "vector_axis must be 0 (kiln chooses), 1 (output channels) or 3 (x)";
+        return {};
+    }
     if (kind != LoopKind::gemm) return {};
     if (tile_cols < vector_width || tile_cols > 128 || tile_cols % vector_width != 0)
         return "tile_cols " + std::to_string(tile_cols) + " must be a multiple of vector_width " +
@@ -45,9 +54,9 @@ std::string network_fingerprint(const std::vector<std::string>& graph) {
 
 namespace {
 LoopKind parse_kind(const std::string& text, const std::string& where) {
-    for (LoopKind kind : {LoopKind::elementwise, LoopKind::reduction, LoopKind::gemm})
+    for (LoopKind kind : {LoopKind::elementwise, LoopKind::reduction, LoopKind::gemm, LoopKind::conv})
         if (loop_kind_name(kind) == text) return kind;
-    throw std::runtime_error(where + ".kind: expected elementwise, reduction or gemm, got \"" + text + "\"");
+    throw std::runtime_error(where + ".kind: expected elementwise, reduction, gemm or conv, got \"" + text + "\"");
 }
 
 FuncSchedule parse_func(const json& entry, const std::string& where) {
@@ -60,6 +69,7 @@ FuncSchedule parse_func(const json& entry, const std::string& where) {
                      : key == "rows_per_task" ? &knobs.rows_per_task
                      : key == "tile_cols"     ? &knobs.tile_cols
                      : key == "tile_rows"     ? &knobs.tile_rows
+                     : key == "vector_axis"   ? &knobs.vector_axis
                                               : nullptr;
         if (key == "fuse_epilogue") {
             if (!value.is_boolean()) throw std::runtime_error(where + ".fuse_epilogue: expected true or false");
@@ -83,6 +93,11 @@ json to_json(const FuncSchedule& knobs) {
         entry["tile_cols"] = knobs.tile_cols;
         entry["tile_rows"] = knobs.tile_rows;
         entry["fuse_epilogue"] = knobs.fuse_epilogue;
+    }
+    if (knobs.kind == LoopKind::conv) {
+        entry["tile_cols"] = knobs.tile_cols;
+        entry["tile_rows"] = knobs.tile_rows;
+        entry["vector_axis"] = knobs.vector_axis;
     }
     return entry;
 }

@@ -103,16 +103,24 @@ std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
         offer(c);
         return result;
     }
-    for (int rows : {1, 2, 4, 8, 16, 32, 64, 128}) {
-        FuncSchedule c = knobs;
-        c.rows_per_task = rows;
-        offer(c);
+    // One knob moved to each of `values`, the others kept.
+    auto vary = [&](int FuncSchedule::*knob, std::initializer_list<int> values) {
+        for (int value : values) {
+            FuncSchedule c = knobs;
+            c.*knob = value;
+            offer(c);
+        }
+    };
+    if (knobs.kind == LoopKind::conv) {
+        vary(&FuncSchedule::tile_cols, {1, 2, 3, 4, 6, 8, 12, 16});  // the register tile: output channels
+        vary(&FuncSchedule::tile_rows, {1, 2, 3, 4, 6, 8});          // × image rows
+        vary(&FuncSchedule::vector_width, {8, 16});
+        vary(&FuncSchedule::vector_axis, {0, 1, 3});          // vectors along output channels or along x
+        vary(&FuncSchedule::rows_per_task, {4, 8, 16, 32});  // a filter gradient's block of images
+        return result;
     }
-    for (int width : {8, 16}) {
-        FuncSchedule c = knobs;
-        c.vector_width = width;
-        offer(c);
-    }
+    vary(&FuncSchedule::rows_per_task, {1, 2, 4, 8, 16, 32, 64, 128});
+    vary(&FuncSchedule::vector_width, {8, 16});
     return result;
 }
 
@@ -132,11 +140,12 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     std::unique_ptr<StageRunner> incumbent;  // null: the defaults are the incumbent
     auto best = [&]() -> StageRunner& { return incumbent ? *incumbent : *defaults; };
 
-    std::vector<std::string> order;  // GEMMs first: they hold most of the time
+    std::vector<std::string> order;  // convolutions, then GEMMs: they hold most of the time
+    for (LoopKind first : {LoopKind::conv, LoopKind::gemm})
+        for (const auto& [name, knobs] : result.plan)
+            if (knobs.kind == first) order.push_back(name);
     for (const auto& [name, knobs] : result.plan)
-        if (knobs.kind == LoopKind::gemm) order.push_back(name);
-    for (const auto& [name, knobs] : result.plan)
-        if (knobs.kind != LoopKind::gemm) order.push_back(name);
+        if (knobs.kind != LoopKind::gemm && knobs.kind != LoopKind::conv) order.push_back(name);
     auto try_plan = [&](const StageSchedule& plan, const std::string& what) {
         std::unique_ptr<StageRunner> candidate = runner(&plan);
         double ratio = time_ratio(*candidate, best(), 3, 0.01);

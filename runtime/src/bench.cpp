@@ -29,7 +29,7 @@ double median_seconds(int iterations, const std::function<void()>& call) {
 }
 
 double stage_flops(const StageSpec& stage, int batch) {
-    return stage.gemm_flops_per_sample * batch + stage.gemm_flops_fixed;
+    return stage.flops_per_sample * batch + stage.flops_fixed;
 }
 }  // namespace
 

@@ -63,7 +63,7 @@ TEST_CASE("bad plans are refused with the file and field named", "[codegen][sche
             "stages.infer.n0_matmul: tile_cols 40 must be a multiple of vector_width 16");
     refused(R"({"infer": {"n0_matmul": {"kind": "gemm", "tile_rows": 6}}})",
             "rows_per_task 8 must be a multiple of tile_rows 6");
-    refused(R"({"infer": {"n1": {"kind": "tiled"}}})", "stages.infer.n1.kind: expected elementwise, reduction or gemm");
+    refused(R"({"infer": {"n1": {"kind": "tiled"}}})", "stages.infer.n1.kind: expected elementwise, reduction, gemm or conv");
     refused(R"({"infer": {"n1": {"kind": "elementwise", "unroll": 2}}})", "stages.infer.n1: unknown knob \"unroll\"");
     refused(R"({"infer": {"n1": {"kind": "elementwise", "rows_per_task": "8"}}})",
             "stages.infer.n1.rows_per_task: expected an integer");

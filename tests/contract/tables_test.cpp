@@ -74,8 +74,8 @@ TEST_CASE("what each loss implies for the runtime", "[contract]") {
 TEST_CASE("a descriptor indexes its stages by kind", "[contract]") {
     kiln::ModelDescriptor d;
     CHECK(d.format_version == kiln::descriptor_format_version);
-    d.stage(kiln::StageKind::backward).gemm_flops_fixed = 7;
-    CHECK(d.stages[4].gemm_flops_fixed == 7);
+    d.stage(kiln::StageKind::backward).flops_fixed = 7;
+    CHECK(d.stages[4].flops_fixed == 7);
     CHECK(kiln::stage_name(kiln::StageKind::backward) == "backward");
     CHECK(kiln::stage_row(kiln::StageKind::forward).mode == kiln::StageMode::training);
     CHECK(kiln::stage_row(kiln::StageKind::evaluate).mode == kiln::StageMode::inference);

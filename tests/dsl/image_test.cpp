@@ -96,3 +96,27 @@ TEST_CASE("flatten into a dense layer, per-channel batch norm and dropout on ima
         check_gradients(loss, context, x, gamma, beta, weight, bias);
     });
 }
+
+TEST_CASE("channel dropout drops whole channels, the same for every pixel, and differentiates", "[dsl][grad][image]") {
+    constexpr auto x = image_input<"x", 3, 2, 4>;
+    constexpr auto dropped = channel_dropout<"cd", 0.5>(x);
+    static_assert(decltype(dropped)::shape == Shape{batch, 3, 2, 4});
+    std::mt19937_64 rng(53);
+    Context context = context_with_batch(rng);
+    context.batch = 9;
+    context.seed = 4242;
+    bind(context, rng, x);
+    const Matrix kept = evaluate(dropped, context), input = context.bindings.at("x");
+    int zeros = 0;
+    for (int n = 0; n < context.batch; ++n)
+        for (int c = 0; c < 3; ++c) {
+            const double scale = kept.at(n, c, 0, 0) / input.at(n, c, 0, 0);
+            CHECK((std::abs(scale) < 1e-12 || std::abs(scale - 2.0) < 1e-12));
+            zeros += std::abs(scale) < 1e-12;
+            for (int y = 0; y < 2; ++y)
+                for (int v = 0; v < 4; ++v) CHECK(kept.at(n, c, y, v) == Approx(scale * input.at(n, c, y, v)));
+        }
+    CHECK(zeros > 3);   // of 27 channels, about half dropped
+    CHECK(zeros < 24);
+    check_gradients(probe_with_projection(channel_dropout<"cd", 0.5>(x * x), context, rng), context, x);
+}

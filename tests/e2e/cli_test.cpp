@@ -322,6 +322,36 @@ TEST_CASE("fashion_mlp reaches 0.88 test accuracy within 10 epochs", "[e2e][fash
     CHECK(last_json_line(trained.output)["val_accuracy"].get<double>() >= 0.88);
 }
 
+TEST_CASE("fashion_cnn trains on Fashion-MNIST, reloads, predicts and passes gradcheck", "[e2e][fashion]") {
+    TempDir dir;
+    const std::string model = binary("fashion_cnn"), fashion = " --data " + std::string(KILN_FASHION_MNIST);
+    Run trained = run(model + " train --no-progress" + fashion +
+                      " --epochs 1 --batch 128 --optimizer adam --lr 0.001 --preprocess channel --seed 0 --checkpoint " +
+                      dir.file("c.safetensors"));
+    INFO(trained.output);
+    REQUIRE(trained.status == 0);
+    const double accuracy = last_json_line(trained.output)["val_accuracy"].get<double>();
+    CHECK(accuracy >= 0.85);  // one epoch; the 10-epoch figures are in bench/README.md
+    auto checkpoint = kiln::read_safetensors(dir.file("c.safetensors"));
+    CHECK(checkpoint.tensors.at("conv2.weight").shape == std::vector<int64_t>{64, 32, 3, 3});  // PyTorch's layout
+    Run evaluated = run(model + " eval" + fashion + " --checkpoint " + dir.file("c.safetensors"));
+    REQUIRE(evaluated.status == 0);
+    CHECK(last_json_line(evaluated.output)["accuracy"].get<double>() == Approx(accuracy));
+    Run predicted = run(model + " predict" + fashion + " --checkpoint " + dir.file("c.safetensors") + " --output " +
+                        dir.file("p.csv"));
+    REQUIRE(predicted.status == 0);
+    std::ifstream predictions(dir.file("p.csv"));
+    std::string line;
+    int rows = 0;
+    while (std::getline(predictions, line)) ++rows;
+    CHECK(rows == 10001);  // a header and the 10,000 test images
+    Run checked = run(model + " gradcheck" + fashion + " --checkpoint " + dir.file("c.safetensors") +
+                      " --batch 8 --directions 2 --seed 1");
+    INFO(checked.output);
+    CHECK(checked.status == 0);
+    CHECK_THAT(checked.output, Contains("gradcheck passed") && Contains("conv1.weight"));
+}
+
 TEST_CASE("bench times every stage and relates it to the machine's FMA peak", "[e2e]") {
     Run r = run(binary("fashion_mlp") + " bench --batch 64 --iterations 5");
     INFO(r.output);

@@ -191,7 +191,7 @@ TEST_CASE("preprocessing travels in the checkpoint: eval applies the training se
     REQUIRE(e.status == 0);
     CHECK(last_json_line(e.output)["accuracy"] == last_json_line(r.output)["val_accuracy"]);
     require_refused(run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --flip"),
-                    "augmentation needs image data");
+                    "augmentation needs images: a model with an image input, or image data (an IDX directory)");
 }
 
 TEST_CASE("search: trials as JSON lines and the best configuration as flags", "[e2e]") {

@@ -118,3 +118,23 @@ TEST_CASE("data that does not fit the model is refused before training", "[runti
     data.labels = {0, 2};
     REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model), Contains("label 2 is not a probability"));
 }
+
+TEST_CASE("IDX images of another shape than the model's image input are refused", "[runtime][data]") {
+    kiln::ModelDescriptor model;
+    model.name = "cnn";
+    model.input = {"x", 1, false, 0, 14, 56};  // 784 features, as 28×28 images have
+    model.supervision = {"y", 1, true, 10};
+    model.loss_kind = kiln::LossKind::softmax_cross_entropy;
+    kiln::Dataset data;
+    data.source = "fashion";
+    data.features = kiln::Tensor(1, 784);
+    data.labels = {3};
+    REQUIRE_NOTHROW(kiln::check_data_fits(data, model));  // no shape of its own (CSV): read as 1×14×56
+    data.image_rows = data.image_cols = 28;
+    REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model),
+                        Contains("fashion: the images are 1×28×28; model 'cnn' input 'x' takes [N×1×14×56]"));
+    model.input = {"x", 1, false, 0, 28, 28};
+    REQUIRE_NOTHROW(kiln::check_data_fits(data, model));
+    model.input = {"x", 784};  // an MLP reads the same images as rows of 784 pixels
+    REQUIRE_NOTHROW(kiln::check_data_fits(data, model));
+}

@@ -86,12 +86,12 @@ TEST_CASE("augmentation: flips mirror, shifts translate with zero fill, both see
     int flipped = 0;
     for (uint64_t seed = 0; seed < 40; ++seed) {
         kiln::Tensor copy = image;
-        kiln::augment(copy, 2, 3, {true, 0, 0}, seed);
+        kiln::augment(copy, {1, 2, 3}, {true, 0, 0}, seed);
         const bool mirrored = copy.values == kiln::Floats{3, 2, 1, 6, 5, 4};
         CHECK((mirrored || copy.values == image.values));
         flipped += mirrored;
         kiln::Tensor again = image;
-        kiln::augment(again, 2, 3, {true, 0, 0}, seed);
+        kiln::augment(again, {1, 2, 3}, {true, 0, 0}, seed);
         CHECK(again.values == copy.values);
     }
     CHECK(flipped > 5);
@@ -100,12 +100,27 @@ TEST_CASE("augmentation: flips mirror, shifts translate with zero fill, both see
     std::set<kiln::Floats> shifts;
     for (uint64_t seed = 0; seed < 200; ++seed) {
         kiln::Tensor copy = image;
-        kiln::augment(copy, 2, 3, {false, 1, 0}, seed);
+        kiln::augment(copy, {1, 2, 3}, {false, 1, 0}, seed);
         shifts.insert(copy.values);
     }
     CHECK(shifts.size() == 9);                     // dx, dy ∈ {−1, 0, 1}
     CHECK(shifts.count({0, 1, 2, 0, 4, 5}) == 1);  // one pixel right
     CHECK(shifts.count({4, 5, 6, 0, 0, 0}) == 1);  // one pixel up
     kiln::Tensor wrong(1, 5);
-    CHECK_THROWS_WITH(kiln::augment(wrong, 2, 3, {true, 0, 0}, 1), Catch::Contains("2×3"));
+    CHECK_THROWS_WITH(kiln::augment(wrong, {1, 2, 3}, {true, 0, 0}, 1), Catch::Contains("1×2×3"));
+}
+
+TEST_CASE("augmentation moves every channel of an image alike", "[runtime][augment]") {
+    kiln::Tensor image(1, 8);  // one 2-channel 2×2 image, channel-major (NCHW)
+    image.values = {1, 2, 3, 4, 10, 20, 30, 40};
+    std::set<kiln::Floats> seen;
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+        kiln::Tensor copy = image;
+        kiln::augment(copy, {2, 2, 2}, {true, 1, 0}, seed);
+        for (int i = 0; i < 4; ++i) CHECK(copy.values[4 + i] == 10 * copy.values[i]);  // the same move in both planes
+        seen.insert(copy.values);
+    }
+    CHECK(seen.count({2, 1, 4, 3, 20, 10, 40, 30}) == 1);  // mirrored, unshifted
+    CHECK(seen.count({0, 1, 0, 3, 0, 10, 0, 30}) == 1);    // one pixel right
+    CHECK(seen.size() > 9);
 }

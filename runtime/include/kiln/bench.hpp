@@ -1,4 +1,4 @@
-// `bench`: each generated stage timed on random data, with its GEMM FLOP rate and the fraction of
+// `bench`: each generated stage timed on random data, with its GEMM and convolution FLOP rate and the fraction of
 // this machine's measured FMA peak (kiln_fma_peak, all cores). Medians over repeated calls, after
 // a warm-up, since shared machines are noisy; compare models side by side in one run.
 #pragma once
@@ -12,7 +12,7 @@ namespace kiln {
 struct StageTiming {
     std::string stage;
     double milliseconds = 0;  // median per call
-    double gflops = 0;        // GEMM FLOPs (2·M·K·N per matmul) per second; elementwise work not counted
+    double gflops = 0;        // GEMM and convolution FLOPs (2·M·K·N per matmul, 2 per conv multiply-add) per second; elementwise work not counted
     double percent_of_peak = 0;
 };
 

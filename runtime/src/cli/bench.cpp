@@ -1,4 +1,4 @@
-// `bench`: every generated stage timed on random data, as ms, GEMM GFLOP/s and % of the FMA peak
+// `bench`: every generated stage timed on random data, as ms, GEMM+conv GFLOP/s and % of the FMA peak
 // measured in the same run.
 #include <fmt/format.h>
 
@@ -19,7 +19,7 @@ void run_bench(const Session& session, const BenchOptions& o) {
     BenchResult r = benchmark_model(model, o.batch, o.iterations, o.seed);
     fmt::print(stderr, "model {} (schedules: {}), batch {}, machine FMA peak {:.0f} GFLOP/s\n", d.name, d.scheduler,
                r.batch, r.peak_gflops);
-    fmt::print(stderr, "{:<18} {:>10} {:>12} {:>10}\n", "stage", "ms", "GEMM GFLOP/s", "% of peak");
+    fmt::print(stderr, "{:<18} {:>10} {:>12} {:>10}\n", "stage", "ms", "GFLOP/s", "% of peak");
     nlohmann::json stages = nlohmann::json::array();
     for (const StageTiming& s : r.stages) {
         if (s.gflops > 0)
@@ -41,7 +41,7 @@ void run_bench(const Session& session, const BenchOptions& o) {
 
 Command add_bench(CLI::App& app, const Session& session) {
     auto [bench, o] = new_command<BenchOptions>(
-        app, "bench", "time every generated stage on random data: ms, GEMM GFLOP/s, % of the measured FMA peak");
+        app, "bench", "time every generated stage on random data: ms, GEMM+conv GFLOP/s, % of the measured FMA peak");
     bench->add_option("--batch", o->batch, "samples per call")->check(CLI::PositiveNumber);
     bench->add_option("--iterations", o->iterations, "timed calls per stage (the median is reported)")
         ->check(CLI::PositiveNumber);

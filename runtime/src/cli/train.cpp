@@ -33,6 +33,7 @@ struct TrainOptions {
     PreprocessSettings preprocess;
     double validation_fraction = 0;
     int overfit = 0;
+    int channels = 0;  // --channels; 0: the model's input channels (1 for a matrix input)
 };
 
 void run_train(const Session& session, TrainOptions& o) {
@@ -54,6 +55,8 @@ void run_train(const Session& session, TrainOptions& o) {
     } else if (o.validation_fraction > 0) {
         hold_out_validation(data, o.validation_fraction, o.train.seed);
     }
+    const TensorShape input = d.input.shape();
+    o.preprocess.channels = o.channels > 0 ? o.channels : input.image() ? input.cols : 1;
     Preprocessor preprocessor = Preprocessor::fit(data.train.features, o.preprocess);
     for (Dataset* set : {&data.train, &data.validation, &data.test})
         if (set != &data.train || !o.train.augment.enabled())
@@ -145,7 +148,9 @@ Command add_train(CLI::App& app, const Session& session) {
         ->add_option("--preprocess", o->preprocess.kind,
                      fmt::format("input preprocessing: {}", fmt::join(preprocess_kinds(), " | ")))
         ->check(CLI::IsMember(preprocess_kinds()));
-    train->add_option("--channels", o->preprocess.channels, "--preprocess channel: channel-major blocks in each sample")
+    train
+        ->add_option("--channels", o->channels,
+                     "--preprocess channel: channel-major blocks in each sample (default: the model's input channels)")
         ->check(CLI::PositiveNumber);
     train
         ->add_option("--whiten-epsilon", o->preprocess.whiten_epsilon,

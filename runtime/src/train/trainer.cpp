@@ -9,6 +9,7 @@
 #include <span>
 
 #include "kiln/checkpoint.hpp"
+#include "kiln/data/augment.hpp"
 #include "kiln/data/batches.hpp"
 #include "kiln/error.hpp"
 #include "kiln/metrics.hpp"
@@ -137,6 +138,7 @@ private:
     nlohmann::json ratios_;
     int epochs_without_improvement_ = 0;
     Batch batch_;  // one gather buffer for the whole run
+    ImageLayout image_layout_;  // rows 0: the samples are not images
 };
 
 TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor& preprocessor,
@@ -150,9 +152,15 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
       before_step_(model.params()) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
-    if (settings.augment.enabled() && data.train.image_rows == 0)
-        fail("--flip/--shift/--noise: augmentation needs image data (an IDX directory); {} has no image shape",
-             data.train.source);
+    // The model's image input says how a sample's features are laid out; a matrix model on IDX
+    // images (an MLP) reads them as the files' single-channel rows × cols.
+    const TensorShape input = d_.input.shape();
+    if (input.image()) image_layout_ = {input.cols, input.height, input.width};
+    else if (data.train.image_rows > 0) image_layout_ = {1, data.train.image_rows, data.train.image_cols};
+    if (settings.augment.enabled() && image_layout_.rows == 0)
+        fail("--flip/--shift/--noise: augmentation needs images: a model with an image input, or image data (an IDX "
+             "directory); {} has no image shape and model '{}' takes [N×{}]",
+             data.train.source, d_.name, input.cols);
     optimizer_ = make_optimizer(settings.optimizer, model.params().all().size());
     schedule_ = settings.schedule;
     schedule_.lr = settings.optimizer.lr;
@@ -245,7 +253,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     const auto step_start = Clock::now();
     gather_batch(data_.train, indices, d_.supervision, batch_);
     if (settings_.augment.enabled()) {
-        augment(batch_.features, data_.train.image_rows, data_.train.image_cols, settings_.augment,
+        augment(batch_.features, image_layout_, settings_.augment,
                 step_seed(settings_.seed ^ 0xa5a5, progress_.step));
         preprocessor_.apply(batch_.features);
     }

@@ -17,9 +17,8 @@ void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContex
 // A reduction over rows into [1 × C] (update vectorized over columns, column blocks in parallel)
 // or over columns into [R × 1] (row blocks in parallel); an image's over any axis (vectors along x).
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
-// A window sum (convolution): stored at root; pure and update vectorized along x (a matrix's
-// columns), blocks of rows in parallel. Direct loops: the measured schedules are the next step.
-void window(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
+// A convolution's register-blocked loops (schedule/conv_loops.cpp; the algorithm: lower/conv.cpp).
+void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context);
 // A stored transpose: square tiles of vector_width × vector_width, each written as unrolled
 // vectors whose gathers all fall in the same vector_width cache lines of the operand (row-by-row
 // vectors would touch a new line per element and thrash L1 on wide matrices). Tiles of rows in

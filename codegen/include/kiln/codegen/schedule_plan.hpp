@@ -9,18 +9,27 @@
 
 namespace kiln::codegen {
 
-enum class LoopKind { elementwise, reduction, gemm };
+enum class LoopKind { elementwise, reduction, gemm, conv };
 std::string_view loop_kind_name(LoopKind);
 
 struct FuncSchedule {
     LoopKind kind = LoopKind::elementwise;
     int vector_width = 16;  // floats per SIMD vector (16: one AVX-512 register)
-    int rows_per_task = 8;  // rows per parallel task; a GEMM reuses its right operand's column strip across them
-    int tile_cols = 32;     // GEMM register tile: tile_cols/vector_width × tile_rows accumulators
-    int tile_rows = 8;
+    int rows_per_task = 8;  // rows per parallel task; a GEMM reuses its right operand's column strip across
+                            // them; a convolution's filter gradient sums blocks of this many images
+    int tile_cols = 32;     // GEMM register tile: tile_cols/vector_width × tile_rows accumulators;
+    int tile_rows = 8;      // a convolution's: tile_cols output channels × tile_rows image rows (one vector along x)
     bool fuse_epilogue = true;  // GEMM: computed tile by tile inside its pointwise consumer (bias, activation, output)
+    // A convolution's vectors: 0 lets kiln choose (along output channels when there are 16k of
+    // them and each output sums many terms, else along x), 1 along channels, 3 along x.
+    int vector_axis = 0;
 
-    static FuncSchedule defaults(LoopKind kind) { return {kind}; }
+    static FuncSchedule defaults(LoopKind kind) {
+        if (kind == LoopKind::conv) return {kind, 16, 8, conv_tile_channels, conv_tile_rows};
+        return {kind};
+    }
+    // A convolution's default register tile, as measured on the Fashion-MNIST CNN (bench/README.md).
+    static constexpr int conv_tile_channels = 4, conv_tile_rows = 4;
     // Empty when the knobs are consistent, else what is wrong ("tile_cols 40 is not a multiple of …").
     std::string problem() const;
     bool operator==(const FuncSchedule&) const = default;

@@ -32,9 +32,9 @@ public:
 
     LoweringContext& context() { return context_; }
     const std::string& name() const { return name_; }
-    // GEMM FLOPs of the stage: (per batch row, fixed).
+    // GEMM and convolution FLOPs of the stage: (per batch row, fixed).
     std::pair<double, double> context_flops() const {
-        return {context_.gemm_flops_per_sample, context_.gemm_flops_fixed};
+        return {context_.flops_per_sample, context_.flops_fixed};
     }
 
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.

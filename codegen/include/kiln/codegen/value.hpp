@@ -13,6 +13,7 @@
 #include <typeindex>
 #include <kiln/dsl/shape.hpp>
 
+#include "kiln/codegen/conv.hpp"
 #include "kiln/codegen/gemm.hpp"
 #include "kiln/codegen/schedule_plan.hpp"
 
@@ -23,6 +24,7 @@ enum class ValueKind {
     elementwise,  // cheap per element: inlined into consumers unless reused
     reduction,    // sums over an axis: always materialized
     matmul,       // a GEMM: always materialized, with its own schedule
+    window,       // a convolution or one of its adjoints: always materialized, sums in register tiles
 };
 
 // A Func's name in schedule plans: the name lowering gave it ("n3_matmul", "loss"), unique in its
@@ -52,14 +54,13 @@ struct Scalar {
 };
 // A stored transpose: square tiles.
 struct Transpose {};
-// A sum over a window for each output element (a convolution or one of its adjoints): an update
-// over an RDom of any rank, vectorized along the innermost pure variable, rows in parallel.
-struct Window {};
+// A convolution or one of its adjoints (conv.hpp): its Funcs and the form of its register tiles.
+using Conv = ConvFacts;
 // A GEMM (gemm.hpp): its Funcs, and what it asks of its operands.
 using Gemm = GemmFacts;
 }  // namespace loops
-using LoopFacts =
-    std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Window, loops::Gemm>;
+using LoopFacts = std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm,
+                               loops::Conv>;
 
 struct Value {
     Halide::Func func;
@@ -80,7 +81,7 @@ struct Value {
 
 // Shared by every lowering in one stage: the loop variables, the run-time batch size, the mode
 // (training: dropout masks and batch statistics; inference: identity and running statistics), the
-// step's seed for random masks, the plan's knobs, and the stage's GEMM FLOP count.
+// step's seed for random masks, the plan's knobs, and the stage's GEMM and convolution FLOP count.
 // Where one element of a value sits: its row (N), column (C) and, for images, y and x.
 struct Coordinates {
     Halide::Expr row, col, y, x;
@@ -94,7 +95,7 @@ struct LoweringContext {
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
     const StageSchedule* plan = nullptr;                     // knobs by Func name; absent: the defaults
-    double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul
+    double flops_per_sample = 0, flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul, 2·MACs per convolution
     int next_id = 0;
 
     std::string fresh_name(const std::string& what) { return "n" + std::to_string(next_id++) + "_" + what; }

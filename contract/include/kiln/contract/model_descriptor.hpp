@@ -83,7 +83,7 @@ struct StageArgumentSpec {
 struct StageSpec {
     int (*entry)(void** arguments) = nullptr;
     std::vector<StageArgumentSpec> arguments;                // in call order: inputs, then outputs
-    double gemm_flops_per_sample = 0, gemm_flops_fixed = 0;  // 2·M·K·N over its matmuls: per batch row, and fixed
+    double flops_per_sample = 0, flops_fixed = 0;  // 2·M·K·N per matmul, 2 per multiply-add of a convolution: per batch row, and fixed
 };
 
 struct ModelDescriptor {

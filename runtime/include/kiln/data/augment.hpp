@@ -1,6 +1,8 @@
 // Image augmentation for training batches: random horizontal flips, random shifts (vacated
-// pixels take the image's border value 0), additive Gaussian noise. Applied to raw images before
-// preprocessing, drawn from (seed, step), so a run (and a resumed run) repeats exactly.
+// pixels take the value 0: the same as a random crop of the image zero-padded by `shift` on each
+// side), additive Gaussian noise. One flip and one shift per image, applied to each of its
+// channels alike. Applied to raw images before preprocessing, drawn from (seed, step), so a run
+// (and a resumed run) repeats exactly.
 #pragma once
 #include <cstdint>
 
@@ -15,7 +17,12 @@ struct AugmentSettings {
     bool enabled() const { return flip || shift > 0 || noise > 0; }
 };
 
-// images: [n × rows·cols], row-major pixels per sample.
-void augment(Tensor& images, int rows, int cols, const AugmentSettings& settings, uint64_t seed);
+// The layout of one sample: `channels` planes of rows × cols pixels, row-major (NCHW).
+struct ImageLayout {
+    int channels = 1, rows = 0, cols = 0;
+};
+
+// images: [n × channels·rows·cols].
+void augment(Tensor& images, ImageLayout layout, const AugmentSettings& settings, uint64_t seed);
 
 }  // namespace kiln

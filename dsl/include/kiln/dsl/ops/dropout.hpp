@@ -64,4 +64,12 @@ template <fixed_string Name, double P, Expression X> constexpr auto dropout(X x)
     return mul(x, Expr<DropoutMaskOp<Name, 1.0 - P, X::shape>>{});
 }
 
+// channel_dropout<"drop", 0.1>(h) (PyTorch's Dropout2d): zeroes whole channels of an image, each
+// with probability P per sample (neighbouring pixels are correlated, so dropping single pixels
+// regularizes little). The mask is [N × C], broadcast over height and width.
+template <fixed_string Name, double P, Expression X> constexpr auto channel_dropout(X x) {
+    static_assert(X::shape.batched() && X::shape.image(), "channel_dropout: applies to batched images [N × C × H × W]");
+    return mul(x, Expr<DropoutMaskOp<Name, 1.0 - P, Shape{X::shape.rows, X::shape.cols}>>{});
+}
+
 }  // namespace kiln::dsl

@@ -1,0 +1,154 @@
+// The loops of a convolution and of its adjoints: knobs (schedule_plan.hpp) applied to the Funcs
+// lower/conv.cpp defined (conv.hpp). Output tiles: a tile of sums stays in registers while the
+// reduction (channels × kernel taps) runs around it — the register blocking of Halide's
+// apps/conv_layer, with vectors along output channels or along x. Lane sums (the filter
+// adjoint): the taps × output channels of one input channel in registers, one partial sum per
+// vector lane.
+#include <algorithm>
+
+#include "kiln/codegen/schedule.hpp"
+
+namespace kiln::codegen::schedule {
+
+using namespace Halide;
+
+namespace {
+// The largest divisor of n up to cap: tiles of channels never run past the weights' last channel.
+int divisor_at_most(int n, int cap) {
+    for (int d = std::min(n, cap); d > 1; --d)
+        if (n % d == 0) return d;
+    return 1;
+}
+
+// Vectors along x no wider than the image needs (a 7-wide image gets 8 lanes, not 16).
+int vector_along(int width, int widest) {
+    int lanes = 4;
+    while (lanes < widest && lanes < width) lanes *= 2;
+    return lanes;
+}
+
+// The zero-padded copies the sums read: stored at root, vectors along x, images in parallel.
+void store_padded(const std::vector<Func>& padded, const LoweringContext& context) {
+    for (Func f : padded)
+        f.compute_root().vectorize(context.x, 16, TailStrategy::GuardWithIf).parallel(context.row);
+}
+
+// Vectors along x: tile_cols channels × tile_rows rows × one vector, each reduction step one
+// vector load per row and one broadcast weight per channel.
+void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
+    const int lanes = vector_along(facts.width, knobs.vector_width);
+    const int channels = divisor_at_most(facts.channels, knobs.tile_cols), rows = knobs.tile_rows;
+    Var xo("x_tile"), xi("x_in"), yo("y_tile"), yi("y_in"), co("c_tile"), ci("c_in"), task("task");
+    Func output = facts.output, sum = facts.accumulator;
+    output.compute_root()
+        .split(x, xo, xi, lanes, TailStrategy::GuardWithIf)
+        .split(y, yo, yi, rows, TailStrategy::GuardWithIf)
+        .split(c, co, ci, channels)
+        .reorder(xi, yi, ci, xo, yo, co, r)
+        .vectorize(xi)
+        .fuse(co, r, task)
+        .parallel(task);
+    // A tile past the image's right or bottom edge still sums whole vectors (reading zeros).
+    sum.compute_at(output, xo)
+        .bound_extent(x, lanes)
+        .bound_extent(y, rows)
+        .bound_extent(c, channels)
+        .vectorize(x)
+        .unroll(y)
+        .unroll(c);
+    const RDom& window = facts.window;  // (channels, kernel rows, kernel columns)
+    sum.update().reorder(x, y, c, window.z, window.y, window.x).vectorize(x).unroll(y).unroll(c);
+}
+
+// Vectors along output channels (Halide's apps/conv_layer): 16 or 32 channels × 4 columns × 3
+// rows of positions, each reduction step one or two vector loads of packed weights and one
+// broadcast input value per position. The tile is stored channels innermost and copied out to
+// NCHW once its sums are done: 192–384 scalar moves against hundreds of vector FMAs per tile.
+void channel_tiles(const ConvFacts& facts, const LoweringContext& context) {
+    const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
+    const int lanes = 16, channels = facts.channels % 32 == 0 ? 32 : 16, columns = 4, rows = 3;
+    Var xo("x_tile"), xi("x_in"), yo("y_tile"), yi("y_in"), co("c_tile"), ci("c_in"), task("task");
+    Func output = facts.output, sum = facts.accumulator;
+    output.compute_root()
+        .split(c, co, ci, channels, TailStrategy::GuardWithIf)
+        .split(x, xo, xi, columns, TailStrategy::GuardWithIf)
+        .split(y, yo, yi, rows, TailStrategy::GuardWithIf)
+        .reorder(xi, yi, ci, xo, yo, co, r)
+        .fuse(co, r, task)
+        .parallel(task);
+    sum.compute_at(output, xo)
+        .bound_extent(c, channels)
+        .bound_extent(x, columns)
+        .bound_extent(y, rows)
+        .reorder_storage(c, x, y, r)
+        .vectorize(c, lanes)
+        .unroll(c)
+        .unroll(x)
+        .unroll(y);
+    const RDom& window = facts.window;
+    sum.update()
+        .reorder(c, x, y, window.z, window.y, window.x)
+        .vectorize(c, lanes)
+        .unroll(c)
+        .unroll(x)
+        .unroll(y);
+}
+
+void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    // Along channels pays when a tile's sums are long (the copy out is per tile) and the channels
+    // fill whole vectors; a first layer (one input channel, 9 terms) stays along x.
+    const bool along_channels = knobs.vector_axis == 1 ||
+                                (knobs.vector_axis == 0 && facts.channels % 16 == 0 && facts.reduction >= 64);
+    if (along_channels) channel_tiles(facts, context);
+    else x_tiles(facts, knobs, context);
+    Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], 16, TailStrategy::RoundUp);
+    store_padded(facts.padded, context);
+}
+
+// For each block of images (outermost, serial): every tile of (input channel, output channels)
+// in parallel, its taps × channels sums in registers over the block, then added into `partial`.
+void lane_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    const Var &b = context.x, &a = context.y, &c = context.col, &o = context.row;
+    Func partial = facts.partial, sum = facts.accumulator;
+    const Var lane = partial.args()[0], block = sum.args()[5];
+    const int taps = facts.kernel_h * facts.kernel_w;
+    const int budget = 28;  // accumulators: 32 vector registers less the operands' loads
+    const int channels = divisor_at_most(facts.channels, std::max(1, std::min(knobs.tile_cols, budget / taps)));
+    Var oo("o_tile"), oi("o_in"), task("task");
+    partial.compute_root().vectorize(lane);
+    partial.update()
+        .split(o, oo, oi, channels)
+        .reorder(lane, b, a, oi, c, oo, facts.blocks.x)
+        .vectorize(lane)
+        .fuse(c, oo, task)
+        .parallel(task);
+    sum.compute_at(partial, task)
+        .bound_extent(lane, facts.lanes)
+        .bound_extent(b, facts.kernel_w)
+        .bound_extent(a, facts.kernel_h)
+        .bound_extent(c, 1)
+        .bound_extent(o, channels)
+        .bound_extent(block, 1)
+        .vectorize(lane)
+        .unroll(b)
+        .unroll(a)
+        .unroll(o);
+    const RDom& window = facts.window;  // (images of the block, output rows, vectors along output columns)
+    sum.update()
+        .reorder(lane, b, a, o, c, window.z, window.y, window.x)
+        .vectorize(lane)
+        .unroll(b)
+        .unroll(a)
+        .unroll(o);
+    Func(facts.output).compute_root();
+    store_padded(facts.padded, context);
+}
+}  // namespace
+
+void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    if (facts.form == ConvFacts::Form::output_tiles) output_tiles(facts, knobs, context);
+    else lane_sums(facts, knobs, context);
+}
+
+}  // namespace kiln::codegen::schedule
