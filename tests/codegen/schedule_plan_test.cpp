@@ -31,6 +31,12 @@ TEST_CASE("a plan survives a JSON round trip", "[codegen][schedule]") {
     loop.vector_width = 8;
     plan.stages["forward"]["n0_matmul"] = gemm;
     plan.stages["backward"]["n7_sum_rows"] = loop;
+    FuncSchedule conv = FuncSchedule::defaults(LoopKind::conv);
+    conv.tile_cols = 6;
+    conv.tile_rows = 3;
+    conv.vector_axis = 3;
+    conv.rows_per_task = 16;
+    plan.stages["backward"]["n55_conv2d_data"] = conv;
     plan.report_json = R"({"note":"x"})";
     plan.lowering = lowering_version + 1;
     const std::string path = temporary_path("kiln_plan_roundtrip.json");
@@ -42,6 +48,7 @@ TEST_CASE("a plan survives a JSON round trip", "[codegen][schedule]") {
     CHECK(read.lowering == lowering_version + 1);
     CHECK(read.stages.at("forward").at("n0_matmul") == gemm);
     CHECK(read.stages.at("backward").at("n7_sum_rows") == loop);
+    CHECK(read.stages.at("backward").at("n55_conv2d_data") == conv);
     CHECK(!std::filesystem::exists(path + ".tmp"));
 }
 
@@ -69,6 +76,10 @@ TEST_CASE("bad plans are refused with the file and field named", "[codegen][sche
             "stages.infer.n1.rows_per_task: expected an integer");
     refused(R"({"infer": {"n1": {"kind": "elementwise", "vector_width": 12}}})", "vector_width must be 4, 8 or 16");
     refused(R"({"infer": {"n1": {"rows_per_task": 8}}})", "stages.infer.n1: missing \"kind\"");
+    refused(R"({"forward": {"n3_conv2d": {"kind": "conv", "vector_axis": 2}}})",
+            "stages.forward.n3_conv2d: vector_axis must be 0 (kiln chooses), 1 (output channels) or 3 (x)");
+    refused(R"({"forward": {"n3_conv2d": {"kind": "conv", "tile_cols": 8, "tile_rows": 8}}})",
+            "tile_cols × tile_rows accumulators must be at most 30");
     write_text(path, "{\"model\": ");
     REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("not valid JSON"));
     write_text(path, R"({"model": "m", "stages": {}})");
