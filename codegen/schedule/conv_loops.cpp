@@ -13,7 +13,9 @@ namespace kiln::codegen::schedule {
 using namespace Halide;
 
 namespace {
-// The largest divisor of n up to cap: tiles of channels never run past the weights' last channel.
+// The largest divisor of n up to cap: tiles of channels never run past the last channel (for output
+// tiles that only saves wasted sums, the packed weights being zero there; a filter gradient's tile
+// would read its operands' channels out of bounds).
 int divisor_at_most(int n, int cap) {
     for (int d = std::min(n, cap); d > 1; --d)
         if (n % d == 0) return d;
