@@ -4,7 +4,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -20,6 +25,8 @@ template <class T> void convert(const char* bytes, std::size_t count, std::vecto
     for (std::size_t i = 0; i < count; ++i) {
         T value;
         std::memcpy(&value, bytes + i * sizeof(T), sizeof(T));
+        if constexpr (std::is_same_v<T, double>)  // out of float's range is undefined behaviour: keep it infinite
+            if (std::isfinite(value) && std::abs(value) > double(std::numeric_limits<float>::max())) value = INFINITY;
         out.push_back(float(value));
     }
 }
@@ -41,17 +48,48 @@ void write_all(int fd, const void* data, std::size_t size, const std::string& pa
 }
 }  // namespace
 
-SafetensorsFile read_safetensors(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+namespace {
+// Checked arithmetic: a header's numbers are untrusted, so nothing computed from them may wrap.
+bool checked_multiply(uint64_t a, uint64_t b, uint64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
+
+// As the reference implementation: the header is at most 100 MB, and the tensors' byte ranges are
+// in range, non-overlapping and contiguous, covering the data section exactly (no hidden bytes).
+constexpr uint64_t max_header_size = 100'000'000;
+
+std::string read_regular_file(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::file_status status = fs::status(path, error);
+    if (error && !fs::exists(status))
         fail("{}: cannot open safetensors file: {}", path,
-             std::filesystem::exists(path) ? "permission denied" : "file not found");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+             error == std::errc::no_such_file_or_directory ? "file not found" : error.message());
+    if (!fs::exists(status)) fail("{}: cannot open safetensors file: file not found", path);
+    if (!fs::is_regular_file(status)) fail("{}: not a regular file (a safetensors file was expected)", path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail("{}: cannot open safetensors file: permission denied", path);
+    const uint64_t size = fs::file_size(path, error);
+    if (error) fail("{}: cannot read its size: {}", path, error.message());
+    std::string bytes(size, '\0');  // the file's real size, never a size the header claims
+    in.read(bytes.data(), std::streamsize(size));
+    if (uint64_t(in.gcount()) != size) fail("{}: read {} of its {} bytes", path, in.gcount(), size);
+    return bytes;
+}
+
+struct ByteRange {
+    uint64_t begin, end;
+    std::string name;
+};
+}  // namespace
+
+SafetensorsFile read_safetensors(const std::string& path) {
+    const std::string bytes = read_regular_file(path);
     if (bytes.size() < 8) fail("{}: not a safetensors file (shorter than its 8-byte header length)", path);
     uint64_t header_size;
     std::memcpy(&header_size, bytes.data(), 8);
     if (header_size > bytes.size() - 8)
         fail("{}: not a safetensors file (header length {} exceeds the file)", path, header_size);
+    if (header_size > max_header_size)
+        fail("{}: safetensors header of {} bytes exceeds the format's limit of {}", path, header_size, max_header_size);
     nlohmann::json header;
     try {
         header = nlohmann::json::parse(bytes.substr(8, header_size));
@@ -59,42 +97,70 @@ SafetensorsFile read_safetensors(const std::string& path) {
         fail("{}: corrupt safetensors header: {}", path, e.what());
     }
     if (!header.is_object()) fail("{}: corrupt safetensors header: not a JSON object", path);
-    const std::size_t data_start = 8 + header_size;
+    const uint64_t data_start = 8 + header_size, data_size = bytes.size() - data_start;
     SafetensorsFile file;
+    std::vector<ByteRange> ranges;
     for (auto& [name, entry] : header.items()) {
         if (name == "__metadata__") {
-            for (auto& [key, value] : entry.items())
-                if (value.is_string()) file.metadata[key] = value.get<std::string>();
+            if (!entry.is_object()) fail("{}: __metadata__ must be an object of strings", path);
+            for (auto& [key, value] : entry.items()) {
+                if (!value.is_string()) fail("{}: __metadata__ field '{}' is not a string", path, key);
+                file.metadata[key] = value.get<std::string>();
+            }
             continue;
         }
         try {
+            if (!entry.is_object()) fail("{}: tensor '{}': expected an object with dtype, shape and data_offsets", path, name);
             const std::string dtype = entry.at("dtype").get<std::string>();
             const auto shape = entry.at("shape").get<std::vector<int64_t>>();
             const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
             const std::size_t size = element_size(dtype);
             if (size == 0)
                 fail("{}: tensor '{}': dtype {} is not supported (expected F32, F64, I32 or I64)", path, name, dtype);
-            uint64_t count = 1;
+            uint64_t count = 1, byte_length = 0;
             for (int64_t d : shape) {
-                if (d < 0) fail("{}: tensor '{}': negative dimension", path, name);
-                count *= uint64_t(d);
+                if (d < 0) fail("{}: tensor '{}': negative dimension {}", path, name, d);
+                if (!checked_multiply(count, uint64_t(d), count))
+                    fail("{}: tensor '{}': its shape's element count overflows", path, name);
             }
-            if (offsets.size() != 2 || offsets[1] < offsets[0] || offsets[1] - offsets[0] != count * size ||
-                data_start + offsets[1] > bytes.size())
-                fail("{}: tensor '{}': data offsets do not match its shape or lie outside the file (truncated?)", path,
-                     name);
+            if (!checked_multiply(count, size, byte_length))
+                fail("{}: tensor '{}': its byte length overflows", path, name);
+            if (offsets.size() != 2)
+                fail("{}: tensor '{}': data_offsets must be [begin, end], found {} numbers", path, name, offsets.size());
+            if (offsets[0] > offsets[1] || offsets[1] > data_size)
+                fail("{}: tensor '{}': data offsets [{}, {}] lie outside the data section of {} bytes (truncated?)",
+                     path, name, offsets[0], offsets[1], data_size);
+            if (offsets[1] - offsets[0] != byte_length)
+                fail("{}: tensor '{}': data offsets [{}, {}] hold {} bytes, its {} shape needs {}", path, name,
+                     offsets[0], offsets[1], offsets[1] - offsets[0], dtype, byte_length);
+            ranges.push_back({offsets[0], offsets[1], name});
             NamedTensor tensor{shape, {}};
-            tensor.values.reserve(count);
+            tensor.values.reserve(count);  // bounded: count * size bytes are in the file
             const char* data = bytes.data() + data_start + offsets[0];
             if (dtype == "F32") convert<float>(data, count, tensor.values);
             else if (dtype == "F64") convert<double>(data, count, tensor.values);
             else if (dtype == "I32") convert<int32_t>(data, count, tensor.values);
             else convert<int64_t>(data, count, tensor.values);
+            for (std::size_t i = 0; i < tensor.values.size(); ++i)
+                if (!std::isfinite(tensor.values[i]))
+                    fail("{}: tensor '{}': element {} is {} (as a float)", path, name, i,
+                         std::isnan(tensor.values[i]) ? "NaN" : "infinite");
             file.tensors[name] = std::move(tensor);
         } catch (const nlohmann::json::exception& e) {
             fail("{}: tensor '{}': malformed entry: {}", path, name, e.what());
         }
     }
+    std::sort(ranges.begin(), ranges.end(), [](auto& a, auto& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+    uint64_t covered = 0;
+    for (const ByteRange& r : ranges) {
+        if (r.begin != covered)
+            fail("{}: tensor '{}': its data starts at byte {} of the data section, expected {} ({})", path, r.name,
+                 r.begin, covered, r.begin < covered ? "it overlaps another tensor" : "a gap before it");
+        covered = r.end;
+    }
+    if (covered != data_size)
+        fail("{}: the tensors cover {} of the data section's {} bytes (bytes inserted or appended?)", path, covered,
+             data_size);
     return file;
 }
 
@@ -169,19 +235,27 @@ TrainingProgress load_progress(const std::string& path, const SafetensorsFile& f
             fail("{}: no '{}' in the metadata: not a training checkpoint (written by train --checkpoint)", path, key);
         return found->second;
     };
+    // Whole-string integers in range: stoi would read "1e99" as 1 and accept an epoch of -1000000.
+    auto integer = [&]<class T>(const std::string& key, T low, T high, T& out) {
+        const std::string text = field(key);
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+        if (error != std::errc() || end != text.data() + text.size() || out < low || out > high)
+            fail("{}: metadata '{}' is '{}', expected an integer in [{}, {}]", path, key, text, low, high);
+    };
     TrainingProgress p;
+    constexpr int max_epoch = 100'000'000;
+    integer("epoch", 0, max_epoch, p.epoch);
+    integer("step", 0L, std::numeric_limits<long>::max(), p.step);
+    integer("seed", uint64_t(0), std::numeric_limits<uint64_t>::max(), p.seed);
+    integer("best_epoch", 0, p.epoch, p.best_epoch);
     try {
-        p.epoch = std::stoi(field("epoch"));
-        p.step = std::stol(field("step"));
-        p.seed = std::stoull(field("seed"));
         p.best_validation_loss = parse_double(field("best_validation_loss"));
-        p.best_epoch = std::stoi(field("best_epoch"));
         p.initial_loss = parse_double(field("initial_loss"));
         for (const auto& [key, value] : file.metadata)
             if (key.starts_with(optimizer_prefix))
                 p.optimizer_state.scalars[key.substr(std::strlen(optimizer_prefix))] = parse_double(value);
     } catch (const std::logic_error&) {
-        fail("{}: malformed training metadata", path);
+        fail("{}: malformed training metadata (a loss or optimizer scalar is not a number)", path);
     }
     p.optimizer = field("optimizer");
     for (const auto& [name, tensor] : file.tensors)
@@ -246,7 +320,22 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         model.states()[i].values.assign(found->second.values.begin(), found->second.values.end());
     }
     Preprocessor preprocessor = Preprocessor::identity(d.input.per_row());
-    if (auto kind = file.metadata.find("preprocess"); kind != file.metadata.end()) preprocessor.kind = kind->second;
+    auto kind = file.metadata.find("preprocess");
+    if (kind != file.metadata.end()) {
+        // A checkpoint says how its inputs were preprocessed; evaluating without those statistics
+        // would silently score different inputs, so each one it needs must be there.
+        const auto& kinds = preprocess_kinds();
+        if (std::find(kinds.begin(), kinds.end(), kind->second) == kinds.end())
+            fail("{}: metadata 'preprocess' is '{}', not a known preprocessing", path, kind->second);
+        preprocessor.kind = kind->second;
+        for (const char* needed : {"__standardize.mean", "__standardize.scale"})
+            if (!file.tensors.count(needed))
+                fail("{}: no tensor '{}': the checkpoint's '{}' preprocessing cannot be applied", path, needed,
+                     kind->second);
+        if ((kind->second == "pca_whiten" || kind->second == "zca_whiten") && !file.tensors.count("__preprocess.projection"))
+            fail("{}: no tensor '__preprocess.projection': the checkpoint's '{}' preprocessing cannot be applied", path,
+                 kind->second);
+    }
     if (auto projection = file.tensors.find("__preprocess.projection"); projection != file.tensors.end()) {
         if (projection->second.values.size() != std::size_t(d.input.per_row()) * d.input.per_row())
             fail("{}: the whitening projection has {} values, expected {}×{}", path, projection->second.values.size(),

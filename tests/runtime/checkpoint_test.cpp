@@ -2,6 +2,7 @@
 // checkpoints that belong to another model.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <limits>
 #include <kiln/checkpoint.hpp>
 #include <kiln/error.hpp>
 #include <nlohmann/json.hpp>
@@ -121,4 +122,76 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
     kiln::Model wrong_shape(wider);
     REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("tiny.safetensors"), wrong_shape),
                         Contains("tensor 'w'") && Contains("[3×5]"));
+}
+
+// Issue 14's findings, each as the file that showed it: offsets that overflow the bounds check,
+// offsets that point into the header, overlapping or non-contiguous tensors, inserted bytes,
+// non-finite weights, and doubles beyond float's range.
+TEST_CASE("safetensors: hostile offsets, overlaps, gaps and non-finite values are refused", "[runtime][checkpoint]") {
+    TempDir dir;
+    auto read = [&](const std::string& bytes) {
+        kiln::test::write_text(dir.file("hostile.safetensors"), bytes);
+        return kiln::read_safetensors(dir.file("hostile.safetensors"));
+    };
+    auto f32 = [](std::vector<uint64_t> offsets, int64_t count = 1) {
+        return nlohmann::json{{"dtype", "F32"}, {"shape", {count}}, {"data_offsets", offsets}};
+    };
+    const std::string eight(8, '\0');
+    // begin + length wraps around 2^64: the old check passed and the read segfaulted.
+    const uint64_t near_top = std::numeric_limits<uint64_t>::max() - 2;
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({near_top, near_top + 4})}}, eight)),
+                        Contains("tensor 'w'") && Contains("outside the data section"));
+    // A negative offset in JSON reads as a huge unsigned one.
+    REQUIRE_THROWS_WITH(read(raw_safetensors(nlohmann::json::parse(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}})"), eight)),
+                        Contains("tensor 'w'"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", f32({0, 4})}, {"b", f32({0, 4})}}, eight)),
+                        Contains("overlaps another tensor"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", f32({4, 8})}}, eight)), Contains("a gap before it"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", f32({0, 4})}}, eight)),
+                        Contains("cover 4 of the data section's 8 bytes"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", {{"dtype", "F32"}, {"shape", {int64_t(1) << 62, 8}}, {"data_offsets", {0, 0}}}}}, "")),
+                        Contains("overflows"));
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::string nan_bytes(4, '\0');
+    std::memcpy(nan_bytes.data(), &nan, 4);
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({0, 4})}}, nan_bytes)), Contains("tensor 'w'") && Contains("NaN"));
+    const double huge = 1e300;
+    std::string huge_bytes(8, '\0');
+    std::memcpy(huge_bytes.data(), &huge, 8);
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"d", {{"dtype", "F64"}, {"shape", {1}}, {"data_offsets", {0, 8}}}}}, huge_bytes)),
+                        Contains("tensor 'd'") && Contains("infinite"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"__metadata__", {{"epoch", 3}}}}, "")), Contains("'epoch' is not a string"));
+    REQUIRE_THROWS_WITH(kiln::read_safetensors(dir.path().string()), Contains("not a regular file"));
+}
+
+TEST_CASE("checkpoints: training metadata out of range and missing preprocessing are refused", "[runtime][checkpoint]") {
+    TempDir dir;
+    kiln::ModelDescriptor d = tiny_model("tiny", 4);
+    kiln::Model model(d);
+    kiln::Preprocessor s{"standardize", kiln::Tensor(1, 3, 2.0f), kiln::Tensor(1, 3, 0.25f), {}};
+    kiln::TrainingProgress progress;
+    progress.epoch = 3;
+    progress.optimizer = "sgd";
+    const std::string path = dir.file("tiny.safetensors");
+    kiln::save_checkpoint(path, model, s, 3, &progress);
+    kiln::TrainingProgress back;
+    kiln::Model restored(d);
+    REQUIRE_NOTHROW(kiln::load_checkpoint(path, restored, &back));
+    CHECK(back.epoch == 3);
+    auto with = [&](const std::string& key, const std::string& value) {
+        kiln::SafetensorsFile file = kiln::read_safetensors(path);
+        file.metadata[key] = value;
+        kiln::write_safetensors(dir.file("edited.safetensors"), file);
+        return kiln::load_checkpoint(dir.file("edited.safetensors"), restored, &back);
+    };
+    REQUIRE_THROWS_WITH(with("epoch", "-1000000"), Contains("metadata 'epoch' is '-1000000'"));
+    REQUIRE_THROWS_WITH(with("epoch", "1e99"), Contains("metadata 'epoch' is '1e99'"));
+    REQUIRE_THROWS_WITH(with("step", "12abc"), Contains("metadata 'step'"));
+    REQUIRE_THROWS_WITH(with("preprocess", "sharpen"), Contains("not a known preprocessing"));
+
+    kiln::SafetensorsFile file = kiln::read_safetensors(path);
+    file.tensors.erase("__standardize.scale");
+    kiln::write_safetensors(dir.file("stripped.safetensors"), file);
+    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("stripped.safetensors"), restored),
+                        Contains("no tensor '__standardize.scale'") && Contains("'standardize' preprocessing"));
 }

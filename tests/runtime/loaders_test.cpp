@@ -134,3 +134,24 @@ TEST_CASE("load_data: directories of IDX files and CSV splits", "[runtime][data]
     REQUIRE_THROWS_WITH(kiln::load_data(dir.path().string()), Contains("missing t10k-labels-idx1-ubyte"));
     REQUIRE_THROWS_WITH(kiln::load_data(dir.file("nothing")), Contains("no such file or directory"));
 }
+
+// Issue 14's findings: header counts a cast cannot hold, a header claiming far more features than
+// any row has (allocated before it was rejected), and IDX dimensions whose product overflows.
+TEST_CASE("loaders: header claims are checked before they size anything", "[runtime][data]") {
+    TempDir dir;
+    auto csv = [&](const std::string& content) {
+        write_text(dir.file("claim.csv"), content);
+        return kiln::load_csv(dir.file("claim.csv"));
+    };
+    REQUIRE_THROWS_WITH(csv("1e300,2,a,b\n1,2,0\n"), Contains("line 1, field 1") && Contains("sample count"));
+    REQUIRE_THROWS_WITH(csv("1,1e300,a,b\n1,2,0\n"), Contains("line 1, field 2") && Contains("feature count"));
+    REQUIRE_THROWS_WITH(csv("2,10,a,b\n1,2,0\n1,2,0\n"), Contains("line 2: expected 11 fields") && Contains("found 3"));
+
+    std::string idx = {0, 0, 8, 3};
+    for (int d = 0; d < 3; ++d) idx += std::string("\xff\xff\xff\xff", 4);
+    idx += std::string(16, '\0');
+    write_text(dir.file("huge-images"), idx);
+    write_text(dir.file("labels"), std::string{0, 0, 8, 1, 0, 0, 0, 1, 0});
+    REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("huge-images"), dir.file("labels")),
+                        Contains("huge-images") && Contains("multiply past any file size"));
+}

@@ -1,6 +1,7 @@
 // The CSV loader: header, rows of features and a label, gzip or plain; every bad field named.
 #include "kiln/data/csv.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -60,6 +61,14 @@ Dataset load_csv(const std::string& path) {
         double samples, features;
         parse_number(first[0], samples);
         parse_number(first[1], features);
+        // Counts are whole numbers no larger than the file could hold (a cast of 1e300 is undefined).
+        const double most = double(content.size());
+        if (!(samples >= 0 && samples <= most && samples == std::floor(samples)))
+            fail("{}: line 1, field 1: the header's sample count '{}' is not a whole number within the file's size",
+                 path, std::string(first[0]));
+        if (!(features >= 1 && features <= most && features == std::floor(features)))
+            fail("{}: line 1, field 2: the header's feature count '{}' is not a whole number within the file's size",
+                 path, std::string(first[1]));
         declared_samples = long(samples);
         declared_features = long(features);
         for (std::size_t i = 2; i < first.size(); ++i) data.class_names.emplace_back(first[i]);
@@ -74,6 +83,15 @@ Dataset load_csv(const std::string& path) {
     if (declared_samples >= 0 && declared_samples != rows)
         fail("{}: the header declares {} samples, the file has {} data rows", path, declared_samples, rows);
 
+    // Every row's field count is checked before the tensor is allocated: a header's claim alone
+    // never sizes an allocation.
+    for (int r = 0; r < rows; ++r) {
+        const std::string_view line = lines[first_row + r];
+        const std::size_t row_fields = std::size_t(std::count(line.begin(), line.end(), ',')) + 1;
+        if (row_fields != fields)
+            fail("{}: line {}: expected {} fields ({} features and a label), found {}", path, first_row + r + 1,
+                 fields, features, row_fields);
+    }
     data.features = Tensor(rows, features);
     data.labels.resize(rows);
     for (int r = 0; r < rows; ++r) {

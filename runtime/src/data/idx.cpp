@@ -2,6 +2,7 @@
 #include "kiln/data/idx.hpp"
 
 #include <cstdint>
+#include <limits>
 
 #include "kiln/error.hpp"
 #include "read_file.hpp"
@@ -29,8 +30,12 @@ std::vector<uint32_t> idx_header(const std::string& bytes, const std::string& pa
     std::size_t payload = 1;
     for (int d = 0; d < rank; ++d) {
         dims.push_back(big_endian(bytes, 4 + 4 * std::size_t(d)));
-        payload *= dims.back();
+        if (__builtin_mul_overflow(payload, std::size_t(dims.back()), &payload))
+            fail("{}: the header's dimensions multiply past any file size (dimension {} is {})", path, d + 1,
+                 dims.back());
     }
+    if (rank == 3 && dims[0] > uint32_t(std::numeric_limits<int>::max()))
+        fail("{}: {} images exceed the {} a data set may hold", path, dims[0], std::numeric_limits<int>::max());
     if (bytes.size() - header != payload)
         fail("{}: {} the header's sizes: expected {} data bytes, found {}", path,
              bytes.size() - header < payload ? "truncated, shorter than" : "longer than", payload,
