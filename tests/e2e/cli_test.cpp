@@ -2,6 +2,8 @@
 // agrees with the DSL's double reference, and every kind of bad input is a clear error, not a crash.
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <fstream>
 #include <kiln/checkpoint.hpp>
 #include <kiln/dsl.hpp>
@@ -296,6 +298,24 @@ TEST_CASE("bad flags and bad data are refused with a message naming what is wron
     TempDir truncated;
     write_idx_dir(truncated, 3, 100);
     require_refused(run(binary("fashion_mlp") + " train --data " + truncated.path().string()), "truncated");
+}
+
+// Issue 14: NaN passed CLI11's range checks (every comparison with NaN is false) and silently turned
+// the option off; a checkpoint with a NaN weight was evaluated to "loss": null with exit 0.
+TEST_CASE("NaN flags and non-finite checkpoint weights are refused", "[e2e]") {
+    TempDir dir;
+    const std::string lr = binary("logistic_regression"), cancer = " --data " + data("breast_cancer.csv");
+    require_refused(run(lr + " train" + cancer + " --val-split nan"), "--val-split: nan is not a number in [0, 0.99]");
+    require_refused(run(lr + " train" + cancer + " --clip-norm nan"), "--clip-norm: nan is not a non-negative number");
+    require_refused(run(lr + " train" + cancer + " --lr inf"), "--lr: inf is not a positive number");
+    REQUIRE(run(lr + " train --no-progress" + cancer + " --epochs 1 --checkpoint " + dir.file("lr.safetensors")).status ==
+            0);
+    std::ifstream in(dir.file("lr.safetensors"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(bytes.data() + bytes.size() - 4, &nan, 4);  // the last tensor's last value
+    write_text(dir.file("nan.safetensors"), bytes);
+    require_refused(run(lr + " eval" + cancer + " --checkpoint " + dir.file("nan.safetensors")), "is NaN");
 }
 
 TEST_CASE("checkpoints that are missing, corrupt or of another model are refused", "[e2e]") {

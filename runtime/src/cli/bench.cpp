@@ -42,9 +42,9 @@ void run_bench(const Session& session, const BenchOptions& o) {
 Command add_bench(CLI::App& app, const Session& session) {
     auto [bench, o] = new_command<BenchOptions>(
         app, "bench", "time every generated stage on random data: ms, GEMM+conv GFLOP/s, % of the measured FMA peak");
-    bench->add_option("--batch", o->batch, "samples per call")->check(CLI::PositiveNumber);
+    bench->add_option("--batch", o->batch, "samples per call")->check(positive());
     bench->add_option("--iterations", o->iterations, "timed calls per stage (the median is reported)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     bench->add_option("--seed", o->seed, "seed for the random parameters and data");
     return {bench, [o, &session] { run_bench(session, *o); }};
 }

@@ -4,6 +4,9 @@
 #include "kiln/cli.hpp"
 
 #include <fmt/format.h>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
@@ -22,6 +25,36 @@ void add_data_flag(CLI::App& command, std::string& path, const std::string& what
 void add_optimizer_flag(CLI::App& command, std::string& name, const std::string& what) {
     command.add_option("--optimizer", name, fmt::format("{}: {}", what, fmt::join(optimizer_names(), " | ")))
         ->check(CLI::IsMember(optimizer_names()));
+}
+
+namespace {
+CLI::Validator number_check(std::string description, std::function<bool(double)> accept, std::string expected) {
+    return CLI::Validator(
+        [accept = std::move(accept), expected = std::move(expected)](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double value = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end != '\0' || !std::isfinite(value) || !accept(value))
+                return fmt::format("{} is not {}", text, expected);
+            return {};
+        },
+        std::move(description));
+}
+}  // namespace
+
+const CLI::Validator& positive() {
+    static const CLI::Validator check = number_check("POSITIVE", [](double v) { return v > 0; }, "a positive number");
+    return check;
+}
+
+const CLI::Validator& non_negative() {
+    static const CLI::Validator check =
+        number_check("NON-NEGATIVE", [](double v) { return v >= 0; }, "a non-negative number");
+    return check;
+}
+
+CLI::Validator in_range(double low, double high) {
+    return number_check(fmt::format("[{:g}, {:g}]", low, high), [=](double v) { return v >= low && v <= high; },
+                        fmt::format("a number in [{:g}, {:g}]", low, high));
 }
 
 namespace {
@@ -44,7 +77,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
                              loss_name(model.loss_kind))};
     app.require_subcommand(1);
     app.add_option("--threads", threads, "worker threads for the generated kernels (default: one per physical core)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     const std::vector<Command> commands{
         add_train(app, session),   add_lr_find(app, session),  add_search(app, session), add_gradcheck(app, session),
         add_eval(app, session),    add_ensemble(app, session), add_report(app, session), add_bench(app, session),
@@ -63,7 +96,7 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& error) {
-        return app.exit(error);
+        return app.exit(error) == 0 ? 0 : 1;  // --help is 0; every bad flag exits 1, as every bad input does
     }
     try {
         initialize_halide_runtime(threads);
@@ -74,6 +107,13 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
             }
     } catch (const Error& error) {
         fmt::print(stderr, "{}: error: {}\n", model.name, error.what());
+        return 1;
+    } catch (const std::filesystem::filesystem_error& error) {  // names the path (a symlink loop, a denied directory)
+        fmt::print(stderr, "{}: error: {}\n", model.name, error.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        fmt::print(stderr, "{}: error: out of memory (the data or model is larger than this machine can hold)\n",
+                   model.name);
         return 1;
     } catch (const std::exception& error) {
         fmt::print(stderr, "{}: unexpected error: {}\n", model.name, error.what());

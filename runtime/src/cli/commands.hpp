@@ -13,6 +13,12 @@
 
 namespace kiln::cli {
 
+// Number checks for flags. CLI11's own let NaN through (every comparison with NaN is false), which
+// silently turned --val-split, --clip-norm or --noise off; these also print bounds readably.
+const CLI::Validator& positive();      // finite and > 0
+const CLI::Validator& non_negative();  // finite and >= 0
+CLI::Validator in_range(double low, double high);
+
 struct Command {
     CLI::App* app = nullptr;    // the subcommand, its flags bound to the command's own options
     std::function<void()> run;  // the work (failures throw kiln::Error); its options live as long as it

@@ -13,7 +13,7 @@ Command add_eval(CLI::App& app, const Session& session) {
         app, "eval", "loss and accuracy of a checkpoint on the test split, as one JSON object");
     add_data_flag(*eval, o->data);
     eval->add_option("--checkpoint", o->checkpoint, "safetensors checkpoint written by train")->required();
-    eval->add_option("--batch", o->batch, "samples per call")->check(CLI::PositiveNumber);
+    eval->add_option("--batch", o->batch, "samples per call")->check(positive());
     return {eval, [o, &session] {
                 auto [model, test] = session.trained_model(o->checkpoint, o->data);
                 Evaluation e = evaluate(model, test, o->batch);

@@ -65,16 +65,16 @@ Command add_gradcheck(CLI::App& app, const Session& session) {
         app, "gradcheck", "finite differences of the forward stage vs the backward stage's gradients, per parameter");
     add_data_flag(*gradcheck, o->data, "IDX directory or CSV file (the batch is drawn from its training split)");
     gradcheck->add_option("--checkpoint", o->checkpoint, "check at these parameters (default: a fresh initialization)");
-    gradcheck->add_option("--batch", o->batch, "samples in the batch")->check(CLI::PositiveNumber);
+    gradcheck->add_option("--batch", o->batch, "samples in the batch")->check(positive());
     gradcheck->add_option("--directions", o->gradcheck.directions, "random directions per parameter")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     gradcheck
         ->add_option("--step", o->gradcheck.step,
                      "largest finite-difference step along a unit direction, relative to max(1, ‖θ‖)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     gradcheck
         ->add_option("--tolerance", o->tolerance, "fail above this relative error (float32 kernels: ~1e-2 is typical)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     gradcheck->add_option("--seed", o->gradcheck.seed,
                           "seed for initialization, the batch, the elements and dropout masks");
     return {gradcheck, [o, &session] { run_gradcheck(session, *o); }};

@@ -47,11 +47,11 @@ Command add_lr_find(CLI::App& app, const Session& session) {
     auto [lr_find, o] = new_command<LrFindOptions>(
         app, "lr-find", "LR range test: exponentially growing rate, loss per step, suggested rate");
     add_data_flag(*lr_find, o->data);
-    lr_find->add_option("--min-lr", o->finder.min_lr, "first rate")->check(CLI::PositiveNumber);
-    lr_find->add_option("--max-lr", o->finder.max_lr, "last rate")->check(CLI::PositiveNumber);
+    lr_find->add_option("--min-lr", o->finder.min_lr, "first rate")->check(positive());
+    lr_find->add_option("--max-lr", o->finder.max_lr, "last rate")->check(positive());
     lr_find->add_option("--steps", o->finder.steps, "steps between them (stops early once the loss explodes)")
-        ->check(CLI::Range(3, 1000000));
-    lr_find->add_option("--batch", o->finder.batch, "samples per step")->check(CLI::PositiveNumber);
+        ->check(in_range(3, 1000000));
+    lr_find->add_option("--batch", o->finder.batch, "samples per step")->check(positive());
     add_optimizer_flag(*lr_find, o->finder.optimizer.name, "optimizer to probe");
     lr_find->add_option("--seed", o->finder.seed, "seed for initialization and shuffling");
     lr_find->add_option("--plot", o->plot, "write the loss-vs-rate curve as SVG");

@@ -85,24 +85,24 @@ Command add_search(CLI::App& app, const Session& session) {
                          fmt::format("{})", fmt::join(searchable_names(), ", ")))
         ->required();
     search->add_option("--strategy", o->search.strategy, "random | grid")->check(CLI::IsMember({"random", "grid"}));
-    search->add_option("--trials", o->search.trials, "random search: trials per stage")->check(CLI::PositiveNumber);
+    search->add_option("--trials", o->search.trials, "random search: trials per stage")->check(positive());
     search->add_option("--grid-points", o->search.grid_points, "grid search: values per numeric dimension")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     search->add_flag("--coarse-to-fine", o->search.coarse_to_fine,
                      "a second stage in the box spanned by the best --keep trials");
     search->add_option("--keep", o->search.keep, "coarse-to-fine: best first-stage trials that span the second stage")
-        ->check(CLI::PositiveNumber);
-    search->add_option("--epochs", o->train.epochs, "epochs per trial (first stage)")->check(CLI::PositiveNumber);
+        ->check(positive());
+    search->add_option("--epochs", o->train.epochs, "epochs per trial (first stage)")->check(positive());
     search->add_option("--fine-epochs", o->search.fine_epochs, "epochs per second-stage trial (default: --epochs)")
-        ->check(CLI::NonNegativeNumber);
-    search->add_option("--batch", o->train.batch, "samples per step (unless searched)")->check(CLI::PositiveNumber);
+        ->check(non_negative());
+    search->add_option("--batch", o->train.batch, "samples per step (unless searched)")->check(positive());
     add_optimizer_flag(*search, o->train.optimizer.name, "optimizer (unless searched)");
     search
         ->add_option("--val-split", o->validation_fraction,
                      "validation fraction held out of the training set (default 0.1)")
-        ->check(CLI::Range(0.0, 0.99));
+        ->check(in_range(0.0, 0.99));
     search->add_option("--patience", o->train.patience, "early stopping within each trial (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     search->add_option("--seed", o->train.seed,
                        "seed for the split, the samples and each trial (trial i uses seed + i)");
     search->add_option("--output", o->output, "write one JSON object per trial");

@@ -85,45 +85,45 @@ Command add_train(CLI::App& app, const Session& session) {
     auto [train, o] = new_command<TrainOptions>(
         app, "train", "train from initialization; metrics as JSON lines, checkpoints as safetensors");
     add_data_flag(*train, o->data, "IDX directory (e.g. /usr/share/datasets/fashion-mnist) or CSV file");
-    train->add_option("--epochs", o->train.epochs, "passes over the training set")->check(CLI::PositiveNumber);
-    train->add_option("--batch", o->train.batch, "samples per step")->check(CLI::PositiveNumber);
+    train->add_option("--epochs", o->train.epochs, "passes over the training set")->check(positive());
+    train->add_option("--batch", o->train.batch, "samples per step")->check(positive());
     OptimizerSettings& opt = o->train.optimizer;
     add_optimizer_flag(*train, opt.name, "optimizer");
-    train->add_option("--lr", opt.lr, "learning rate")->check(CLI::PositiveNumber);
+    train->add_option("--lr", opt.lr, "learning rate")->check(positive());
     train->add_option("--momentum", opt.momentum, "momentum coefficient" + read_by("momentum"))
-        ->check(CLI::Range(0.0, 1.0));
+        ->check(in_range(0.0, 1.0));
     train->add_option("--beta1", opt.beta1, "first-moment decay" + read_by("beta1"))
-        ->check(CLI::Range(0.0, 1.0));
+        ->check(in_range(0.0, 1.0));
     train->add_option("--beta2", opt.beta2, "second-moment decay" + read_by("beta2"))
-        ->check(CLI::Range(0.0, 1.0));
+        ->check(in_range(0.0, 1.0));
     train->add_option("--eps", opt.epsilon, "denominator epsilon" + read_by("eps", &OptimizerRow::default_epsilon))
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     train->add_option("--rho", opt.rho, "squared-gradient decay" + read_by("rho", &OptimizerRow::default_rho))
-        ->check(CLI::Range(0.0, 1.0));
+        ->check(in_range(0.0, 1.0));
     train->add_option("--weight-decay", opt.weight_decay, "L2 coefficient (decoupled for adamw, lars, lamb)" + read_by("weight-decay"))
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train->add_option("--clip-value", opt.clip_value, "clamp each gradient element to ±this (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train->add_option("--clip-norm", opt.clip_norm, "rescale gradients whose global L2 norm exceeds this (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     LrSchedule& lr = o->train.schedule;
     train
         ->add_option("--schedule", lr.kind,
                      "learning-rate schedule: " + fmt::format("{}", fmt::join(lr_schedule_names(), " | ")))
         ->check(CLI::IsMember(lr_schedule_names()));
-    train->add_option("--min-lr", lr.min_lr, "cosine schedules: the floor")->check(CLI::NonNegativeNumber);
+    train->add_option("--min-lr", lr.min_lr, "cosine schedules: the floor")->check(non_negative());
     train->add_option("--max-lr", lr.max_lr, "cyclic schedules: the upper bound (--lr is the lower)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train->add_option("--gamma", lr.gamma, "step: factor every --step-epochs; exponential: factor per epoch")
-        ->check(CLI::PositiveNumber);
-    train->add_option("--step-epochs", lr.step_epochs, "step: epochs between decays")->check(CLI::PositiveNumber);
+        ->check(positive());
+    train->add_option("--step-epochs", lr.step_epochs, "step: epochs between decays")->check(positive());
     train->add_option("--period-epochs", lr.period_epochs, "cosine: epochs to the floor; cosine_restarts: first period")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     train->add_option("--period-multiplier", lr.period_multiplier, "cosine_restarts: period growth per restart")
-        ->check(CLI::Range(1.0, 1e6));
-    train->add_option("--cycle-steps", lr.cycle_steps, "cyclic: steps per half cycle")->check(CLI::PositiveNumber);
+        ->check(in_range(1.0, 1e6));
+    train->add_option("--cycle-steps", lr.cycle_steps, "cyclic: steps per half cycle")->check(positive());
     train->add_option("--warmup-steps", lr.warmup_steps, "linear warm-up steps (any schedule)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train->add_option("--seed", o->train.seed, "seed for initialization and shuffling");
     train->add_option("--metrics", o->train.metrics_path, "write one JSON object per epoch to this file");
     train->add_option("--checkpoint", o->train.checkpoint_path,
@@ -135,15 +135,15 @@ Command add_train(CLI::App& app, const Session& session) {
     train
         ->add_option("--val-split", o->validation_fraction,
                      "hold out this fraction of the training set for validation (default: validate on the test split)")
-        ->check(CLI::Range(0.0, 0.99));
+        ->check(in_range(0.0, 0.99));
     train
         ->add_option("--patience", o->train.patience,
                      "early stopping: epochs without a better validation loss (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train
         ->add_option("--divergence-factor", o->train.divergence_factor,
                      "stop when a step's loss exceeds this × the initial loss (0: off)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train
         ->add_option("--preprocess", o->preprocess.kind,
                      fmt::format("input preprocessing: {}", fmt::join(preprocess_kinds(), " | ")))
@@ -151,16 +151,16 @@ Command add_train(CLI::App& app, const Session& session) {
     train
         ->add_option("--channels", o->channels,
                      "--preprocess channel: channel-major blocks in each sample (default: the model's input channels)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     train
         ->add_option("--whiten-epsilon", o->preprocess.whiten_epsilon,
                      "whitening: ε as a fraction of the mean eigenvalue")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     train->add_flag("--flip", o->train.augment.flip, "augmentation: random horizontal flips (images)");
     train->add_option("--shift", o->train.augment.shift, "augmentation: random shifts up to ±this many pixels (images)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train->add_option("--noise", o->train.augment.noise, "augmentation: Gaussian noise with this std (raw pixel units)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     train->add_option(
         "--snapshot-dir", o->train.snapshot_directory,
         "snapshot ensembles: save a checkpoint at every LR minimum (use a cyclic schedule) and at the end");
@@ -168,7 +168,7 @@ Command add_train(CLI::App& app, const Session& session) {
         ->add_option(
             "--overfit", o->overfit,
             "babysitting: train on the first N samples only, no weight decay or dropout; the loss should reach ~0")
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     train->add_flag("!--no-progress", o->train.progress, "no progress bar");
     return {train, [o, &session] { run_train(session, *o); }};
 }
