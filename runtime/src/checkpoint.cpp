@@ -2,6 +2,8 @@
 #include "kiln/checkpoint.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +37,26 @@ std::size_t element_size(const std::string& dtype) {
     if (dtype == "F32" || dtype == "I32") return 4;
     if (dtype == "F64" || dtype == "I64") return 8;
     return 0;
+}
+
+::mode_t current_umask() {
+    const ::mode_t mask = ::umask(0);
+    ::umask(mask);
+    return mask;
+}
+
+// A save killed before its rename leaves ".<name>.XXXXXX" behind. Such a file is removed by the
+// next save to the same path, unless a live save still holds its lock.
+void remove_abandoned_temporaries(const std::filesystem::path& directory, const std::string& prefix) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() != prefix.size() + 6 || !name.starts_with(prefix)) continue;
+        const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW);
+        if (fd < 0) continue;
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(entry.path().c_str());
+        ::close(fd);
+    }
 }
 
 void write_all(int fd, const void* data, std::size_t size, const std::string& path) {
@@ -178,13 +200,30 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
     const uint64_t header_size = text.size();
 
     namespace fs = std::filesystem;
-    const fs::path target = fs::absolute(path);
+    std::error_code error;
+    // A symlinked path is written through: the file it points to is replaced, the link stays.
+    // (followed link by link, so that a link to a file not yet written works too).
+    fs::path target = fs::absolute(path);
+    for (int hops = 0; fs::is_symlink(fs::symlink_status(target, error)); ++hops) {
+        if (hops == 40) fail("{}: too many levels of symbolic links", path);
+        const fs::path link = fs::read_symlink(target, error);
+        if (error) fail("{}: cannot read the symbolic link: {}", path, error.message());
+        target = link.is_absolute() ? link : target.parent_path() / link;
+    }
     const fs::path directory = target.parent_path();
     if (!fs::is_directory(directory)) fail("{}: directory {} does not exist", path, directory.string());
-    std::string temporary = (directory / ("." + target.filename().string() + ".XXXXXX")).string();
+    const std::string temporary_prefix = "." + target.filename().string() + ".";
+    remove_abandoned_temporaries(directory, temporary_prefix);
+    std::string temporary = (directory / (temporary_prefix + "XXXXXX")).string();
     int fd = ::mkstemp(temporary.data());
     if (fd < 0) fail("{}: cannot create a temporary file in {}: {}", path, directory.string(), std::strerror(errno));
+    ::flock(fd, LOCK_EX);  // held until closed: marks the file as a live save, not a crashed one's leftover
     try {
+        // The replacement keeps the mode of the file it replaces; a new file follows the umask
+        // (mkstemp's 0600 would otherwise make every checkpoint private).
+        struct stat existing;
+        const ::mode_t mode = ::stat(target.c_str(), &existing) == 0 ? existing.st_mode & 07777 : 0666 & ~current_umask();
+        if (::fchmod(fd, mode) != 0) fail("{}: cannot set the file mode: {}", path, std::strerror(errno));
         write_all(fd, &header_size, 8, path);
         write_all(fd, text.data(), text.size(), path);
         for (const auto& [name, tensor] : file.tensors)

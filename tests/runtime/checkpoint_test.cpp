@@ -1,7 +1,12 @@
 // safetensors: round trips, conversions from other dtypes, atomic replacement, bad files, and
 // checkpoints that belong to another model.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <kiln/checkpoint.hpp>
 #include <kiln/error.hpp>
@@ -194,4 +199,39 @@ TEST_CASE("checkpoints: training metadata out of range and missing preprocessing
     kiln::write_safetensors(dir.file("stripped.safetensors"), file);
     REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("stripped.safetensors"), restored),
                         Contains("no tensor '__standardize.scale'") && Contains("'standardize' preprocessing"));
+}
+
+// Issue 14: kill -9 during a save left hidden temporaries forever; a replaced 0664 file became
+// 0600; a symlinked checkpoint path was replaced by a plain file.
+TEST_CASE("writes keep the replaced file's mode, write through symlinks and clean up crashed saves", "[runtime][checkpoint]") {
+    namespace fs = std::filesystem;
+    TempDir dir;
+    kiln::SafetensorsFile file;
+    file.tensors["a"] = {{2}, {1, 2}};
+    const std::string path = dir.file("c.safetensors");
+    kiln::write_safetensors(path, file);
+    fs::permissions(path, fs::perms(0664));
+    kiln::write_safetensors(path, file);
+    CHECK((fs::status(path).permissions() & fs::perms::all) == fs::perms(0664));
+
+    const std::string abandoned = dir.file(".c.safetensors.Ab12Cd"), live = dir.file(".c.safetensors.Xy34Zw");
+    kiln::test::write_text(abandoned, "half a checkpoint");
+    kiln::test::write_text(live, "a save in progress");
+    const int held = ::open(live.c_str(), O_RDONLY);
+    REQUIRE(::flock(held, LOCK_EX) == 0);
+    kiln::write_safetensors(path, file);
+    CHECK_FALSE(fs::exists(abandoned));
+    CHECK(fs::exists(live));
+    ::close(held);
+    int others = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path())) others += entry.path().filename().string().starts_with(".c.");
+    CHECK(others == 1);  // only the live one: no temporary of our own left behind
+
+    fs::create_directory(dir.file("real"));
+    fs::create_symlink(dir.file("real/target.safetensors"), dir.file("link.safetensors"));
+    kiln::write_safetensors(dir.file("link.safetensors"), file);
+    file.tensors["a"].values = {3, 4};
+    kiln::write_safetensors(dir.file("link.safetensors"), file);
+    CHECK(fs::is_symlink(dir.file("link.safetensors")));
+    CHECK(kiln::read_safetensors(dir.file("real/target.safetensors")).tensors.at("a").values == std::vector<float>{3, 4});
 }
