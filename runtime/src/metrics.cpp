@@ -1,7 +1,13 @@
 // Loss and accuracy over a data set, and the per-epoch metrics written as JSON lines.
 #include "kiln/metrics.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <numeric>
 
 #include "kiln/data/batches.hpp"
@@ -40,17 +46,51 @@ Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
     return result;
 }
 
-MetricsWriter::MetricsWriter(const std::string& path, bool append) : path_(path) {
+MetricsWriter::MetricsWriter(const std::string& path, std::optional<int> resume_epoch) : path_(path) {
     if (path.empty()) return;
-    file_.open(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
-    if (!file_) fail("--metrics: cannot write {}", path);
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd_ < 0) fail("--metrics: cannot write {}: {}", path, std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+        fail("--metrics: {} is being written by another run (two runs' records would interleave); give each run its "
+             "own file",
+             path);
+    }
+    // The kept prefix: whole records of epochs up to resume_epoch (none when starting anew).
+    off_t keep = 0;
+    if (resume_epoch) {
+        std::string content;
+        char chunk[1 << 16];
+        for (ssize_t got; (got = ::read(fd_, chunk, sizeof chunk)) > 0;) content.append(chunk, std::size_t(got));
+        for (std::size_t start = 0; start < content.size();) {
+            const std::size_t end = content.find('\n', start);
+            if (end == std::string::npos) break;  // a torn last line
+            const auto record = nlohmann::json::parse(content.begin() + long(start), content.begin() + long(end),
+                                                      nullptr, /*allow_exceptions=*/false);
+            if (!record.is_object() || !record.contains("epoch") || !record["epoch"].is_number_integer() ||
+                record["epoch"].get<long>() > *resume_epoch)
+                break;
+            start = end + 1;
+            keep = off_t(start);
+        }
+    }
+    if (::ftruncate(fd_, keep) != 0 || ::lseek(fd_, 0, SEEK_END) < 0)
+        fail("--metrics: cannot write {}: {}", path, std::strerror(errno));
+}
+
+MetricsWriter::~MetricsWriter() {
+    if (fd_ >= 0) ::close(fd_);
 }
 
 void MetricsWriter::write(const nlohmann::json& record) {
     if (path_.empty()) return;
-    file_ << record.dump() << '\n';
-    file_.flush();
-    if (!file_) fail("--metrics: write to {} failed", path_);
+    const std::string line = record.dump() + '\n';
+    for (std::size_t done = 0; done < line.size();) {
+        const ssize_t written = ::write(fd_, line.data() + done, line.size() - done);
+        if (written < 0) fail("--metrics: write to {} failed: {}", path_, std::strerror(errno));
+        done += std::size_t(written);
+    }
 }
 
 }  // namespace kiln

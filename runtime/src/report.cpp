@@ -1,6 +1,7 @@
 // The `report` command: a run's metrics as SVG plots and one HTML page.
 #include "kiln/report.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -21,6 +22,10 @@ PlotSpec axes(std::string title, std::string x_label, std::string y_label) {
 }
 
 std::vector<nlohmann::json> read_metrics(const std::string& path) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(path, error))
+        fail("{}: cannot read metrics (written by train --metrics): {}", path,
+             std::filesystem::exists(path, error) ? "not a regular file" : "file not found");
     std::ifstream in(path);
     if (!in) fail("{}: cannot read metrics (written by train --metrics)", path);
     std::vector<nlohmann::json> records;
@@ -36,6 +41,8 @@ std::vector<nlohmann::json> read_metrics(const std::string& path) {
         if (!records.back().is_object() || !records.back().contains("epoch"))
             fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path,
                  line_number);
+        if (!records.back()["epoch"].is_number() || !std::isfinite(records.back()["epoch"].get<double>()))
+            fail("{}:{}: field \"epoch\" is {}, expected a number", path, line_number, records.back()["epoch"].dump());
     }
     if (records.empty()) fail("{}: no metrics records", path);
     return records;

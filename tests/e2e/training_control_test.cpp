@@ -238,4 +238,11 @@ TEST_CASE("report: SVG plots of a run's metrics, and clear errors for malformed 
     require_refused(run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("bad.jsonl") + " --output " +
                         dir.path().string()),
                     "bad.jsonl:2: not a JSON object");
+    // Issue 14: a JSON type error ended in "unexpected error" (exit 2); /dev/zero was read forever.
+    std::ofstream(dir.file("typed.jsonl")) << "{\"epoch\": \"one\", \"train_loss\": 0.5}\n";
+    require_refused(run(binary("two_layer_sigmoid") + " report --metrics " + dir.file("typed.jsonl") + " --output " +
+                        dir.path().string()),
+                    "typed.jsonl:1: field \"epoch\" is \"one\", expected a number");
+    require_refused(run(binary("two_layer_sigmoid") + " report --metrics /dev/zero --output " + dir.path().string()),
+                    "/dev/zero: cannot read metrics (written by train --metrics): not a regular file");
 }

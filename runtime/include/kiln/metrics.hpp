@@ -1,5 +1,6 @@
 // Evaluation (loss and accuracy over a data set) and metrics as JSON lines.
 #pragma once
+#include <optional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -21,13 +22,19 @@ bool prediction_correct(const ModelDescriptor& model, const float* prediction, f
 
 class MetricsWriter {
 public:
-    // Empty path: writes nothing. append: continue a file (a resumed run), else start it anew.
-    explicit MetricsWriter(const std::string& path, bool append = false);
+    // Empty path: writes nothing. Without resume_epoch the file is started anew; with it (a resumed
+    // run) the file is cut back to the records of epochs up to resume_epoch, so that an epoch whose
+    // record was written before a crash, but whose checkpoint was not, is not recorded twice.
+    // The file stays locked while the writer lives: a second run writing it is refused.
+    explicit MetricsWriter(const std::string& path, std::optional<int> resume_epoch = std::nullopt);
+    ~MetricsWriter();
+    MetricsWriter(const MetricsWriter&) = delete;
+    MetricsWriter& operator=(const MetricsWriter&) = delete;
     void write(const nlohmann::json& record);
 
 private:
     std::string path_;
-    std::ofstream file_;
+    int fd_ = -1;
 };
 
 }  // namespace kiln

@@ -181,7 +181,8 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
                  progress_.epoch);
         optimizer_->restore(progress_.optimizer_state);
     }
-    metrics_.emplace(settings.metrics_path, /*append=*/!settings.resume_path.empty());
+    metrics_.emplace(settings.metrics_path,
+                     settings.resume_path.empty() ? std::nullopt : std::optional<int>(progress_.epoch));
     model.set_dropout(settings.dropout);
     result_.best_epoch = progress_.best_epoch;
     epochs_without_improvement_ = progress_.epoch - progress_.best_epoch;
