@@ -24,6 +24,7 @@ bool prediction_correct(const ModelDescriptor& model, const float* prediction, f
 Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
     const ModelDescriptor& d = model.descriptor();
     const bool classification = is_classifier(d.loss_kind);
+    if (data.size() == 0) fail("{}: no samples to evaluate", data.source);
     std::vector<int> order(data.size());
     std::iota(order.begin(), order.end(), 0);
     double loss = 0;

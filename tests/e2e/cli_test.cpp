@@ -298,6 +298,19 @@ TEST_CASE("bad flags and bad data are refused with a message naming what is wron
     TempDir truncated;
     write_idx_dir(truncated, 3, 100);
     require_refused(run(binary("fashion_mlp") + " train --data " + truncated.path().string()), "truncated");
+
+    // Issue 14: an empty test split was evaluated as loss 0 with exit 0; a missing --snapshot-dir or
+    // --checkpoint directory was reported only at the first save, after an epoch of work.
+    TempDir empty_test;
+    write_idx_dir(empty_test, 3);
+    write_gzip(empty_test.file("t10k-images-idx3-ubyte.gz"), be32(0x803) + be32(0) + be32(28) + be32(28));
+    write_gzip(empty_test.file("t10k-labels-idx1-ubyte.gz"), be32(0x801) + be32(0));
+    require_refused(run(binary("fashion_mlp") + " train --data " + empty_test.path().string()),
+                    "no samples to validate on");
+    require_refused(run(lr + " train" + cancer + " --checkpoint " + dir.file("absent/c.safetensors")),
+                    "--checkpoint: directory " + dir.file("absent") + " does not exist");
+    require_refused(run(lr + " train" + cancer + " --snapshot-dir " + dir.file("absent")),
+                    "--snapshot-dir: directory " + dir.file("absent") + " does not exist");
 }
 
 // Issue 14: NaN passed CLI11's range checks (every comparison with NaN is false) and silently turned

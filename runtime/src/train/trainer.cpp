@@ -1,7 +1,12 @@
 // The training loop: batches, forward+backward, optimizer steps, validation, checkpoints, babysitting.
 #include "kiln/train/trainer.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -141,6 +146,13 @@ private:
     ImageLayout image_layout_;  // rows 0: the samples are not images
 };
 
+void require_writable_directory(const char* flag, const std::string& directory) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(directory, error)) fail("{}: directory {} does not exist", flag, directory);
+    if (::access(directory.c_str(), W_OK) != 0)
+        fail("{}: cannot write into directory {}: {}", flag, directory, std::strerror(errno));
+}
+
 TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor& preprocessor,
                          const TrainSettings& settings)
     : model_(model),
@@ -152,6 +164,13 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
       before_step_(model.params()) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
+    if (data.train.size() == 0) fail("{}: no training samples", data.train.source);
+    if (validation_set_.size() == 0) fail("{}: no samples to validate on (the test split is empty)", data.test.source);
+    // Where the run will write is checked now, not at the first save after an epoch of work.
+    for (const auto& [flag, path] : {std::pair{"--checkpoint", settings.checkpoint_path},
+                                     std::pair{"--best-checkpoint", settings.best_checkpoint_path}})
+        if (!path.empty()) require_writable_directory(flag, std::filesystem::absolute(path).parent_path().string());
+    if (!settings.snapshot_directory.empty()) require_writable_directory("--snapshot-dir", settings.snapshot_directory);
     // The model's image input says how a sample's features are laid out; a matrix model on IDX
     // images (an MLP) reads them as the files' single-channel rows × cols.
     const TensorShape input = d_.input.shape();
