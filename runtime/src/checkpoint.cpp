@@ -262,6 +262,9 @@ void save_progress(SafetensorsFile& file, const TrainingProgress& p) {
     file.metadata["best_validation_loss"] = exact(p.best_validation_loss);
     file.metadata["best_epoch"] = std::to_string(p.best_epoch);
     file.metadata["initial_loss"] = exact(p.initial_loss);
+    file.metadata["batch"] = std::to_string(p.batch);
+    file.metadata["lr"] = exact(p.lr);
+    file.metadata["schedule"] = p.schedule;
     for (const auto& [name, value] : p.optimizer_state.scalars) file.metadata[optimizer_prefix + name] = exact(value);
     for (const auto& [name, values] : p.optimizer_state.buffers)
         file.tensors[optimizer_prefix + name] = {{int64_t(values.size())}, values};
@@ -287,9 +290,12 @@ TrainingProgress load_progress(const std::string& path, const SafetensorsFile& f
     integer("step", 0L, std::numeric_limits<long>::max(), p.step);
     integer("seed", uint64_t(0), std::numeric_limits<uint64_t>::max(), p.seed);
     integer("best_epoch", 0, p.epoch, p.best_epoch);
+    if (file.metadata.count("batch")) integer("batch", 0, std::numeric_limits<int>::max(), p.batch);
+    if (auto schedule = file.metadata.find("schedule"); schedule != file.metadata.end()) p.schedule = schedule->second;
     try {
         p.best_validation_loss = parse_double(field("best_validation_loss"));
         p.initial_loss = parse_double(field("initial_loss"));
+        if (file.metadata.count("lr")) p.lr = parse_double(field("lr"));
         for (const auto& [key, value] : file.metadata)
             if (key.starts_with(optimizer_prefix))
                 p.optimizer_state.scalars[key.substr(std::strlen(optimizer_prefix))] = parse_double(value);

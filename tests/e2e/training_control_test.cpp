@@ -54,6 +54,12 @@ TEST_CASE("resuming from a checkpoint is bit-identical to training straight thro
                         " --epochs 4 --optimizer adam --resume " + dir.file("resumed.st")),
                     "the run used --optimizer nadam");
     require_refused(run(common + " --epochs 3 --resume " + dir.file("resumed.st")), "ask for more --epochs");
+    // Issue 14: other --batch, --lr or --schedule on resume were taken silently.
+    require_refused(run(common + " --epochs 4 --batch 64 --lr 0.5 --resume " + dir.file("resumed.st")),
+                    "--batch 64 (the run used 128), --lr 0.5 (the run used");
+    Run allowed = run(common + " --epochs 4 --batch 64 --allow-changed-flags --resume " + dir.file("resumed.st"));
+    INFO(allowed.output);
+    CHECK(allowed.status == 0);
 }
 
 TEST_CASE("early stopping stops after `patience` epochs without improvement and keeps the best checkpoint", "[e2e]") {

@@ -37,6 +37,11 @@ struct TrainingProgress {
     double best_validation_loss = INFINITY;
     int best_epoch = 0;
     double initial_loss = NAN;
+    // The run's flags that a resumed run must share to continue it exactly (unknown in checkpoints
+    // written before they were recorded: batch 0, lr NaN, schedule empty).
+    int batch = 0;
+    double lr = NAN;
+    std::string schedule;
 };
 
 // Parameters, running statistics and standardization; with `progress`, also the training state.

@@ -132,6 +132,8 @@ Command add_train(CLI::App& app, const Session& session) {
                       "save here whenever the validation loss improves");
     train->add_option("--resume", o->train.resume_path,
                       "continue a run from its --checkpoint (same flags; bit-identical to not stopping)");
+    train->add_flag("--allow-changed-flags", o->train.allow_changed_flags,
+                    "with --resume: continue although --batch, --lr or --schedule differ from the run's");
     train
         ->add_option("--val-split", o->validation_fraction,
                      "hold out this fraction of the training set for validation (default: validate on the test split)")

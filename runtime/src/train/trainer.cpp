@@ -13,6 +13,8 @@
 #include <optional>
 #include <span>
 
+#include <fmt/ranges.h>
+
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/augment.hpp"
 #include "kiln/data/batches.hpp"
@@ -195,11 +197,26 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
         if (progress_.seed != settings.seed)
             fail("--resume {}: the run used --seed {}, not {} (the data order would differ)", settings.resume_path,
                  progress_.seed, settings.seed);
+        // A resumed run with other flags is another run: say so, unless asked to continue anyway.
+        std::vector<std::string> changed;
+        if (progress_.batch > 0 && progress_.batch != settings.batch)
+            changed.push_back(fmt::format("--batch {} (the run used {})", settings.batch, progress_.batch));
+        if (std::isfinite(progress_.lr) && progress_.lr != settings.optimizer.lr)
+            changed.push_back(fmt::format("--lr {:g} (the run used {:g})", settings.optimizer.lr, progress_.lr));
+        if (!progress_.schedule.empty() && progress_.schedule != settings.schedule.kind)
+            changed.push_back(
+                fmt::format("--schedule {} (the run used {})", settings.schedule.kind, progress_.schedule));
+        if (!changed.empty() && !settings.allow_changed_flags)
+            fail("--resume {}: {}; pass the run's flags, or --allow-changed-flags to continue with these",
+                 settings.resume_path, fmt::join(changed, ", "));
         if (progress_.epoch >= settings.epochs)
             fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path,
                  progress_.epoch);
         optimizer_->restore(progress_.optimizer_state);
     }
+    progress_.batch = settings.batch;
+    progress_.lr = settings.optimizer.lr;
+    progress_.schedule = settings.schedule.kind;
     metrics_.emplace(settings.metrics_path,
                      settings.resume_path.empty() ? std::nullopt : std::optional<int>(progress_.epoch));
     model.set_dropout(settings.dropout);

@@ -24,6 +24,7 @@ struct TrainSettings {
     LrSchedule schedule;  // its lr is optimizer.lr
     std::string metrics_path, checkpoint_path;
     std::string best_checkpoint_path;  // written whenever the validation loss improves
+    bool allow_changed_flags = false;  // resume even where --batch, --lr or --schedule differ from the run's
     std::string resume_path;           // a checkpoint written by --checkpoint: continue from it
     std::string snapshot_directory;    // snapshot ensembles: a checkpoint at every LR minimum (and the end)
     int patience = 0;                  // > 0: stop after this many epochs without a better validation loss
