@@ -309,6 +309,7 @@ TEST_CASE("bad flags and bad data are refused with a message naming what is wron
                     "no samples to validate on");
     require_refused(run(lr + " train" + cancer + " --checkpoint " + dir.file("absent/c.safetensors")),
                     "--checkpoint: directory " + dir.file("absent") + " does not exist");
+    require_refused(run(lr + " train --data /dev/zero"), "/dev/zero: not a regular file");
     require_refused(run(lr + " train" + cancer + " --snapshot-dir " + dir.file("absent")),
                     "--snapshot-dir: directory " + dir.file("absent") + " does not exist");
 }
