@@ -16,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "data/read_file.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln {
@@ -68,9 +69,7 @@ void write_all(int fd, const void* data, std::size_t size, const std::string& pa
         size -= std::size_t(written);
     }
 }
-}  // namespace
 
-namespace {
 // Checked arithmetic: a header's numbers are untrusted, so nothing computed from them may wrap.
 bool checked_multiply(uint64_t a, uint64_t b, uint64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
 
@@ -80,15 +79,10 @@ constexpr uint64_t max_header_size = 100'000'000;
 
 std::string read_regular_file(const std::string& path) {
     namespace fs = std::filesystem;
-    std::error_code error;
-    const fs::file_status status = fs::status(path, error);
-    if (error && !fs::exists(status))
-        fail("{}: cannot open safetensors file: {}", path,
-             error == std::errc::no_such_file_or_directory ? "file not found" : error.message());
-    if (!fs::exists(status)) fail("{}: cannot open safetensors file: file not found", path);
-    if (!fs::is_regular_file(status)) fail("{}: not a regular file (a safetensors file was expected)", path);
+    if (auto why = detail::unreadable_reason(path)) fail("{}: cannot open safetensors file: {}", path, *why);
     std::ifstream in(path, std::ios::binary);
     if (!in) fail("{}: cannot open safetensors file: permission denied", path);
+    std::error_code error;
     const uint64_t size = fs::file_size(path, error);
     if (error) fail("{}: cannot read its size: {}", path, error.message());
     std::string bytes(size, '\0');  // the file's real size, never a size the header claims
@@ -132,7 +126,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
             continue;
         }
         try {
-            if (!entry.is_object()) fail("{}: tensor '{}': expected an object with dtype, shape and data_offsets", path, name);
+            if (!entry.is_object())
+                fail("{}: tensor '{}': expected an object with dtype, shape and data_offsets", path, name);
             const std::string dtype = entry.at("dtype").get<std::string>();
             const auto shape = entry.at("shape").get<std::vector<int64_t>>();
             const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
@@ -148,7 +143,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
             if (!checked_multiply(count, size, byte_length))
                 fail("{}: tensor '{}': its byte length overflows", path, name);
             if (offsets.size() != 2)
-                fail("{}: tensor '{}': data_offsets must be [begin, end], found {} numbers", path, name, offsets.size());
+                fail("{}: tensor '{}': data_offsets must be [begin, end], found {} numbers", path, name,
+                     offsets.size());
             if (offsets[0] > offsets[1] || offsets[1] > data_size)
                 fail("{}: tensor '{}': data offsets [{}, {}] lie outside the data section of {} bytes (truncated?)",
                      path, name, offsets[0], offsets[1], data_size);
@@ -172,7 +168,8 @@ SafetensorsFile read_safetensors(const std::string& path) {
             fail("{}: tensor '{}': malformed entry: {}", path, name, e.what());
         }
     }
-    std::sort(ranges.begin(), ranges.end(), [](auto& a, auto& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+    std::sort(ranges.begin(), ranges.end(),
+              [](auto& a, auto& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
     uint64_t covered = 0;
     for (const ByteRange& r : ranges) {
         if (r.begin != covered)
@@ -222,7 +219,8 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
         // The replacement keeps the mode of the file it replaces; a new file follows the umask
         // (mkstemp's 0600 would otherwise make every checkpoint private).
         struct stat existing;
-        const ::mode_t mode = ::stat(target.c_str(), &existing) == 0 ? existing.st_mode & 07777 : 0666 & ~current_umask();
+        const ::mode_t mode =
+            ::stat(target.c_str(), &existing) == 0 ? existing.st_mode & 07777 : 0666 & ~current_umask();
         if (::fchmod(fd, mode) != 0) fail("{}: cannot set the file mode: {}", path, std::strerror(errno));
         write_all(fd, &header_size, 8, path);
         write_all(fd, text.data(), text.size(), path);
@@ -347,8 +345,9 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         auto found = file.tensors.find(spec.name);
         if (found == file.tensors.end()) fail("{}: no tensor '{}' (a checkpoint of another model?)", path, spec.name);
         const NamedTensor& t = found->second;
-        bool shape_ok = t.values.size() == spec.size() &&
-                        (t.shape == spec.shape().dims() || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
+        bool shape_ok =
+            t.values.size() == spec.size() &&
+            (t.shape == spec.shape().dims() || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
         if (!shape_ok)
             fail("{}: tensor '{}' has {} values, model '{}' expects {}", path, spec.name, t.values.size(), d.name,
                  spec.shape().text());
@@ -377,7 +376,8 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
             if (!file.tensors.count(needed))
                 fail("{}: no tensor '{}': the checkpoint's '{}' preprocessing cannot be applied", path, needed,
                      kind->second);
-        if ((kind->second == "pca_whiten" || kind->second == "zca_whiten") && !file.tensors.count("__preprocess.projection"))
+        if ((kind->second == "pca_whiten" || kind->second == "zca_whiten") &&
+            !file.tensors.count("__preprocess.projection"))
             fail("{}: no tensor '__preprocess.projection': the checkpoint's '{}' preprocessing cannot be applied", path,
                  kind->second);
     }

@@ -54,9 +54,10 @@ MetricsWriter::MetricsWriter(const std::string& path, std::optional<int> resume_
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd_);
         fd_ = -1;
-        fail("--metrics: {} is being written by another run (two runs' records would interleave); give each run its "
-             "own file",
-             path);
+        fail(
+            "--metrics: {} is being written by another run (two runs' records would interleave); give each run its "
+            "own file",
+            path);
     }
     // The kept prefix: whole records of epochs up to resume_epoch (none when starting anew).
     off_t keep = 0;

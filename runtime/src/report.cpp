@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "data/read_file.hpp"
 #include "kiln/error.hpp"
 #include "kiln/plot.hpp"
 
@@ -22,10 +23,8 @@ PlotSpec axes(std::string title, std::string x_label, std::string y_label) {
 }
 
 std::vector<nlohmann::json> read_metrics(const std::string& path) {
-    std::error_code error;
-    if (!std::filesystem::is_regular_file(path, error))
-        fail("{}: cannot read metrics (written by train --metrics): {}", path,
-             std::filesystem::exists(path, error) ? "not a regular file" : "file not found");
+    if (auto why = detail::unreadable_reason(path))
+        fail("{}: cannot read metrics (written by train --metrics): {}", path, *why);
     std::ifstream in(path);
     if (!in) fail("{}: cannot read metrics (written by train --metrics)", path);
     std::vector<nlohmann::json> records;

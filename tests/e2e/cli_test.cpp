@@ -211,9 +211,8 @@ TEST_CASE("an image model trains, checkpoints its tensors at their rank, and gra
     context.batch = n;
     kiln::SafetensorsFile params, batch;
     auto add = [&](kiln::SafetensorsFile& file, const std::string& name, kiln::dsl::Shape shape,
-                   std::vector<int64_t> dims, int classes = 0) {
-        add_random_tensor(file, context, rng, name, shape, dims, classes);
-    };
+                   std::vector<int64_t> dims,
+                   int classes = 0) { add_random_tensor(file, context, rng, name, shape, dims, classes); };
     add(params, "gain", kiln::dsl::image_shape(1, 1, 8, 8), {1, 1, 8, 8});
     add(params, "bn.weight", {1, 1}, {1, 1});
     add(params, "bn.bias", {1, 1}, {1, 1});
@@ -256,8 +255,7 @@ TEST_CASE("a convolutional network trains on the digits images and its checkpoin
     CHECK(checkpoint.tensors.at("conv2.weight").shape == std::vector<int64_t>{32, 16, 3, 3});  // PyTorch's layout
     Run evaluated = run(model + " eval --data " + data("digits.csv.gz") + " --checkpoint " + dir.file("c.safetensors"));
     REQUIRE(evaluated.status == 0);
-    CHECK(last_json_line(evaluated.output)["accuracy"].get<double>() ==
-          Approx(summary["val_accuracy"].get<double>()));
+    CHECK(last_json_line(evaluated.output)["accuracy"].get<double>() == Approx(summary["val_accuracy"].get<double>()));
 }
 
 TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]") {
@@ -322,8 +320,9 @@ TEST_CASE("NaN flags and non-finite checkpoint weights are refused", "[e2e]") {
     require_refused(run(lr + " train" + cancer + " --val-split nan"), "--val-split: nan is not a number in [0, 0.99]");
     require_refused(run(lr + " train" + cancer + " --clip-norm nan"), "--clip-norm: nan is not a non-negative number");
     require_refused(run(lr + " train" + cancer + " --lr inf"), "--lr: inf is not a positive number");
-    REQUIRE(run(lr + " train --no-progress" + cancer + " --epochs 1 --checkpoint " + dir.file("lr.safetensors")).status ==
-            0);
+    REQUIRE(
+        run(lr + " train --no-progress" + cancer + " --epochs 1 --checkpoint " + dir.file("lr.safetensors")).status ==
+        0);
     std::ifstream in(dir.file("lr.safetensors"), std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -359,9 +358,10 @@ TEST_CASE("fashion_mlp reaches 0.88 test accuracy within 10 epochs", "[e2e][fash
 TEST_CASE("fashion_cnn trains on Fashion-MNIST, reloads, predicts and passes gradcheck", "[e2e][fashion]") {
     TempDir dir;
     const std::string model = binary("fashion_cnn"), fashion = " --data " + std::string(KILN_FASHION_MNIST);
-    Run trained = run(model + " train --no-progress" + fashion +
-                      " --epochs 1 --batch 128 --optimizer adam --lr 0.001 --preprocess channel --seed 0 --checkpoint " +
-                      dir.file("c.safetensors"));
+    Run trained =
+        run(model + " train --no-progress" + fashion +
+            " --epochs 1 --batch 128 --optimizer adam --lr 0.001 --preprocess channel --seed 0 --checkpoint " +
+            dir.file("c.safetensors"));
     INFO(trained.output);
     REQUIRE(trained.status == 0);
     const double accuracy = last_json_line(trained.output)["val_accuracy"].get<double>();

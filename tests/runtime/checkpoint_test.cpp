@@ -147,29 +147,37 @@ TEST_CASE("safetensors: hostile offsets, overlaps, gaps and non-finite values ar
     REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({near_top, near_top + 4})}}, eight)),
                         Contains("tensor 'w'") && Contains("outside the data section"));
     // A negative offset in JSON reads as a huge unsigned one.
-    REQUIRE_THROWS_WITH(read(raw_safetensors(nlohmann::json::parse(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}})"), eight)),
-                        Contains("tensor 'w'"));
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors(nlohmann::json::parse(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}})"),
+                             eight)),
+        Contains("tensor 'w'"));
     REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", f32({0, 4})}, {"b", f32({0, 4})}}, eight)),
                         Contains("overlaps another tensor"));
     REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", f32({4, 8})}}, eight)), Contains("a gap before it"));
     REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", f32({0, 4})}}, eight)),
                         Contains("cover 4 of the data section's 8 bytes"));
-    REQUIRE_THROWS_WITH(read(raw_safetensors({{"a", {{"dtype", "F32"}, {"shape", {int64_t(1) << 62, 8}}, {"data_offsets", {0, 0}}}}}, "")),
-                        Contains("overflows"));
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors({{"a", {{"dtype", "F32"}, {"shape", {int64_t(1) << 62, 8}}, {"data_offsets", {0, 0}}}}},
+                             "")),
+        Contains("overflows"));
     const float nan = std::numeric_limits<float>::quiet_NaN();
     std::string nan_bytes(4, '\0');
     std::memcpy(nan_bytes.data(), &nan, 4);
-    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({0, 4})}}, nan_bytes)), Contains("tensor 'w'") && Contains("NaN"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({0, 4})}}, nan_bytes)),
+                        Contains("tensor 'w'") && Contains("NaN"));
     const double huge = 1e300;
     std::string huge_bytes(8, '\0');
     std::memcpy(huge_bytes.data(), &huge, 8);
-    REQUIRE_THROWS_WITH(read(raw_safetensors({{"d", {{"dtype", "F64"}, {"shape", {1}}, {"data_offsets", {0, 8}}}}}, huge_bytes)),
-                        Contains("tensor 'd'") && Contains("infinite"));
-    REQUIRE_THROWS_WITH(read(raw_safetensors({{"__metadata__", {{"epoch", 3}}}}, "")), Contains("'epoch' is not a string"));
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors({{"d", {{"dtype", "F64"}, {"shape", {1}}, {"data_offsets", {0, 8}}}}}, huge_bytes)),
+        Contains("tensor 'd'") && Contains("infinite"));
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"__metadata__", {{"epoch", 3}}}}, "")),
+                        Contains("'epoch' is not a string"));
     REQUIRE_THROWS_WITH(kiln::read_safetensors(dir.path().string()), Contains("not a regular file"));
 }
 
-TEST_CASE("checkpoints: training metadata out of range and missing preprocessing are refused", "[runtime][checkpoint]") {
+TEST_CASE("checkpoints: training metadata out of range and missing preprocessing are refused",
+          "[runtime][checkpoint]") {
     TempDir dir;
     kiln::ModelDescriptor d = tiny_model("tiny", 4);
     kiln::Model model(d);
@@ -203,7 +211,8 @@ TEST_CASE("checkpoints: training metadata out of range and missing preprocessing
 
 // Issue 14: kill -9 during a save left hidden temporaries forever; a replaced 0664 file became
 // 0600; a symlinked checkpoint path was replaced by a plain file.
-TEST_CASE("writes keep the replaced file's mode, write through symlinks and clean up crashed saves", "[runtime][checkpoint]") {
+TEST_CASE("writes keep the replaced file's mode, write through symlinks and clean up crashed saves",
+          "[runtime][checkpoint]") {
     namespace fs = std::filesystem;
     TempDir dir;
     kiln::SafetensorsFile file;
@@ -224,7 +233,8 @@ TEST_CASE("writes keep the replaced file's mode, write through symlinks and clea
     CHECK(fs::exists(live));
     ::close(held);
     int others = 0;
-    for (const auto& entry : fs::directory_iterator(dir.path())) others += entry.path().filename().string().starts_with(".c.");
+    for (const auto& entry : fs::directory_iterator(dir.path()))
+        others += entry.path().filename().string().starts_with(".c.");
     CHECK(others == 1);  // only the live one: no temporary of our own left behind
 
     fs::create_directory(dir.file("real"));
@@ -233,5 +243,6 @@ TEST_CASE("writes keep the replaced file's mode, write through symlinks and clea
     file.tensors["a"].values = {3, 4};
     kiln::write_safetensors(dir.file("link.safetensors"), file);
     CHECK(fs::is_symlink(dir.file("link.safetensors")));
-    CHECK(kiln::read_safetensors(dir.file("real/target.safetensors")).tensors.at("a").values == std::vector<float>{3, 4});
+    CHECK(kiln::read_safetensors(dir.file("real/target.safetensors")).tensors.at("a").values ==
+          std::vector<float>{3, 4});
 }

@@ -1,7 +1,6 @@
 // Evaluation (loss and accuracy over a data set) and metrics as JSON lines.
 #pragma once
 #include <optional>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 

@@ -42,19 +42,21 @@ CLI::Validator number_check(std::string description, std::function<bool(double)>
 }  // namespace
 
 const CLI::Validator& positive() {
-    static const CLI::Validator check = number_check("POSITIVE", [](double v) { return v > 0; }, "a positive number");
+    static const CLI::Validator check = number_check(
+        "POSITIVE", [](double v) { return v > 0; }, "a positive number");
     return check;
 }
 
 const CLI::Validator& non_negative() {
-    static const CLI::Validator check =
-        number_check("NON-NEGATIVE", [](double v) { return v >= 0; }, "a non-negative number");
+    static const CLI::Validator check = number_check(
+        "NON-NEGATIVE", [](double v) { return v >= 0; }, "a non-negative number");
     return check;
 }
 
 CLI::Validator in_range(double low, double high) {
-    return number_check(fmt::format("[{:g}, {:g}]", low, high), [=](double v) { return v >= low && v <= high; },
-                        fmt::format("a number in [{:g}, {:g}]", low, high));
+    return number_check(
+        fmt::format("[{:g}, {:g}]", low, high), [=](double v) { return v >= low && v <= high; },
+        fmt::format("a number in [{:g}, {:g}]", low, high));
 }
 
 namespace {

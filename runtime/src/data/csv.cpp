@@ -89,8 +89,8 @@ Dataset load_csv(const std::string& path) {
         const std::string_view line = lines[first_row + r];
         const std::size_t row_fields = std::size_t(std::count(line.begin(), line.end(), ',')) + 1;
         if (row_fields != fields)
-            fail("{}: line {}: expected {} fields ({} features and a label), found {}", path, first_row + r + 1,
-                 fields, features, row_fields);
+            fail("{}: line {}: expected {} fields ({} features and a label), found {}", path, first_row + r + 1, fields,
+                 features, row_fields);
     }
     data.features = Tensor(rows, features);
     data.labels.resize(rows);

@@ -11,12 +11,16 @@
 
 namespace kiln::detail {
 
-std::string read_possibly_gzipped(const std::string& path) {
+std::optional<std::string> unreadable_reason(const std::string& path) {
     std::error_code error;
     const auto status = std::filesystem::status(path, error);
-    if (!std::filesystem::exists(status)) fail("{}: file not found", path);
-    // A device or pipe has no size to bound the read by (--data /dev/zero grew until memory ran out).
-    if (!std::filesystem::is_regular_file(status)) fail("{}: not a regular file", path);
+    if (!std::filesystem::exists(status)) return "file not found";
+    if (!std::filesystem::is_regular_file(status)) return "not a regular file";
+    return std::nullopt;
+}
+
+std::string read_possibly_gzipped(const std::string& path) {
+    if (auto why = unreadable_reason(path)) fail("{}: {}", path, *why);
     gzFile file = gzopen(path.c_str(), "rb");
     if (!file) fail("{}: cannot open: {}", path, std::strerror(errno));
     std::string content;

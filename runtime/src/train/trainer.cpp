@@ -144,7 +144,7 @@ private:
     Arena before_step_;  // the parameters before an epoch's last step, for update ratios
     nlohmann::json ratios_;
     int epochs_without_improvement_ = 0;
-    Batch batch_;  // one gather buffer for the whole run
+    Batch batch_;               // one gather buffer for the whole run
     ImageLayout image_layout_;  // rows 0: the samples are not images
 };
 
@@ -179,9 +179,10 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
     if (input.image()) image_layout_ = {input.cols, input.height, input.width};
     else if (data.train.image_rows > 0) image_layout_ = {1, data.train.image_rows, data.train.image_cols};
     if (settings.augment.enabled() && image_layout_.rows == 0)
-        fail("--flip/--shift/--noise: augmentation needs images: a model with an image input, or image data (an IDX "
-             "directory); {} has no image shape and model '{}' takes [N×{}]",
-             data.train.source, d_.name, input.cols);
+        fail(
+            "--flip/--shift/--noise: augmentation needs images: a model with an image input, or image data (an IDX "
+            "directory); {} has no image shape and model '{}' takes [N×{}]",
+            data.train.source, d_.name, input.cols);
     optimizer_ = make_optimizer(settings.optimizer, model.params().all().size());
     schedule_ = settings.schedule;
     schedule_.lr = settings.optimizer.lr;
@@ -290,8 +291,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     const auto step_start = Clock::now();
     gather_batch(data_.train, indices, d_.supervision, batch_);
     if (settings_.augment.enabled()) {
-        augment(batch_.features, image_layout_, settings_.augment,
-                step_seed(settings_.seed ^ 0xa5a5, progress_.step));
+        augment(batch_.features, image_layout_, settings_.augment, step_seed(settings_.seed ^ 0xa5a5, progress_.step));
         preprocessor_.apply(batch_.features);
     }
     optimizer_->lr = float(learning_rate(schedule_, progress_.step, steps_per_epoch_));
