@@ -45,62 +45,75 @@ function(kiln_add_model name)
   set(KILN_MODEL_NAME ${name})
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/${name}_generated)
   file(MAKE_DIRECTORY ${dir})
-
-  configure_file(${KILN_CMAKE_DIR}/generator_main.cpp.in ${dir}/${name}_gen.cpp @ONLY)
-  add_executable(${name}_gen ${dir}/${name}_gen.cpp)
-  target_link_libraries(${name}_gen PRIVATE kiln::codegen)
-  target_compile_options(${name}_gen PRIVATE ${KILN_BUILD_TOOL_OPTIONS})  # runs once per build: compile it fast
-
+  # The generated files: here, or in the build KILN_KERNELS_FROM names (at the same path below it).
+  set(kernels_dir ${dir})
+  if(KILN_KERNELS_FROM)
+    file(RELATIVE_PATH relative ${CMAKE_BINARY_DIR} ${dir})
+    set(kernels_dir ${KILN_KERNELS_FROM}/${relative})
+  endif()
   set(libraries)
-  set(outputs ${dir}/${name}.kiln.h)
+  set(outputs ${kernels_dir}/${name}.kiln.h)
   foreach(stage ${KILN_STAGES})
-    list(APPEND libraries ${dir}/${name}_${stage}.a)
-    list(APPEND outputs ${dir}/${name}_${stage}.a ${dir}/${name}_${stage}.h)
+    list(APPEND libraries ${kernels_dir}/${name}_${stage}.a)
+    list(APPEND outputs ${kernels_dir}/${name}_${stage}.a ${kernels_dir}/${name}_${stage}.h)
   endforeach()
-  if(NOT ARG_SCHEDULE)
-    set(ARG_SCHEDULE ${CMAKE_CURRENT_SOURCE_DIR}/schedules/${name}.${KILN_HALIDE_TARGET}.json)
-  endif()
-  set(plan_flags)
-  if(NOT ARG_SCHEDULE STREQUAL "default" AND NOT ARG_AUTOSCHEDULER)
-    get_filename_component(ARG_SCHEDULE ${ARG_SCHEDULE} ABSOLUTE)
-    set(plan_flags --schedule ${ARG_SCHEDULE})
-    if(EXISTS ${ARG_SCHEDULE})
-      list(APPEND scheduler_depends ${ARG_SCHEDULE})
-    endif()
-  endif()
-  add_custom_command(
-    OUTPUT ${outputs}
-    COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${scheduler_flags} ${plan_flags}
-    DEPENDS ${name}_gen ${scheduler_depends}
-    COMMENT "kiln: generating kernels for ${name}"
-    VERBATIM)
-  add_custom_target(${name}_generate DEPENDS ${outputs})
 
-  if(plan_flags)
-    if(NOT ARG_TUNE_BATCH)
-      set(ARG_TUNE_BATCH ${KILN_TUNE_BATCH})
+  if(KILN_KERNELS_FROM)
+    if(NOT EXISTS ${kernels_dir}/${name}.kiln.h)
+      message(FATAL_ERROR "kiln_add_model(${name}): KILN_KERNELS_FROM holds no kernels for it (${kernels_dir})")
     endif()
-    set(compare_flags)
-    foreach(autoscheduler ${KILN_TUNE_COMPARE})
-      if(TARGET Halide::${autoscheduler})
-        list(APPEND compare_flags --compare ${autoscheduler}=$<TARGET_FILE:Halide::${autoscheduler}>)
+    add_custom_target(${name}_generate)
+  else()
+    configure_file(${KILN_CMAKE_DIR}/generator_main.cpp.in ${dir}/${name}_gen.cpp @ONLY)
+    add_executable(${name}_gen ${dir}/${name}_gen.cpp)
+    target_link_libraries(${name}_gen PRIVATE kiln::codegen)
+    target_compile_options(${name}_gen PRIVATE ${KILN_BUILD_TOOL_OPTIONS})  # runs once per build: compile it fast
+
+    if(NOT ARG_SCHEDULE)
+      set(ARG_SCHEDULE ${CMAKE_CURRENT_SOURCE_DIR}/schedules/${name}.${KILN_HALIDE_TARGET}.json)
+    endif()
+    set(plan_flags)
+    if(NOT ARG_SCHEDULE STREQUAL "default" AND NOT ARG_AUTOSCHEDULER)
+      get_filename_component(ARG_SCHEDULE ${ARG_SCHEDULE} ABSOLUTE)
+      set(plan_flags --schedule ${ARG_SCHEDULE})
+      if(EXISTS ${ARG_SCHEDULE})
+        list(APPEND scheduler_depends ${ARG_SCHEDULE})
       endif()
-    endforeach()
-    get_filename_component(plan_dir ${ARG_SCHEDULE} DIRECTORY)
-    # Removing the descriptor makes the next build regenerate the kernels with the new plan.
-    add_custom_target(${name}_tune
-      COMMAND ${CMAKE_COMMAND} -E make_directory ${plan_dir}
-      COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${plan_flags} --tune
-              --budget ${KILN_TUNE_BUDGET} --tune-batch ${ARG_TUNE_BATCH} ${compare_flags}
-      COMMAND ${CMAKE_COMMAND} -E remove ${dir}/${name}.kiln.h
-      DEPENDS ${name}_gen
-      COMMENT "kiln: tuning ${name}'s schedules for ${KILN_TUNE_BUDGET} s"
-      USES_TERMINAL VERBATIM)
-  endif()
+    endif()
+    add_custom_command(
+      OUTPUT ${outputs}
+      COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${scheduler_flags} ${plan_flags}
+      DEPENDS ${name}_gen ${scheduler_depends}
+      COMMENT "kiln: generating kernels for ${name}"
+      VERBATIM)
+    add_custom_target(${name}_generate DEPENDS ${outputs})
+
+    if(plan_flags)
+      if(NOT ARG_TUNE_BATCH)
+        set(ARG_TUNE_BATCH ${KILN_TUNE_BATCH})
+      endif()
+      set(compare_flags)
+      foreach(autoscheduler ${KILN_TUNE_COMPARE})
+        if(TARGET Halide::${autoscheduler})
+          list(APPEND compare_flags --compare ${autoscheduler}=$<TARGET_FILE:Halide::${autoscheduler}>)
+        endif()
+      endforeach()
+      get_filename_component(plan_dir ${ARG_SCHEDULE} DIRECTORY)
+      # Removing the descriptor makes the next build regenerate the kernels with the new plan.
+      add_custom_target(${name}_tune
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${plan_dir}
+        COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${plan_flags} --tune
+                --budget ${KILN_TUNE_BUDGET} --tune-batch ${ARG_TUNE_BATCH} ${compare_flags}
+        COMMAND ${CMAKE_COMMAND} -E remove ${dir}/${name}.kiln.h
+        DEPENDS ${name}_gen
+        COMMENT "kiln: tuning ${name}'s schedules for ${KILN_TUNE_BUDGET} s"
+        USES_TERMINAL VERBATIM)
+    endif()
+  endif()  # generated here
 
   add_library(${name}_kernels INTERFACE)
   add_dependencies(${name}_kernels ${name}_generate)
-  target_include_directories(${name}_kernels INTERFACE ${dir})
+  target_include_directories(${name}_kernels INTERFACE ${kernels_dir})
   target_link_libraries(${name}_kernels INTERFACE ${libraries} kiln::runtime)
 
   if(NOT ARG_LIBRARY_ONLY)

@@ -12,6 +12,7 @@
 
 #include "kiln/data/batches.hpp"
 #include "kiln/error.hpp"
+#include "kiln/metrics_file.hpp"
 
 namespace kiln {
 
@@ -65,17 +66,7 @@ MetricsWriter::MetricsWriter(const std::string& path, std::optional<int> resume_
         std::string content;
         char chunk[1 << 16];
         for (ssize_t got; (got = ::read(fd_, chunk, sizeof chunk)) > 0;) content.append(chunk, std::size_t(got));
-        for (std::size_t start = 0; start < content.size();) {
-            const std::size_t end = content.find('\n', start);
-            if (end == std::string::npos) break;  // a torn last line
-            const auto record = nlohmann::json::parse(content.begin() + long(start), content.begin() + long(end),
-                                                      nullptr, /*allow_exceptions=*/false);
-            if (!record.is_object() || !record.contains("epoch") || !record["epoch"].is_number_integer() ||
-                record["epoch"].get<long>() > *resume_epoch)
-                break;
-            start = end + 1;
-            keep = off_t(start);
-        }
+        keep = off_t(metrics_prefix_through(content, *resume_epoch));
     }
     if (::ftruncate(fd_, keep) != 0 || ::lseek(fd_, 0, SEEK_END) < 0)
         fail("--metrics: cannot write {}: {}", path, std::strerror(errno));

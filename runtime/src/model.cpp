@@ -52,6 +52,15 @@ void Model::validate(const Batch& batch, const std::string& source) const {
     }
     for (float v : batch.features.values)
         if (!std::isfinite(v)) fail("{}: the features contain NaN or infinity", source);
+    for (float v : batch.targets.values)
+        if (!std::isfinite(v)) fail("{}: the targets contain NaN or infinity", source);
+    // Binary cross-entropy's targets are probabilities (soft labels allowed); 3.7 is no probability.
+    if (loss_row(descriptor_.loss_kind).task == LossTask::binary)
+        for (int i = 0; i < batch.targets.rows; ++i)
+            for (int c = 0; c < batch.targets.cols; ++c)
+                if (const float v = batch.targets(i, c); !(v >= 0 && v <= 1))
+                    fail("{}: target '{}' of sample {} is {}: binary cross-entropy needs a probability in [0, 1]",
+                         source, supervision.name, i, v);
 }
 
 float Model::forward_backward(const Batch& batch, uint32_t seed, bool update_states) {

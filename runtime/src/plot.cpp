@@ -15,12 +15,14 @@ namespace {
 constexpr double width = 640, height = 400, left = 70, right = 20, top = 40, bottom = 50;
 const char* colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"};
 
-std::string escape(const std::string& text) {
+}  // namespace
+
+std::string escape_xml(const std::string& text) {
     std::string out;
-    for (char c : text) out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+    for (char c : text)
+        out += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
     return out;
 }
-}  // namespace
 
 std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spec) {
     auto tx = [&](double x) { return spec.log_x ? std::log10(x) : x; };
@@ -46,7 +48,7 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spe
     svg += fmt::format(
         R"(<rect width="100%" height="100%" fill="white"/><text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>)"
         "\n",
-        width / 2, escape(spec.title));
+        width / 2, escape_xml(spec.title));
     svg += fmt::format(
         R"(<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="black"/><line x1="{0}" y1="{1}" x2="{0}" y2="{3}" stroke="black"/>)"
         "\n",
@@ -61,10 +63,10 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spe
                            left - 6, yp + 4, spec.log_y ? fmt::format("1e{:.1f}", yv) : fmt::format("{:.3g}", yv));
     }
     svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="middle">{}</text>)", width / 2, height - 12,
-                       escape(spec.x_label));
+                       escape_xml(spec.x_label));
     svg += fmt::format(R"svg(<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">{}</text>)svg"
                        "\n",
-                       height / 2, height / 2, escape(spec.y_label));
+                       height / 2, height / 2, escape_xml(spec.y_label));
     for (double marker : spec.vertical_markers)
         svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="gray" stroke-dasharray="4 3"/>)"
                            "\n",
@@ -80,7 +82,7 @@ std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spe
                            color, points);
         svg += fmt::format(R"(<text x="{}" y="{}" fill="{}">{}</text>)"
                            "\n",
-                           width - right - 150, top + 16 + 16 * double(s), color, escape(series[s].label));
+                           width - right - 150, top + 16 + 16 * double(s), color, escape_xml(series[s].label));
     }
     return svg + "</svg>\n";
 }

@@ -9,6 +9,7 @@
 
 #include "data/read_file.hpp"
 #include "kiln/error.hpp"
+#include "kiln/metrics_file.hpp"
 #include "kiln/plot.hpp"
 
 namespace kiln {
@@ -20,31 +21,6 @@ PlotSpec axes(std::string title, std::string x_label, std::string y_label) {
     spec.x_label = std::move(x_label);
     spec.y_label = std::move(y_label);
     return spec;
-}
-
-std::vector<nlohmann::json> read_metrics(const std::string& path) {
-    if (auto why = detail::unreadable_reason(path))
-        fail("{}: cannot read metrics (written by train --metrics): {}", path, *why);
-    std::ifstream in(path);
-    if (!in) fail("{}: cannot read metrics (written by train --metrics)", path);
-    std::vector<nlohmann::json> records;
-    int line_number = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++line_number;
-        if (line.empty()) continue;
-        try {
-            records.push_back(nlohmann::json::parse(line));
-        } catch (const nlohmann::json::exception& e) {
-            fail("{}:{}: not a JSON object: {}", path, line_number, e.what());
-        }
-        if (!records.back().is_object() || !records.back().contains("epoch"))
-            fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path,
-                 line_number);
-        if (!records.back()["epoch"].is_number() || !std::isfinite(records.back()["epoch"].get<double>()))
-            fail("{}:{}: field \"epoch\" is {}, expected a number", path, line_number, records.back()["epoch"].dump());
-    }
-    if (records.empty()) fail("{}: no metrics records", path);
-    return records;
 }
 
 // One series per key of a nested object field (update_ratio, dead_relu_fraction, step_ms), over epochs.
@@ -74,18 +50,15 @@ Series scalar_series(const std::vector<nlohmann::json>& records, const std::stri
 }
 }  // namespace
 
-std::vector<std::string> write_report(const std::string& metrics_path, const std::string& directory) {
-    if (!std::filesystem::is_directory(directory)) fail("--output: {} is not a directory", directory);
-    const std::vector<nlohmann::json> records = read_metrics(metrics_path);
-    std::vector<std::string> written;
+std::vector<ReportFile> render_report(std::string_view metrics, const std::string& metrics_name) {
+    const std::vector<nlohmann::json> records = parse_metrics_records(metrics, metrics_name);
+    std::vector<ReportFile> files;
     auto plot = [&](const std::string& file, const std::vector<Series>& all, PlotSpec spec) {
         std::vector<Series> series;
         for (const Series& s : all)
             if (!s.x.empty()) series.push_back(s);
         if (series.empty()) return;
-        const std::string path = (std::filesystem::path(directory) / file).string();
-        write_text_file(path, line_plot_svg(series, spec), "--output");
-        written.push_back(path);
+        files.push_back({file, line_plot_svg(series, spec)});
     };
     plot("loss.svg",
          {scalar_series(records, "train_loss", "train loss"), scalar_series(records, "val_loss", "validation loss")},
@@ -107,13 +80,22 @@ std::vector<std::string> write_report(const std::string& metrics_path, const std
 
     std::string html =
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kiln report</title></head><body>\n<h1>" +
-        std::filesystem::path(metrics_path).filename().string() + "</h1>\n";
-    for (const std::string& path : written)
-        html += "<img src=\"" + std::filesystem::path(path).filename().string() + "\">\n";
+        escape_xml(std::filesystem::path(metrics_name).filename().string()) + "</h1>\n";
+    for (const ReportFile& file : files) html += "<img src=\"" + escape_xml(file.name) + "\">\n";
     html += "</body></html>\n";
-    const std::string index = (std::filesystem::path(directory) / "report.html").string();
-    write_text_file(index, html, "--output");
-    written.push_back(index);
+    files.push_back({"report.html", html});
+    return files;
+}
+
+std::vector<std::string> write_report(const std::string& metrics_path, const std::string& directory) {
+    if (!std::filesystem::is_directory(directory)) fail("--output: {} is not a directory", directory);
+    const std::string metrics = detail::read_regular_file(metrics_path, "cannot read metrics (written by train --metrics)");
+    std::vector<std::string> written;
+    for (const ReportFile& file : render_report(metrics, metrics_path)) {
+        const std::string path = (std::filesystem::path(directory) / file.name).string();
+        write_text_file(path, file.content, "--output");
+        written.push_back(path);
+    }
     return written;
 }
 

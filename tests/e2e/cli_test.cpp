@@ -180,6 +180,22 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
     const double loss = kiln::dsl::evaluate(network.loss, context)(0, 0);
     CHECK(std::abs(result.tensors.at("loss").values[0] - loss) <= 1e-5 + 1.3e-6 * std::abs(loss));
     check_gradients_written(result, network, context, 1e-5, 1.3e-6);
+
+    // Targets as the loss reads them, or refused.
+    auto refused_labels = [&](std::vector<int64_t> shape, float bad_value, const std::string& message) {
+        kiln::SafetensorsFile bad = batch;
+        bad.tensors["y"].shape = shape;
+        bad.tensors["y"].values.resize(std::size_t(shape[0] * (shape.size() > 1 ? shape[1] : 1)), 0.0f);
+        bad.tensors["y"].values[1] = bad_value;
+        kiln::write_safetensors(dir.file("bad.safetensors"), bad);
+        require_refused(run(binary("two_layer_sigmoid") + " grad --params " + dir.file("params.safetensors") +
+                            " --batch " + dir.file("bad.safetensors") + " --output " + dir.file("g.safetensors")),
+                        message);
+    };
+    // (two_layer_sigmoid's loss is binary cross-entropy: its targets are probabilities.)
+    refused_labels({n, 1}, 3.7f, "target 'y' of sample 1 is 3.7: binary cross-entropy needs a probability in [0, 1]");
+    refused_labels({n, 1}, -1.0f, "target 'y' of sample 1 is -1");
+    refused_labels({n, 2}, 0.0f, "tensor 'y' must be [7×1], found [7×2]");
 }
 
 TEST_CASE("an image model trains, checkpoints its tensors at their rank, and grad reads and writes rank 4", "[e2e]") {
@@ -240,6 +256,25 @@ TEST_CASE("an image model trains, checkpoints its tensors at their rank, and gra
     require_refused(run(model + " grad --params " + dir.file("params.safetensors") + " --batch " +
                         dir.file("bad.safetensors") + " --output " + dir.file("g2.safetensors")),
                     "tensor 'x' must be [N×1×8×8] or [N×64]");
+
+    // Class ids: whole numbers in range, one per sample; converting 3.7 or 1e10 to an integer
+    // would train on a label nobody wrote.
+    auto refused_labels = [&](std::vector<int64_t> shape, float bad_value, const std::string& message) {
+        kiln::SafetensorsFile bad = batch;
+        bad.tensors["x"].shape = {n, 1, 8, 8};  // a good input again (x was cut to 63 features above)
+        bad.tensors["x"].values.resize(n * 64);
+        bad.tensors["y"].shape = shape;
+        bad.tensors["y"].values.assign(std::size_t(shape[0] * (shape.size() > 1 ? shape[1] : 1)), 0.0f);
+        bad.tensors["y"].values[1] = bad_value;
+        kiln::write_safetensors(dir.file("bad.safetensors"), bad);
+        require_refused(run(model + " grad --params " + dir.file("params.safetensors") + " --batch " +
+                            dir.file("bad.safetensors") + " --output " + dir.file("g3.safetensors")),
+                        message);
+    };
+    refused_labels({n, 1}, 3.7f, "tensor 'y': element 1 is 3.7, expected a class id 0..9");
+    refused_labels({n}, 1e10f, "tensor 'y': element 1 is 10000000000, expected a class id 0..9");
+    refused_labels({n, 1}, -1.0f, "tensor 'y': element 1 is -1");
+    refused_labels({n, 2}, 0.0f, "tensor 'y' must be [5] (one class id per sample), found [5×2]");
 }
 
 TEST_CASE("a convolutional network trains on the digits images and its checkpoint evaluates the same", "[e2e]") {

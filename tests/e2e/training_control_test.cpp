@@ -121,6 +121,19 @@ TEST_CASE("a diverging run stops with a message naming the stage and the step", 
     require_refused(r, "training diverged: the forward stage's loss");
 }
 
+// Issue 14: one sample's loss is noisy; compared step by step with the first sample's loss, the
+// divergence check stopped every --batch 1 run that was training fine. It now watches the loss
+// averaged over ~256 samples against the same average at the start.
+TEST_CASE("the divergence check lets --batch 1 train", "[e2e][fashion]") {
+    for (const char* seed : {"1", "2", "3", "4"}) {
+        Run r = run(binary("fashion_mlp") + " train --data " + fashion + " --overfit 3000 --epochs 1 --batch 1 --seed " +
+                    seed + " --no-progress");
+        INFO(r.output);
+        REQUIRE(r.status == 0);
+        CHECK(last_json_line(r.output)["val_accuracy"].get<double>() > 0.7);
+    }
+}
+
 TEST_CASE("lr-find sweeps the rate, writes its curve, and suggests a rate inside the sweep", "[e2e]") {
     TempDir dir;
     Run r = run(binary("two_layer_sigmoid") + " lr-find --data " + data("breast_cancer.csv") +

@@ -201,6 +201,16 @@ TEST_CASE("checkpoints: training metadata out of range and missing preprocessing
     REQUIRE_THROWS_WITH(with("epoch", "1e99"), Contains("metadata 'epoch' is '1e99'"));
     REQUIRE_THROWS_WITH(with("step", "12abc"), Contains("metadata 'step'"));
     REQUIRE_THROWS_WITH(with("preprocess", "sharpen"), Contains("not a known preprocessing"));
+    // Non-finite numbers only where a run writes them: no validation loss yet is infinite, an
+    // unrecorded LR is NaN; a NaN optimizer scalar (a step count, NAdam's μ product) never.
+    REQUIRE_THROWS_WITH(with("__optimizer.step", "nan"),
+                        Contains("metadata '__optimizer.step' is 'nan', expected a finite number"));
+    REQUIRE_THROWS_WITH(with("__optimizer.mu_product", "inf"), Contains("metadata '__optimizer.mu_product'"));
+    REQUIRE_THROWS_WITH(with("best_validation_loss", "nan"), Contains("metadata 'best_validation_loss' is 'nan'"));
+    REQUIRE_THROWS_WITH(with("lr", "-inf"), Contains("metadata 'lr' is '-inf'"));
+    REQUIRE_THROWS_WITH(with("lr", "fast"), Contains("metadata 'lr' is 'fast', expected a number"));
+    REQUIRE_NOTHROW(with("best_validation_loss", "inf"));
+    REQUIRE_NOTHROW(with("lr", "nan"));
 
     kiln::SafetensorsFile file = kiln::read_safetensors(path);
     file.tensors.erase("__standardize.scale");

@@ -1,6 +1,9 @@
 // IDX and CSV loaders against good files and every kind of bad one: each error names the file
 // and what was expected.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <kiln/data/csv.hpp>
 #include <kiln/data/dataset.hpp>
 #include <kiln/data/idx.hpp>
@@ -154,4 +157,64 @@ TEST_CASE("loaders: header claims are checked before they size anything", "[runt
     write_text(dir.file("labels"), std::string{0, 0, 8, 1, 0, 0, 0, 1, 0});
     REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("huge-images"), dir.file("labels")),
                         Contains("huge-images") && Contains("multiply past any file size"));
+}
+
+TEST_CASE("gzip: bounded decompression, several members, nothing after the stream", "[runtime][data]") {
+    TempDir dir;
+    write_text(dir.file("labels"), idx_labels({1, 2, 3}));
+    auto gzip_bytes = [&](const std::string& content) {
+        write_gzip(dir.file("tmp.gz"), content);
+        std::ifstream in(dir.file("tmp.gz"), std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    SECTION("a small file that expands past the bound is refused before it is held") {
+        // 128 MiB of pixels in ~128 KiB: beyond max(64 MiB, 32 × the compressed size).
+        write_gzip(dir.file("bomb.gz"), idx_images(0, 0, 0) + std::string(std::size_t(128) << 20, '\0'));
+        REQUIRE(std::filesystem::file_size(dir.file("bomb.gz")) < (std::size_t(1) << 20));
+        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("bomb.gz"), dir.file("labels")),
+                            Contains("bomb.gz: gzip data expands beyond 67108864 bytes") &&
+                                Contains("decompression bomb") && Contains("gunzip"));
+    }
+    SECTION("members written one after another read as one file, as gzip -d reads them") {
+        const std::string images = idx_images(3, 2, 2);
+        write_text(dir.file("two.gz"), gzip_bytes(images.substr(0, 7)) + gzip_bytes(images.substr(7)));
+        kiln::Dataset data = kiln::load_idx(dir.file("two.gz"), dir.file("labels"));
+        CHECK(data.size() == 3);
+        CHECK(data.features(2, 3) == Approx(11 / 255.0));
+    }
+    SECTION("bytes after the last member are refused") {
+        write_text(dir.file("trailing.gz"), gzip_bytes(idx_images(3, 2, 2)) + "junk");
+        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("trailing.gz"), dir.file("labels")),
+                            Contains("trailing.gz: 4 bytes of trailing data after the gzip stream"));
+    }
+    SECTION("a stream cut short is refused as truncated") {
+        const std::string whole = gzip_bytes(idx_images(3, 2, 2));
+        write_text(dir.file("cut.gz"), whole.substr(0, whole.size() - 9));
+        REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("cut.gz"), dir.file("labels")),
+                            Contains("cut.gz: truncated gzip stream"));
+    }
+}
+
+TEST_CASE("IDX: no images of an impossible size", "[runtime][data][idx]") {
+    TempDir dir;
+    // 0 images of 65536 × 65536 pixels: no data bytes to check, but no image can have 2^32 pixels.
+    write_text(dir.file("images"), be32(0x803) + be32(0) + be32(65536) + be32(65536));
+    write_text(dir.file("labels"), idx_labels({}));
+    REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("images"), dir.file("labels")),
+                        Contains("images: 65536×65536 images exceed"));
+}
+
+TEST_CASE("CSV: messages give the file's own line numbers; values beyond float are refused", "[runtime][data][csv]") {
+    TempDir dir;
+    auto csv = [&](const std::string& content) {
+        write_text(dir.file("d.csv"), content);
+        return kiln::load_csv(dir.file("d.csv"));
+    };
+    REQUIRE_THROWS_WITH(csv("1,2,0\n\n\n1,x,0\n"), Contains("d.csv: line 4, field 2: 'x' is not a number"));
+    REQUIRE_THROWS_WITH(csv("1,2,0\n\n1,2\n"), Contains("d.csv: line 3: expected 3 fields"));
+    REQUIRE_THROWS_WITH(csv("1,2,0\n1,1e39,0\n"), Contains("d.csv: line 2, field 2: 1e39 is beyond float's range"));
+    kiln::Dataset data = csv("\n1,2,0\n\n3,4,1\n");
+    CHECK(data.size() == 2);
+    CHECK(data.features(1, 0) == 3);
+    CHECK(data.labels == std::vector<float>{0, 1});
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <kiln/error.hpp>
 #include <kiln/metrics.hpp>
+#include <kiln/metrics_file.hpp>
 #include <sstream>
 
 #include "temp_dir.hpp"
@@ -46,4 +47,16 @@ TEST_CASE("two runs writing one metrics file are refused", "[runtime][metrics]")
     REQUIRE_THROWS_WITH(kiln::MetricsWriter(path, 1), Contains("being written by another run"));
     first.write({{"epoch", 2}});
     CHECK(read(path) == "{\"epoch\":1}\n{\"epoch\":2}\n");  // the refused writer truncated nothing
+}
+
+TEST_CASE("the kept prefix: whole records of epochs up to the checkpoint's, nothing after a bad line",
+          "[runtime][metrics]") {
+    using kiln::metrics_prefix_through;
+    const std::string two = "{\"epoch\":1}\n{\"epoch\":2}\n";
+    CHECK(metrics_prefix_through(two + "{\"epoch\":3}\n", 2) == two.size());
+    CHECK(metrics_prefix_through(two + "not json\n{\"epoch\":2}\n", 5) == two.size());
+    CHECK(metrics_prefix_through(two + "{\"epoch\":18446744073709551615}\n", 5) == two.size());  // not -1
+    CHECK(metrics_prefix_through(two + "{\"epoch\":2.5}\n", 5) == two.size());
+    CHECK(metrics_prefix_through("{\"epoch\":1}", 5) == 0);  // torn: no newline yet
+    CHECK(metrics_prefix_through("", 5) == 0);
 }

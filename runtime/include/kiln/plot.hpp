@@ -17,6 +17,8 @@ struct PlotSpec {
     std::vector<double> vertical_markers;  // e.g. a suggested learning rate
 };
 
+// Text for SVG or HTML: <, >, & and " as entities.
+std::string escape_xml(const std::string& text);
 std::string line_plot_svg(const std::vector<Series>& series, const PlotSpec& spec);
 // Writes the SVG to path; throws kiln::Error naming the file if it cannot.
 void write_text_file(const std::string& path, const std::string& content, const std::string& flag);

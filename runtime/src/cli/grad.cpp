@@ -1,6 +1,9 @@
 // `grad`: the loss and every parameter's gradient for given parameters and one batch, safetensors
 // in and out (to compare kiln's derived gradients with PyTorch's).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
 
 #include "commands.hpp"
 #include "kiln/checkpoint.hpp"
@@ -36,11 +39,25 @@ void run_grad(const Session& session, const GradOptions& o) {
     batch.features = Tensor(int(x.shape[0]), input.per_row());
     batch.features.values.assign(x.values.begin(), x.values.end());
     const NamedTensor& y = tensor(d.supervision.name);
-    if (y.values.size() != std::size_t(batch.size()) * (d.supervision.integer_labels ? 1 : d.supervision.cols))
-        fail("{}: tensor '{}' has {} values for {} samples", o.batch, d.supervision.name, y.values.size(),
-             batch.size());
-    if (d.supervision.integer_labels) batch.labels.assign(y.values.begin(), y.values.end());
-    else {
+    const int64_t rows = batch.size();
+    if (d.supervision.integer_labels) {
+        // Class ids [N] (or [N×1]), each a whole number in range: converting 3.7 or 1e10 to an
+        // integer would train on a label nobody wrote.
+        if (y.shape != std::vector<int64_t>{rows} && y.shape != std::vector<int64_t>{rows, 1})
+            fail("{}: tensor '{}' must be [{}] (one class id per sample), found {}", o.batch, d.supervision.name, rows,
+                 fmt::format("[{}]", fmt::join(y.shape, "×")));
+        for (std::size_t i = 0; i < y.values.size(); ++i) {
+            const float label = y.values[i];
+            if (label != std::floor(label) || label < 0 || label >= float(d.supervision.classes))
+                fail("{}: tensor '{}': element {} is {}, expected a class id 0..{}", o.batch, d.supervision.name, i,
+                     label, d.supervision.classes - 1);
+        }
+        batch.labels.assign(y.values.begin(), y.values.end());
+    } else {
+        const std::vector<int64_t> expected{rows, d.supervision.cols};
+        if (y.shape != expected && !(d.supervision.cols == 1 && y.shape == std::vector<int64_t>{rows}))
+            fail("{}: tensor '{}' must be [{}×{}], found {}", o.batch, d.supervision.name, rows, d.supervision.cols,
+                 fmt::format("[{}]", fmt::join(y.shape, "×")));
         batch.targets = Tensor(batch.size(), d.supervision.cols);
         batch.targets.values.assign(y.values.begin(), y.values.end());
     }

@@ -126,7 +126,7 @@ private:
     // One step on the samples `indices`; `last_step` of the epoch also measures update ratios.
     float step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step,
                StepTimes& times);
-    void check_loss(float loss, int epoch, int step_in_epoch);
+    void check_loss(float loss, int batch_rows, int epoch, int step_in_epoch);
     void write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps, const StepTimes& times);
 
     Model& model_;
@@ -144,6 +144,11 @@ private:
     Arena before_step_;  // the parameters before an epoch's last step, for update ratios
     nlohmann::json ratios_;
     int epochs_without_improvement_ = 0;
+    // The divergence check's view of the loss: an average over about divergence_window samples
+    // (exponential, bias-corrected), so that one hard sample in a small batch is not a divergence.
+    static constexpr double divergence_window = 256;
+    double loss_average_ = 0, average_weight_ = 0;
+    long averaged_samples_ = 0;
     Batch batch_;               // one gather buffer for the whole run
     ImageLayout image_layout_;  // rows 0: the samples are not images
 };
@@ -300,7 +305,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     const float loss = model_.forward_backward(batch_, step_seed(settings_.seed, progress_.step));
     times.model += seconds_since(model_start);
     ++progress_.step;
-    check_loss(loss, epoch, step_in_epoch);
+    check_loss(loss, batch_.size(), epoch, step_in_epoch);
     if (last_step) std::copy(model_.params().all().begin(), model_.params().all().end(), before_step_.all().begin());
     const auto optimizer_start = Clock::now();
     optimizer_->step(model_.params(), model_.gradients());
@@ -318,21 +323,33 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     return loss;
 }
 
-// Babysitting: the first loss against ln C, then NaN/Inf and divergence on every step.
-void TrainingRun::check_loss(float loss, int epoch, int step_in_epoch) {
-    if (std::isnan(progress_.initial_loss)) {
-        progress_.initial_loss = loss;
-        if (settings_.report_epochs) check_initial_loss(d_, loss);
-    }
+// Babysitting: the first loss against ln C, then NaN/Inf on every step, and divergence: the
+// smoothed loss against `divergence_factor` × the initial loss. The initial loss is the smoothed
+// loss once the first divergence_window samples (or the whole training set, if smaller) have
+// been seen: with --batch 1 the first sample alone would be a reference as noisy as one sample.
+void TrainingRun::check_loss(float loss, int batch_rows, int epoch, int step_in_epoch) {
+    if (averaged_samples_ == 0 && std::isnan(progress_.initial_loss) && settings_.report_epochs)
+        check_initial_loss(d_, loss);
     if (!std::isfinite(loss))
         fail("training diverged: the forward stage's loss is {} at epoch {}, step {} (try a smaller --lr)", loss, epoch,
              step_in_epoch + 1);
-    if (settings_.divergence_factor > 0 && loss > settings_.divergence_factor * progress_.initial_loss)
+    const double keep = 1 - std::min(1.0, batch_rows / divergence_window);
+    loss_average_ = keep * loss_average_ + (1 - keep) * loss;
+    average_weight_ = keep * average_weight_ + (1 - keep);
+    averaged_samples_ += batch_rows;
+    const double smoothed = loss_average_ / average_weight_;
+    if (std::isnan(progress_.initial_loss)) {
+        if (averaged_samples_ >= std::min<long>(long(divergence_window), data_.train.size()))
+            progress_.initial_loss = smoothed;
+        return;
+    }
+    if (settings_.divergence_factor > 0 && smoothed > settings_.divergence_factor * progress_.initial_loss)
         fail(
-            "training diverged: the forward stage's loss {:.4g} at epoch {}, step {} exceeds {} × the initial loss "
-            "{:.4g} "
-            "(try a smaller --lr, or --divergence-factor 0 to disable this check)",
-            loss, epoch, step_in_epoch + 1, settings_.divergence_factor, progress_.initial_loss);
+            "training diverged: the forward stage's loss (averaged over the last ~{} samples) {:.4g} at epoch {}, "
+            "step {} exceeds {} × the initial loss {:.4g} (try a smaller --lr, or --divergence-factor 0 to disable "
+            "this check)",
+            int(divergence_window), smoothed, epoch, step_in_epoch + 1, settings_.divergence_factor,
+            progress_.initial_loss);
 }
 
 void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps,

@@ -28,7 +28,7 @@ struct TrainSettings {
     std::string resume_path;           // a checkpoint written by --checkpoint: continue from it
     std::string snapshot_directory;    // snapshot ensembles: a checkpoint at every LR minimum (and the end)
     int patience = 0;                  // > 0: stop after this many epochs without a better validation loss
-    double divergence_factor = 3;      // > 0: stop when a step's loss exceeds this × the initial loss
+    double divergence_factor = 3;      // > 0: stop when the smoothed loss exceeds this × the initial loss
     bool dropout = true;               // false: the network's dropout masks are all ones (--overfit)
     AugmentSettings augment;           // when enabled, data.train holds raw images, preprocessed per batch
     bool progress = true;              // the progress bar
