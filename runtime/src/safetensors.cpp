@@ -74,6 +74,22 @@ bool checked_multiply(uint64_t a, uint64_t b, uint64_t& out) { return !__builtin
 // in range, non-overlapping and contiguous, covering the data section exactly (no hidden bytes).
 constexpr uint64_t max_header_size = 100'000'000;
 
+// A JSON array of whole numbers in [0, 2^63): JSON's 2e30 or -8 would otherwise reach an integer
+// conversion (undefined for 2e30: the fuzzer's first finding) or wrap to an offset near 2^64.
+std::vector<int64_t> whole_numbers(const nlohmann::json& value, const std::string& path, const std::string& tensor,
+                                   const char* field) {
+    if (!value.is_array()) fail("{}: tensor '{}': {} must be an array of whole numbers", path, tensor, field);
+    std::vector<int64_t> numbers;
+    for (const nlohmann::json& element : value) {
+        if (!element.is_number_unsigned() ||
+            element.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+            fail("{}: tensor '{}': {} holds {}, expected a whole number in [0, 2^63)", path, tensor, field,
+                 element.dump());
+        numbers.push_back(int64_t(element.get<uint64_t>()));
+    }
+    return numbers;
+}
+
 struct ByteRange {
     uint64_t begin, end;
     std::string name;
@@ -116,8 +132,9 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& pat
             if (!entry.is_object())
                 fail("{}: tensor '{}': expected an object with dtype, shape and data_offsets", path, name);
             const std::string dtype = entry.at("dtype").get<std::string>();
-            const auto shape = entry.at("shape").get<std::vector<int64_t>>();
-            const auto offsets = entry.at("data_offsets").get<std::vector<uint64_t>>();
+            const std::vector<int64_t> shape = whole_numbers(entry.at("shape"), path, name, "shape");
+            const std::vector<int64_t> starts_ends = whole_numbers(entry.at("data_offsets"), path, name, "data_offsets");
+            const std::vector<uint64_t> offsets(starts_ends.begin(), starts_ends.end());
             const std::size_t size = element_size(dtype);
             if (size == 0)
                 fail("{}: tensor '{}': dtype {} is not supported (expected F32, F64, I32 or I64)", path, name, dtype);

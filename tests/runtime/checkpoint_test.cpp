@@ -145,7 +145,19 @@ TEST_CASE("safetensors: hostile offsets, overlaps, gaps and non-finite values ar
     // begin + length wraps around 2^64: the old check passed and the read segfaulted.
     const uint64_t near_top = std::numeric_limits<uint64_t>::max() - 2;
     REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({near_top, near_top + 4})}}, eight)),
+                        Contains("tensor 'w': data_offsets holds 18446744073709551613"));
+    const uint64_t high = uint64_t(std::numeric_limits<int64_t>::max()) - 8;  // representable, far outside
+    REQUIRE_THROWS_WITH(read(raw_safetensors({{"w", f32({high, high + 4})}}, eight)),
                         Contains("tensor 'w'") && Contains("outside the data section"));
+    // Found by the fuzzer: a float in the shape reached an integer conversion (2e30: undefined).
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors(nlohmann::json::parse(R"({"w":{"dtype":"F32","shape":[2e30],"data_offsets":[0,4]}})"),
+                             eight)),
+        Contains("tensor 'w': shape holds 2e+30, expected a whole number in [0, 2^63)"));
+    REQUIRE_THROWS_WITH(
+        read(raw_safetensors(nlohmann::json::parse(R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})"),
+                             eight)),
+        Contains("shape holds 1.5"));
     // A negative offset in JSON reads as a huge unsigned one.
     REQUIRE_THROWS_WITH(
         read(raw_safetensors(nlohmann::json::parse(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}})"),

@@ -85,6 +85,11 @@ Preprocessor Preprocessor::fit(const Tensor& features, const PreprocessSettings&
 }
 
 void Preprocessor::apply(Tensor& features) const {
+    if (features.rows == 0) return;  // an empty split: no validation set held out
+    // Statistics fitted on other features would be read past their end (and, whitening, an
+    // invalid product): the sanitizer build's assertions found this on an empty split.
+    if (features.cols != mean.cols || (projection.size() > 0 && features.cols != projection.rows))
+        fail("preprocessing fitted on {} features cannot be applied to data with {}", mean.cols, features.cols);
     for (int r = 0; r < features.rows; ++r)
         for (int c = 0; c < features.cols; ++c) features(r, c) = (features(r, c) - mean(0, c)) * scale(0, c);
     if (projection.size() == 0) return;
