@@ -27,8 +27,10 @@ std::vector<nlohmann::json> parse_metrics_records(std::string_view content, cons
         if (!records.back().is_object() || !records.back().contains("epoch"))
             fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path,
                  line_number);
-        if (!records.back()["epoch"].is_number() || !std::isfinite(records.back()["epoch"].get<double>()))
-            fail("{}:{}: field \"epoch\" is {}, expected a number", path, line_number, records.back()["epoch"].dump());
+        if (const nlohmann::json& epoch = records.back()["epoch"]; !epoch.is_number() || !std::isfinite(epoch.get<double>()))
+            // (a nested value is named by its type: dump() recurses, and a line may nest deeply)
+            fail("{}:{}: field \"epoch\" is {}, expected a number", path, line_number,
+                 epoch.is_primitive() ? epoch.dump() : std::string("an ") + epoch.type_name());
     }
     if (records.empty()) fail("{}: no metrics records", path);
     return records;

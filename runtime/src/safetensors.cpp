@@ -83,8 +83,9 @@ std::vector<int64_t> whole_numbers(const nlohmann::json& value, const std::strin
     for (const nlohmann::json& element : value) {
         if (!element.is_number_unsigned() ||
             element.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+            // (a nested value is named by its type: dump() recurses, and a header may nest 10^7 deep)
             fail("{}: tensor '{}': {} holds {}, expected a whole number in [0, 2^63)", path, tensor, field,
-                 element.dump());
+                 element.is_primitive() ? element.dump() : std::string("an ") + element.type_name());
         numbers.push_back(int64_t(element.get<uint64_t>()));
     }
     return numbers;

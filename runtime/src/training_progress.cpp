@@ -56,7 +56,7 @@ TrainingProgress read_training_progress(const SafetensorsFile& file, const std::
     TrainingProgress p;
     constexpr int max_epoch = 100'000'000;
     integer("epoch", 0, max_epoch, p.epoch);
-    integer("step", 0L, std::numeric_limits<long>::max(), p.step);
+    integer("step", 0L, long(1) << 62, p.step);  // far from overflowing as training counts on
     integer("seed", uint64_t(0), std::numeric_limits<uint64_t>::max(), p.seed);
     integer("best_epoch", 0, p.epoch, p.best_epoch);
     if (file.metadata.count("batch")) integer("batch", 0, std::numeric_limits<int>::max(), p.batch);

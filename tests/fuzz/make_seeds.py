@@ -120,3 +120,8 @@ regression("idx", "no_images_of_2_32_pixels",
 bomb_images = struct.pack(">IIII", 0x803, 128 * 1024, 32, 32)
 # (the second file: the first is empty, so the harness decompresses the bomb before any IDX check)
 regression("idx_gzip", "decompression_bomb", struct.pack("<H", 0) + gz(bomb_images + bytes(128 << 20)))
+# Nested 100,000 deep: printing it in a message recursed until the stack ran out (found in review;
+# too long for the fuzzers' 16 KiB inputs).
+regression("safetensors", "shape_nested_deeply", raw_safetensors(
+    '{"w":{"dtype":"F32","shape":' + "[" * 100000 + "]" * 100000 + ',"data_offsets":[0,4]}}', f32(1)))
+regression("metrics", "epoch_nested_deeply", b'{"epoch":' + b"[" * 100000 + b"]" * 100000 + b"}\n")

@@ -187,6 +187,10 @@ TEST_CASE("gzip: bounded decompression, several members, nothing after the strea
         REQUIRE_THROWS_WITH(kiln::load_idx(dir.file("trailing.gz"), dir.file("labels")),
                             Contains("trailing.gz: 4 bytes of trailing data after the gzip stream"));
     }
+    SECTION("zero padding after the last member is ignored, as gzip -d ignores it") {
+        write_text(dir.file("padded.gz"), gzip_bytes(idx_images(3, 2, 2)) + std::string(512, '\0'));
+        CHECK(kiln::load_idx(dir.file("padded.gz"), dir.file("labels")).size() == 3);
+    }
     SECTION("a stream cut short is refused as truncated") {
         const std::string whole = gzip_bytes(idx_images(3, 2, 2));
         write_text(dir.file("cut.gz"), whole.substr(0, whole.size() - 9));

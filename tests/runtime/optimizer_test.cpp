@@ -166,3 +166,15 @@ TEST_CASE("optimizer settings are checked", "[runtime][optim]") {
     negative.clip_norm = -1;
     REQUIRE_THROWS_WITH(kiln::make_optimizer(negative, 4), Catch::Contains("--clip-norm"));
 }
+
+TEST_CASE("a restored step count must be a whole number in range", "[runtime][optim]") {
+    kiln::OptimizerSettings settings;
+    settings.name = "adam";
+    auto optimizer = kiln::make_optimizer(settings, 4);
+    kiln::OptimizerState state = optimizer->state();
+    REQUIRE_NOTHROW(optimizer->restore(state));
+    for (double bad : {1e300, -1.0, 2.5}) {  // 1e300 was an undefined conversion to long
+        state.scalars["t"] = bad;
+        REQUIRE_THROWS_WITH(optimizer->restore(state), Catch::Contains("step count 't'"));
+    }
+}

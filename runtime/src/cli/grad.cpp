@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <limits>
 
 #include "commands.hpp"
 #include "kiln/checkpoint.hpp"
@@ -35,6 +36,9 @@ void run_grad(const Session& session, const GradOptions& o) {
     if (x.shape.empty() || x.shape[0] < 0 || (x.shape != full && x.shape != flat))
         fail("{}: tensor '{}' must be {}{}", o.batch, d.input.name, input.text(),
              input.image() ? fmt::format(" or [N×{}]", input.per_row()) : "");
+    if (x.shape[0] == 0 || x.shape[0] > std::numeric_limits<int>::max())
+        fail("{}: tensor '{}' holds {} samples, expected 1 to {}", o.batch, d.input.name, x.shape[0],
+             std::numeric_limits<int>::max());
     Batch batch;
     batch.features = Tensor(int(x.shape[0]), input.per_row());
     batch.features.values.assign(x.values.begin(), x.values.end());

@@ -82,7 +82,8 @@ std::string gunzip_if_compressed(std::string bytes, const std::string& name) {
         out.append(chunk, produced);
         if (status == Z_STREAM_END) {
             const std::size_t rest = consumed - z.avail_in;  // the offset just past this member
-            if (rest == bytes.size()) return out;
+            // Zero padding after the last member (tape blocks) is ignored, as gzip -d ignores it.
+            if (bytes.find_first_not_of('\0', rest) == std::string::npos) return out;
             if (!starts_gzip_member(bytes, rest))
                 fail("{}: {} bytes of trailing data after the gzip stream (a damaged or concatenated file?)", name,
                      bytes.size() - rest);

@@ -116,7 +116,12 @@ public:
                 fail("optimizer state: no '{}' for {} (saved by another optimizer?)", name, settings.name);
             return found->second;
         };
-        t = long(scalar("t"));
+        // A step count from a checkpoint: a whole number in range before it becomes a long (1e300
+        // would be an undefined conversion).
+        const double steps = scalar("t");
+        if (!(steps >= 0 && steps <= 0x1p62 && steps == std::floor(steps)))
+            fail("optimizer state: step count 't' is {}, expected a whole number in [0, 2^62]", steps);
+        t = long(steps);
         for (auto& [name, value] : scalars_) value = scalar(name);
         for (std::size_t b = 0; b < state_.size(); ++b) {
             const std::string name(state_names_[b]);

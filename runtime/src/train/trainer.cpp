@@ -338,9 +338,11 @@ void TrainingRun::check_loss(float loss, int batch_rows, int epoch, int step_in_
     average_weight_ = keep * average_weight_ + (1 - keep);
     averaged_samples_ += batch_rows;
     const double smoothed = loss_average_ / average_weight_;
+    // Until a window of samples is averaged (at the start, and again after a resume, whose
+    // average starts afresh) the smoothed loss is as noisy as one batch: no comparison yet.
+    if (averaged_samples_ < std::min<long>(long(divergence_window), data_.train.size())) return;
     if (std::isnan(progress_.initial_loss)) {
-        if (averaged_samples_ >= std::min<long>(long(divergence_window), data_.train.size()))
-            progress_.initial_loss = smoothed;
+        progress_.initial_loss = smoothed;
         return;
     }
     if (settings_.divergence_factor > 0 && smoothed > settings_.divergence_factor * progress_.initial_loss)
