@@ -210,7 +210,29 @@ TEST_CASE("preprocessing travels in the checkpoint: eval applies the training se
     REQUIRE(e.status == 0);
     CHECK(last_json_line(e.output)["accuracy"] == last_json_line(r.output)["val_accuracy"]);
     require_refused(run(binary("two_layer_sigmoid") + " train --data " + data("breast_cancer.csv") + " --flip"),
-                    "augmentation needs images: a model with an image input, or image data (an IDX directory)");
+                    "augmentation needs images: a model with an image input, or image data (an IDX directory, or a "
+                    "CSV with --image-shape C,H,W)");
+}
+
+TEST_CASE("CSV rows declared as images by image-shape: augmentation, and the shape checked", "[e2e]") {
+    const std::string digits = " train --data " + data("digits.csv.gz") + " --epochs 1 --batch 32 --no-progress";
+    // An image model on CSV rows: the declared shape must be the model's.
+    Run good = run(binary("digits_image") + digits + " --image-shape 1,8,8 --flip");
+    INFO(good.output);
+    REQUIRE(good.status == 0);
+    require_refused(run(binary("digits_image") + digits + " --image-shape 1,4,16"),
+                    "the images are 1×4×16; model 'digits_image' input 'x' takes [N×1×8×8]");
+    require_refused(run(binary("digits_image") + digits + " --image-shape 2,8,8"),
+                    "--image-shape 2×8×8: 128 values per image, but");
+    require_refused(run(binary("digits_image") + digits + " --image-shape 1,8"),
+                    "--image-shape: '1,8' is not C,H,W (three positive integers, e.g. 1,28,28)");
+    require_refused(run(binary("digits_image") + digits + " --image-shape 1,8,8,1"), "is not C,H,W");
+    // A matrix model (an MLP) on CSV rows declared as 1×5×6 images can augment them.
+    const std::string cancer = " train --data " + data("breast_cancer.csv") + " --epochs 2 --batch 32 --no-progress";
+    Run flipped = run(binary("two_layer_sigmoid") + cancer + " --image-shape 1,5,6 --flip --shift 1");
+    INFO(flipped.output);
+    REQUIRE(flipped.status == 0);
+    require_refused(run(binary("two_layer_sigmoid") + cancer + " --flip"), "augmentation needs images");
 }
 
 TEST_CASE("search: trials as JSON lines and the best configuration as flags", "[e2e]") {

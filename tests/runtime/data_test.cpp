@@ -130,6 +130,7 @@ TEST_CASE("IDX images of another shape than the model's image input are refused"
     data.features = kiln::Tensor(1, 784);
     data.labels = {3};
     REQUIRE_NOTHROW(kiln::check_data_fits(data, model));  // no shape of its own (CSV): read as 1×14×56
+    data.image_channels = 1;
     data.image_rows = data.image_cols = 28;
     REQUIRE_THROWS_WITH(kiln::check_data_fits(data, model),
                         Contains("fashion: the images are 1×28×28; model 'cnn' input 'x' takes [N×1×14×56]"));

@@ -18,8 +18,11 @@ namespace kiln {
 
 namespace cli {
 
-void add_data_flag(CLI::App& command, std::string& path, const std::string& what) {
-    command.add_option("--data", path, what)->required();
+void add_data_flag(CLI::App& command, DataFlags& data, const std::string& what) {
+    command.add_option("--data", data.path, what)->required();
+    command.add_option("--image-shape", data.image_shape,
+                       "C,H,W: each sample's features are a C×H×W image, channel-major (for CSV rows; IDX files "
+                       "carry their shape)");
 }
 
 void add_optimizer_flag(CLI::App& command, std::string& name, const std::string& what) {

@@ -45,7 +45,8 @@ Command add_grad(CLI::App& app, const Session& session);
 Command add_summary(CLI::App& app, const Session& session);
 
 // Flags several commands share.
-void add_data_flag(CLI::App& command, std::string& path, const std::string& what = "IDX directory or CSV file");
+// --data and --image-shape.
+void add_data_flag(CLI::App& command, DataFlags& data, const std::string& what = "IDX directory or CSV file");
 void add_optimizer_flag(CLI::App& command, std::string& name, const std::string& what);
 
 }  // namespace kiln::cli

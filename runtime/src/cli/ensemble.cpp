@@ -7,7 +7,8 @@ namespace kiln::cli {
 
 namespace {
 struct EnsembleOptions {
-    std::string data, mode = "average";
+    DataFlags data;
+    std::string mode = "average";
     std::vector<std::string> checkpoints;
 };
 

@@ -6,7 +6,8 @@ namespace kiln::cli {
 
 Command add_eval(CLI::App& app, const Session& session) {
     struct EvalOptions {
-        std::string data, checkpoint;
+        DataFlags data;
+        std::string checkpoint;
         int batch = 256;
     };
     auto [eval, o] = new_command<EvalOptions>(

@@ -12,7 +12,8 @@ namespace kiln::cli {
 
 namespace {
 struct GradcheckOptions {
-    std::string data, checkpoint;
+    DataFlags data;
+    std::string checkpoint;
     GradcheckSettings gradcheck;
     int batch = 16;
     double tolerance = 1e-2;

@@ -10,7 +10,8 @@ namespace kiln::cli {
 
 namespace {
 struct LrFindOptions {
-    std::string data, plot, output;
+    DataFlags data;
+    std::string plot, output;
     LrFinderSettings finder;
 };
 

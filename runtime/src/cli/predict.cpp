@@ -13,7 +13,8 @@ namespace kiln::cli {
 
 namespace {
 struct PredictOptions {
-    std::string data, checkpoint;
+    DataFlags data;
+    std::string checkpoint;
     std::string output;  // empty: standard output
 };
 

@@ -14,7 +14,8 @@ namespace kiln::cli {
 
 namespace {
 struct SearchOptions {
-    std::string data, output;
+    DataFlags data;
+    std::string output;
     TrainSettings train;
     SearchSettings search;
     std::vector<std::string> space;

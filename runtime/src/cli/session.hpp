@@ -15,14 +15,21 @@
 
 namespace kiln::cli {
 
+// --data, and --image-shape for data whose rows have no shape of their own (CSV).
+struct DataFlags {
+    std::string path;
+    std::string image_shape;  // "C,H,W"; empty: the files' own shape (IDX), or none (CSV)
+};
+
 class Session {
 public:
     explicit Session(const ModelDescriptor& model) : model(model) {}
     const ModelDescriptor& model;
 
-    // The data set at `path` (an IDX directory or a CSV file), both splits checked against the
-    // model's input and labels: bad data stops here, before any training.
-    DataSplit data(const std::string& path) const;
+    // The data set at `flags.path` (an IDX directory or a CSV file) with the image shape the flags
+    // declare, both splits checked against the model's input and labels: bad data stops here,
+    // before any training.
+    DataSplit data(const DataFlags& flags) const;
     // A model whose parameters are drawn from their initializers with `seed`.
     Model initialized_model(uint64_t seed) const;
 
@@ -38,7 +45,7 @@ public:
         Dataset test;  // preprocessed as the checkpoint's run preprocessed its training set
     };
     // A checkpoint's model and the test split of `data_path` (eval, predict).
-    Trained trained_model(const std::string& checkpoint, const std::string& data_path) const;
+    Trained trained_model(const std::string& checkpoint, const DataFlags& data) const;
 };
 
 // A command's result on stdout: one JSON object on one line.

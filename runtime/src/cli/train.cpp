@@ -28,7 +28,7 @@ std::string read_by(std::string_view flag, double OptimizerRow::*default_value =
 }
 
 struct TrainOptions {
-    std::string data;
+    DataFlags data;
     TrainSettings train;
     PreprocessSettings preprocess;
     double validation_fraction = 0;
@@ -56,7 +56,10 @@ void run_train(const Session& session, TrainOptions& o) {
         hold_out_validation(data, o.validation_fraction, o.train.seed);
     }
     const TensorShape input = d.input.shape();
-    o.preprocess.channels = o.channels > 0 ? o.channels : input.image() ? input.cols : 1;
+    o.preprocess.channels = o.channels > 0            ? o.channels
+                            : input.image()           ? input.cols
+                            : data.train.image_channels > 0 ? data.train.image_channels
+                                                      : 1;
     Preprocessor preprocessor = Preprocessor::fit(data.train.features, o.preprocess);
     for (Dataset* set : {&data.train, &data.validation, &data.test})
         if (set != &data.train || !o.train.augment.enabled())
@@ -152,7 +155,8 @@ Command add_train(CLI::App& app, const Session& session) {
         ->check(CLI::IsMember(preprocess_kinds()));
     train
         ->add_option("--channels", o->channels,
-                     "--preprocess channel: channel-major blocks in each sample (default: the model's input channels)")
+                     "--preprocess channel: channel-major blocks in each sample (default: the model's input channels, or "
+                     "--image-shape's)")
         ->check(positive());
     train
         ->add_option("--whiten-epsilon", o->preprocess.whiten_epsilon,

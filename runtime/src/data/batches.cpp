@@ -68,13 +68,13 @@ void check_data_fits(const Dataset& data, const ModelDescriptor& model) {
     if (data.features.cols != model.input.per_row())
         fail("{}: model '{}' input '{}' expects {} features per sample, the data has {}", data.source, model.name,
              model.input.name, model.input.per_row(), data.features.cols);
-    // IDX images carry their shape: a model taking images must take exactly that one (a CSV row
-    // has no shape of its own and is read in the model's C×H×W order).
+    // Images with a shape (IDX files, a CSV read with --image-shape): a model taking images must
+    // take exactly that one (a CSV row without one is read in the model's C×H×W order).
     const TensorShape input = model.input.shape();
     if (data.image_rows > 0 && input.image() &&
-        (input.cols != 1 || input.height != data.image_rows || input.width != data.image_cols))
-        fail("{}: the images are 1×{}×{}; model '{}' input '{}' takes {}", data.source, data.image_rows,
-             data.image_cols, model.name, model.input.name, input.text());
+        (input.cols != data.image_channels || input.height != data.image_rows || input.width != data.image_cols))
+        fail("{}: the images are {}×{}×{}; model '{}' input '{}' takes {}", data.source, data.image_channels,
+             data.image_rows, data.image_cols, model.name, model.input.name, input.text());
     const DataLeafSpec& supervision = model.supervision;
     if (!supervision.integer_labels && supervision.cols != 1)
         fail("{}: model '{}' target '{}' has {} columns; data sets provide one label per sample", data.source,

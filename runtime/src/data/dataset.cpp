@@ -15,6 +15,7 @@ Dataset subset(const Dataset& data, std::span<const int> indices) {
     Dataset out;
     out.source = data.source;
     out.class_names = data.class_names;
+    out.image_channels = data.image_channels;
     out.image_rows = data.image_rows;
     out.image_cols = data.image_cols;
     out.features = Tensor(int(indices.size()), data.features.cols);
@@ -64,6 +65,22 @@ DataSplit load_data(const std::string& path) {
     const std::size_t test_count = std::max<std::size_t>(1, order.size() / 5);
     std::span<const int> indices(order);
     return {subset(all, indices.first(order.size() - test_count)), subset(all, indices.last(test_count)), {}};
+}
+
+void declare_image_shape(DataSplit& data, int channels, int height, int width) {
+    for (Dataset* split : {&data.train, &data.validation, &data.test}) {
+        if (split->size() == 0) continue;  // no validation split held out
+        if (int64_t(channels) * height * width != split->features.cols)
+            fail("--image-shape {}×{}×{}: {} values per image, but {} has {} features per sample", channels, height,
+                 width, int64_t(channels) * height * width, split->source, split->features.cols);
+        if (split->image_rows > 0 &&
+            (split->image_channels != channels || split->image_rows != height || split->image_cols != width))
+            fail("--image-shape {}×{}×{}: {} holds {}×{}×{} images already", channels, height, width, split->source,
+                 split->image_channels, split->image_rows, split->image_cols);
+        split->image_channels = channels;
+        split->image_rows = height;
+        split->image_cols = width;
+    }
 }
 
 }  // namespace kiln

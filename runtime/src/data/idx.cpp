@@ -66,6 +66,7 @@ Dataset parse_idx(std::string_view images, std::string_view labels, const std::s
     Dataset data;
     data.source = images_path;
     data.features = Tensor(count, pixels);
+    data.image_channels = 1;
     data.image_rows = int(image_dims[1]);
     data.image_cols = int(image_dims[2]);
     const auto* pixel = reinterpret_cast<const uint8_t*>(images.data() + 16);

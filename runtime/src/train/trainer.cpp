@@ -182,11 +182,12 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
     // images (an MLP) reads them as the files' single-channel rows × cols.
     const TensorShape input = d_.input.shape();
     if (input.image()) image_layout_ = {input.cols, input.height, input.width};
-    else if (data.train.image_rows > 0) image_layout_ = {1, data.train.image_rows, data.train.image_cols};
+    else if (data.train.image_rows > 0)
+        image_layout_ = {data.train.image_channels, data.train.image_rows, data.train.image_cols};
     if (settings.augment.enabled() && image_layout_.rows == 0)
         fail(
             "--flip/--shift/--noise: augmentation needs images: a model with an image input, or image data (an IDX "
-            "directory); {} has no image shape and model '{}' takes [N×{}]",
+            "directory, or a CSV with --image-shape C,H,W); {} has no image shape and model '{}' takes [N×{}]",
             data.train.source, d_.name, input.cols);
     optimizer_ = make_optimizer(settings.optimizer, model.params().all().size());
     schedule_ = settings.schedule;

@@ -14,7 +14,9 @@ struct Dataset {
     Tensor features;            // [samples × features]
     std::vector<float> labels;  // one per sample: a class id, or a regression target
     std::vector<std::string> class_names;
-    int image_rows = 0, image_cols = 0;  // images (IDX): each sample is rows × cols pixels, row-major
+    // Images (IDX files, or a CSV read with --image-shape): each sample is channels × rows × cols
+    // pixels, channel-major then row-major (NCHW); 0: no image shape.
+    int image_channels = 0, image_rows = 0, image_cols = 0;
     int size() const { return features.rows; }
 };
 
@@ -23,6 +25,10 @@ struct DataSplit {
     Dataset validation;  // held out from train by hold_out_validation; empty: validate on test
 };
 
+// Declares every split's samples to be channels × height × width images (a CSV row has no shape of
+// its own); throws kiln::Error naming the file when the pixels do not make up the features, or the
+// files already hold images of another shape.
+void declare_image_shape(DataSplit& data, int channels, int height, int width);
 // Moves a seeded random `fraction` of the training samples into the validation set.
 void hold_out_validation(DataSplit& data, double fraction, uint64_t seed);
 // The samples at `indices`, in that order.
