@@ -27,7 +27,8 @@ std::vector<nlohmann::json> parse_metrics_records(std::string_view content, cons
         if (!records.back().is_object() || !records.back().contains("epoch"))
             fail("{}:{}: expected an object with \"epoch\" (one per epoch, as train --metrics writes)", path,
                  line_number);
-        if (const nlohmann::json& epoch = records.back()["epoch"]; !epoch.is_number() || !std::isfinite(epoch.get<double>()))
+        if (const nlohmann::json& epoch = records.back()["epoch"];
+            !epoch.is_number() || !std::isfinite(epoch.get<double>()))
             // (a nested value is named by its type: dump() recurses, and a line may nest deeply)
             fail("{}:{}: field \"epoch\" is {}, expected a number", path, line_number,
                  epoch.is_primitive() ? epoch.dump() : std::string("an ") + epoch.type_name());
@@ -45,7 +46,7 @@ std::size_t metrics_prefix_through(std::string_view content, int epoch) {
                                                   /*allow_exceptions=*/false);
         if (!record.is_object() || !record.contains("epoch")) break;
         const nlohmann::json& at = record["epoch"];
-        const bool kept = at.is_number_unsigned() ? at.get<uint64_t>() <= uint64_t(std::max(epoch, 0))
+        const bool kept = at.is_number_unsigned()  ? at.get<uint64_t>() <= uint64_t(std::max(epoch, 0))
                           : at.is_number_integer() ? at.get<int64_t>() <= epoch
                                                    : false;
         if (!kept) break;

@@ -144,7 +144,8 @@ void Model::run(StageKind kind, const Batch* batch, const Tensor* features, floa
                 const SavedSpec& s = descriptor_.saved[argument.index];
                 Tensor& value = saved_[argument.index];
                 const TensorShape shape = s.shape().with_rows(s.rows == batch_rows ? n : s.rows);
-                if (value.rows != shape.rows || value.cols != shape.per_row()) value = Tensor(shape.rows, shape.per_row());
+                if (value.rows != shape.rows || value.cols != shape.per_row())
+                    value = Tensor(shape.rows, shape.per_row());
                 bind(value.values.data(), shape);
                 break;
             }

@@ -89,7 +89,8 @@ std::vector<ReportFile> render_report(std::string_view metrics, const std::strin
 
 std::vector<std::string> write_report(const std::string& metrics_path, const std::string& directory) {
     if (!std::filesystem::is_directory(directory)) fail("--output: {} is not a directory", directory);
-    const std::string metrics = detail::read_regular_file(metrics_path, "cannot read metrics (written by train --metrics)");
+    const std::string metrics =
+        detail::read_regular_file(metrics_path, "cannot read metrics (written by train --metrics)");
     std::vector<std::string> written;
     for (const ReportFile& file : render_report(metrics, metrics_path)) {
         const std::string path = (std::filesystem::path(directory) / file.name).string();

@@ -81,8 +81,7 @@ std::vector<int64_t> whole_numbers(const nlohmann::json& value, const std::strin
     if (!value.is_array()) fail("{}: tensor '{}': {} must be an array of whole numbers", path, tensor, field);
     std::vector<int64_t> numbers;
     for (const nlohmann::json& element : value) {
-        if (!element.is_number_unsigned() ||
-            element.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+        if (!element.is_number_unsigned() || element.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
             // (a nested value is named by its type: dump() recurses, and a header may nest 10^7 deep)
             fail("{}: tensor '{}': {} holds {}, expected a whole number in [0, 2^63)", path, tensor, field,
                  element.is_primitive() ? element.dump() : std::string("an ") + element.type_name());
@@ -134,7 +133,8 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& pat
                 fail("{}: tensor '{}': expected an object with dtype, shape and data_offsets", path, name);
             const std::string dtype = entry.at("dtype").get<std::string>();
             const std::vector<int64_t> shape = whole_numbers(entry.at("shape"), path, name, "shape");
-            const std::vector<int64_t> starts_ends = whole_numbers(entry.at("data_offsets"), path, name, "data_offsets");
+            const std::vector<int64_t> starts_ends =
+                whole_numbers(entry.at("data_offsets"), path, name, "data_offsets");
             const std::vector<uint64_t> offsets(starts_ends.begin(), starts_ends.end());
             const std::size_t size = element_size(dtype);
             if (size == 0)

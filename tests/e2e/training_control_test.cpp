@@ -126,8 +126,8 @@ TEST_CASE("a diverging run stops with a message naming the stage and the step", 
 // averaged over ~256 samples against the same average at the start.
 TEST_CASE("the divergence check lets --batch 1 train", "[e2e][fashion]") {
     for (const char* seed : {"1", "2", "3", "4"}) {
-        Run r = run(binary("fashion_mlp") + " train --data " + fashion + " --overfit 3000 --epochs 1 --batch 1 --seed " +
-                    seed + " --no-progress");
+        Run r = run(binary("fashion_mlp") + " train --data " + fashion +
+                    " --overfit 3000 --epochs 1 --batch 1 --seed " + seed + " --no-progress");
         INFO(r.output);
         REQUIRE(r.status == 0);
         CHECK(last_json_line(r.output)["val_accuracy"].get<double>() > 0.7);

@@ -28,8 +28,7 @@ inline std::pair<std::string_view, std::string_view> two_files(std::string_view 
 template <class Load> int refused_or_loaded(Load&& load) {
     try {
         load();
-    } catch (const kiln::Error&) {
-    }
+    } catch (const kiln::Error&) {}
     return 0;
 }
 

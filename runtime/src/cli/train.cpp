@@ -56,10 +56,10 @@ void run_train(const Session& session, TrainOptions& o) {
         hold_out_validation(data, o.validation_fraction, o.train.seed);
     }
     const TensorShape input = d.input.shape();
-    o.preprocess.channels = o.channels > 0            ? o.channels
-                            : input.image()           ? input.cols
+    o.preprocess.channels = o.channels > 0                  ? o.channels
+                            : input.image()                 ? input.cols
                             : data.train.image_channels > 0 ? data.train.image_channels
-                                                      : 1;
+                                                            : 1;
     Preprocessor preprocessor = Preprocessor::fit(data.train.features, o.preprocess);
     for (Dataset* set : {&data.train, &data.validation, &data.test})
         if (set != &data.train || !o.train.augment.enabled())
@@ -95,15 +95,15 @@ Command add_train(CLI::App& app, const Session& session) {
     train->add_option("--lr", opt.lr, "learning rate")->check(positive());
     train->add_option("--momentum", opt.momentum, "momentum coefficient" + read_by("momentum"))
         ->check(in_range(0.0, 1.0));
-    train->add_option("--beta1", opt.beta1, "first-moment decay" + read_by("beta1"))
-        ->check(in_range(0.0, 1.0));
-    train->add_option("--beta2", opt.beta2, "second-moment decay" + read_by("beta2"))
-        ->check(in_range(0.0, 1.0));
+    train->add_option("--beta1", opt.beta1, "first-moment decay" + read_by("beta1"))->check(in_range(0.0, 1.0));
+    train->add_option("--beta2", opt.beta2, "second-moment decay" + read_by("beta2"))->check(in_range(0.0, 1.0));
     train->add_option("--eps", opt.epsilon, "denominator epsilon" + read_by("eps", &OptimizerRow::default_epsilon))
         ->check(positive());
     train->add_option("--rho", opt.rho, "squared-gradient decay" + read_by("rho", &OptimizerRow::default_rho))
         ->check(in_range(0.0, 1.0));
-    train->add_option("--weight-decay", opt.weight_decay, "L2 coefficient (decoupled for adamw, lars, lamb)" + read_by("weight-decay"))
+    train
+        ->add_option("--weight-decay", opt.weight_decay,
+                     "L2 coefficient (decoupled for adamw, lars, lamb)" + read_by("weight-decay"))
         ->check(non_negative());
     train->add_option("--clip-value", opt.clip_value, "clamp each gradient element to ±this (0: off)")
         ->check(non_negative());
@@ -125,8 +125,7 @@ Command add_train(CLI::App& app, const Session& session) {
     train->add_option("--period-multiplier", lr.period_multiplier, "cosine_restarts: period growth per restart")
         ->check(in_range(1.0, 1e6));
     train->add_option("--cycle-steps", lr.cycle_steps, "cyclic: steps per half cycle")->check(positive());
-    train->add_option("--warmup-steps", lr.warmup_steps, "linear warm-up steps (any schedule)")
-        ->check(non_negative());
+    train->add_option("--warmup-steps", lr.warmup_steps, "linear warm-up steps (any schedule)")->check(non_negative());
     train->add_option("--seed", o->train.seed, "seed for initialization and shuffling");
     train->add_option("--metrics", o->train.metrics_path, "write one JSON object per epoch to this file");
     train->add_option("--checkpoint", o->train.checkpoint_path,
@@ -154,9 +153,10 @@ Command add_train(CLI::App& app, const Session& session) {
                      fmt::format("input preprocessing: {}", fmt::join(preprocess_kinds(), " | ")))
         ->check(CLI::IsMember(preprocess_kinds()));
     train
-        ->add_option("--channels", o->channels,
-                     "--preprocess channel: channel-major blocks in each sample (default: the model's input channels, or "
-                     "--image-shape's)")
+        ->add_option(
+            "--channels", o->channels,
+            "--preprocess channel: channel-major blocks in each sample (default: the model's input channels, or "
+            "--image-shape's)")
         ->check(positive());
     train
         ->add_option("--whiten-epsilon", o->preprocess.whiten_epsilon,

@@ -37,9 +37,9 @@ std::vector<uint32_t> idx_header(std::string_view bytes, const std::string& path
     if (rank == 3 && dims[0] > uint32_t(std::numeric_limits<int>::max()))
         fail("{}: {} images exceed the {} a data set may hold", path, dims[0], std::numeric_limits<int>::max());
     // With no images the payload check below bounds nothing: the image size must fit on its own.
-    if (rank == 3 && (dims[1] > uint32_t(std::numeric_limits<int>::max()) ||
-                      dims[2] > uint32_t(std::numeric_limits<int>::max()) ||
-                      uint64_t(dims[1]) * dims[2] > uint64_t(std::numeric_limits<int>::max())))
+    if (rank == 3 &&
+        (dims[1] > uint32_t(std::numeric_limits<int>::max()) || dims[2] > uint32_t(std::numeric_limits<int>::max()) ||
+         uint64_t(dims[1]) * dims[2] > uint64_t(std::numeric_limits<int>::max())))
         fail("{}: {}×{} images exceed the {} pixels an image may hold", path, dims[1], dims[2],
              std::numeric_limits<int>::max());
     if (bytes.size() - header != payload)

@@ -76,9 +76,10 @@ std::string gunzip_if_compressed(std::string bytes, const std::string& name) {
         const int status = inflate(&z, Z_NO_FLUSH);
         const std::size_t produced = sizeof chunk - z.avail_out;
         if (produced > limit - out.size())
-            fail("{}: gzip data expands beyond {} bytes ({}× its {} compressed bytes): refused as a decompression "
-                 "bomb; gunzip the file to load it uncompressed",
-                 name, limit, inflate_ratio, bytes.size());
+            fail(
+                "{}: gzip data expands beyond {} bytes ({}× its {} compressed bytes): refused as a decompression "
+                "bomb; gunzip the file to load it uncompressed",
+                name, limit, inflate_ratio, bytes.size());
         out.append(chunk, produced);
         if (status == Z_STREAM_END) {
             const std::size_t rest = consumed - z.avail_in;  // the offset just past this member

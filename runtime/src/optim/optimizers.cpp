@@ -199,8 +199,8 @@ void nesterov(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
 
 void adagrad(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
     Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0));
-    KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-              o.epsilon(), p_out.get(), s_out.get());
+    KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, o.epsilon(),
+              p_out.get(), s_out.get());
 }
 
 void rmsprop(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
@@ -307,11 +307,13 @@ constexpr std::array<std::pair<OptimizerKind, HostUpdate>, std::size(optimizer_t
     {OptimizerKind::lars, lars},
     {OptimizerKind::lamb, lamb},
 }};
-static_assert([] {
-    for (std::size_t i = 0; i < updates.size(); ++i)
-        if (updates[i].first != optimizer_table[i].kind) return false;
-    return true;
-}(), "updates[]: one host update per row of optimizers.def, in its order");
+static_assert(
+    [] {
+        for (std::size_t i = 0; i < updates.size(); ++i)
+            if (updates[i].first != optimizer_table[i].kind) return false;
+        return true;
+    }(),
+    "updates[]: one host update per row of optimizers.def, in its order");
 
 }  // namespace
 
