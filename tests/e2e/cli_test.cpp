@@ -65,6 +65,19 @@ void check_gradients_written(const kiln::SafetensorsFile& result, Network networ
     });
 }
 
+// `model grad` with `batch`'s 'y' replaced by zeros of `shape` except element 1, `bad_value`: it
+// must refuse the batch with `message` (params.safetensors in `dir` holds the parameters).
+void require_labels_refused(const std::string& model, const TempDir& dir, kiln::SafetensorsFile batch,
+                            std::vector<int64_t> shape, float bad_value, const std::string& message) {
+    batch.tensors["y"].shape = shape;
+    batch.tensors["y"].values.assign(std::size_t(shape[0] * (shape.size() > 1 ? shape[1] : 1)), 0.0f);
+    batch.tensors["y"].values[1] = bad_value;
+    kiln::write_safetensors(dir.file("bad_labels.safetensors"), batch);
+    require_refused(run(model + " grad --params " + dir.file("params.safetensors") + " --batch " +
+                        dir.file("bad_labels.safetensors") + " --output " + dir.file("unwritten.safetensors")),
+                    message);
+}
+
 }  // namespace
 
 TEST_CASE("logistic regression trains on breast cancer, and its checkpoint evaluates the same", "[e2e]") {
@@ -183,14 +196,7 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
 
     // Targets as the loss reads them, or refused.
     auto refused_labels = [&](std::vector<int64_t> shape, float bad_value, const std::string& message) {
-        kiln::SafetensorsFile bad = batch;
-        bad.tensors["y"].shape = shape;
-        bad.tensors["y"].values.resize(std::size_t(shape[0] * (shape.size() > 1 ? shape[1] : 1)), 0.0f);
-        bad.tensors["y"].values[1] = bad_value;
-        kiln::write_safetensors(dir.file("bad.safetensors"), bad);
-        require_refused(run(binary("two_layer_sigmoid") + " grad --params " + dir.file("params.safetensors") +
-                            " --batch " + dir.file("bad.safetensors") + " --output " + dir.file("g.safetensors")),
-                        message);
+        require_labels_refused(binary("two_layer_sigmoid"), dir, batch, shape, bad_value, message);
     };
     // (two_layer_sigmoid's loss is binary cross-entropy: its targets are probabilities.)
     refused_labels({n, 1}, 3.7f, "target 'y' of sample 1 is 3.7: binary cross-entropy needs a probability in [0, 1]");
@@ -259,17 +265,10 @@ TEST_CASE("an image model trains, checkpoints its tensors at their rank, and gra
 
     // Class ids: whole numbers in range, one per sample; converting 3.7 or 1e10 to an integer
     // would train on a label nobody wrote.
+    batch.tensors["x"].shape = {n, 1, 8, 8};  // a good input again (x was cut to 63 features above)
+    batch.tensors["x"].values.resize(n * 64);
     auto refused_labels = [&](std::vector<int64_t> shape, float bad_value, const std::string& message) {
-        kiln::SafetensorsFile bad = batch;
-        bad.tensors["x"].shape = {n, 1, 8, 8};  // a good input again (x was cut to 63 features above)
-        bad.tensors["x"].values.resize(n * 64);
-        bad.tensors["y"].shape = shape;
-        bad.tensors["y"].values.assign(std::size_t(shape[0] * (shape.size() > 1 ? shape[1] : 1)), 0.0f);
-        bad.tensors["y"].values[1] = bad_value;
-        kiln::write_safetensors(dir.file("bad.safetensors"), bad);
-        require_refused(run(model + " grad --params " + dir.file("params.safetensors") + " --batch " +
-                            dir.file("bad.safetensors") + " --output " + dir.file("g3.safetensors")),
-                        message);
+        require_labels_refused(model, dir, batch, shape, bad_value, message);
     };
     refused_labels({n, 1}, 3.7f, "tensor 'y': element 1 is 3.7, expected a class id 0..9");
     refused_labels({n}, 1e10f, "tensor 'y': element 1 is 10000000000, expected a class id 0..9");
