@@ -1,7 +1,10 @@
 # CMake's view of the contract's tables (contract/include/kiln/contract/*.def): the stages each
 # model generates, and the optimizer kernels generated once per build. Read from the same rows the
-# C++ code expands, so a row added there is built here without a second list.
-set(KILN_CONTRACT_DIR ${CMAKE_CURRENT_LIST_DIR}/../contract/include/kiln/contract)
+# C++ code expands, so a row added there is built here without a second list. An installed kiln's
+# package config sets KILN_CONTRACT_DIR to the installed headers first.
+if(NOT KILN_CONTRACT_DIR)
+  set(KILN_CONTRACT_DIR ${CMAKE_CURRENT_LIST_DIR}/../contract/include/kiln/contract)
+endif()
 
 # kiln_contract_names(<file.def> <MACRO> <out-var>): the first argument of every MACRO(...) row.
 function(kiln_contract_names file macro out)
@@ -20,3 +23,6 @@ endfunction()
 
 kiln_contract_names(stages.def KILN_STAGE KILN_STAGES)
 kiln_contract_names(optimizers.def KILN_OPTIMIZER_KERNEL KILN_OPTIMIZER_KERNELS)
+# kiln_add_model runs in whatever directory calls it (a project that includes kiln with
+# add_subdirectory, or finds it installed), where kiln's own variables are not in scope.
+set_property(GLOBAL PROPERTY KILN_STAGES ${KILN_STAGES})

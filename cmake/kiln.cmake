@@ -12,12 +12,14 @@
 #   NAME_tune     the autotuner: times schedule candidates on this machine at TUNE_BATCH rows
 #                 (default KILN_TUNE_BATCH) for KILN_TUNE_BUDGET seconds, writes the plan to
 #                 SCHEDULE; the next build compiles with it
-set(KILN_CMAKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(KILN_TUNE_BUDGET 120 CACHE STRING "seconds <model>_tune spends searching schedules")
 set(KILN_TUNE_BATCH 128 CACHE STRING "batch size <model>_tune times stages at")
 set(KILN_TUNE_COMPARE "Mullapudi2016;Adams2019" CACHE STRING "Halide autoschedulers <model>_tune times for comparison")
 
 function(kiln_add_model name)
+  # This file's directory (kiln's cmake/, or the installed package's): the templates beside it.
+  set(templates ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
+  get_property(stages GLOBAL PROPERTY KILN_STAGES)
   cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE;TUNE_BATCH" "" ${ARGN})
   set(scheduler_flags)
   set(scheduler_depends)
@@ -53,7 +55,7 @@ function(kiln_add_model name)
   endif()
   set(libraries)
   set(outputs ${kernels_dir}/${name}.kiln.h)
-  foreach(stage ${KILN_STAGES})
+  foreach(stage ${stages})
     list(APPEND libraries ${kernels_dir}/${name}_${stage}.a)
     list(APPEND outputs ${kernels_dir}/${name}_${stage}.a ${kernels_dir}/${name}_${stage}.h)
   endforeach()
@@ -64,7 +66,7 @@ function(kiln_add_model name)
     endif()
     add_custom_target(${name}_generate)
   else()
-    configure_file(${KILN_CMAKE_DIR}/generator_main.cpp.in ${dir}/${name}_gen.cpp @ONLY)
+    configure_file(${templates}/generator_main.cpp.in ${dir}/${name}_gen.cpp @ONLY)
     add_executable(${name}_gen ${dir}/${name}_gen.cpp)
     target_link_libraries(${name}_gen PRIVATE kiln::codegen)
     target_compile_options(${name}_gen PRIVATE ${KILN_BUILD_TOOL_OPTIONS})  # runs once per build: compile it fast
@@ -117,7 +119,7 @@ function(kiln_add_model name)
   target_link_libraries(${name}_kernels INTERFACE ${libraries} kiln::runtime)
 
   if(NOT ARG_LIBRARY_ONLY)
-    configure_file(${KILN_CMAKE_DIR}/model_main.cpp.in ${dir}/${name}_main.cpp @ONLY)
+    configure_file(${templates}/model_main.cpp.in ${dir}/${name}_main.cpp @ONLY)
     add_executable(${name} ${dir}/${name}_main.cpp)
     target_link_libraries(${name} PRIVATE ${name}_kernels)
   endif()
