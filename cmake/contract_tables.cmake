@@ -21,6 +21,15 @@ function(kiln_contract_names file macro out)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${KILN_CONTRACT_DIR}/${file})
 endfunction()
 
+# The CPU tiers' Halide targets, best first (cpu_targets.hpp's `tiers`).
+file(STRINGS ${KILN_CONTRACT_DIR}/cpu_targets.hpp tier_rows REGEX "^ *Tier\\{\"")
+set(KILN_CPU_TIER_TARGETS)
+foreach(row ${tier_rows})
+  string(REGEX REPLACE "^ *Tier\\{\"[^\"]*\", \"([^\"]*)\"}.*" "\\1" target "${row}")
+  list(APPEND KILN_CPU_TIER_TARGETS ${target})
+endforeach()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${KILN_CONTRACT_DIR}/cpu_targets.hpp)
+
 kiln_contract_names(stages.def KILN_STAGE KILN_STAGES)
 kiln_contract_names(optimizers.def KILN_OPTIMIZER_KERNEL KILN_OPTIMIZER_KERNELS)
 # kiln_add_model runs in whatever directory calls it (a project that includes kiln with

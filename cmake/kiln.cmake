@@ -1,11 +1,15 @@
 # kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [AUTOSCHEDULER <name>]
-#                [SCHEDULE <plan.json>|default] [TUNE_BATCH <rows>] [LIBRARY_ONLY])
+#                [SCHEDULE <plan.json>|default] [TUNE_BATCH <rows>] [TARGETS <t1,t2,…>] [LIBRARY_ONLY])
 #
 # Generates NAME's kernels from the network declared in HEADER (default expression: `network`)
 # and builds the model binary NAME (unless LIBRARY_ONLY). Schedules come from the plan SCHEDULE
-# (default: schedules/NAME.<KILN_HALIDE_TARGET>.json beside the CMakeLists, used when it exists
+# (default: schedules/NAME.<KILN_HALIDE_TARGET's first target>.json beside the CMakeLists, used when it exists
 # and matches the network; `default`: kiln's hand heuristics only), or from one of Halide's
-# autoschedulers (AUTOSCHEDULER Mullapudi2016, Adams2019, Li2018). Targets:
+# autoschedulers (AUTOSCHEDULER Mullapudi2016, Adams2019, Li2018). TARGETS (default
+# KILN_HALIDE_TARGET): the Halide target of the kernels, or several, comma-separated and best
+# first, for kernels that carry a variant each and run the first the CPU has the features for
+# (every variant has the first target's schedule; the build's runtime and optimizer kernels are
+# KILN_HALIDE_TARGET's, so a binary meant for older CPUs sets KILN_HALIDE_TARGET itself). Targets:
 #   NAME_gen      the generator (links libHalide; runs at build time only)
 #   NAME_kernels  the generated static libraries + NAME.kiln.h descriptor (no libHalide)
 #   NAME          the model binary: train | eval | predict | grad | summary | bench | …
@@ -20,7 +24,10 @@ function(kiln_add_model name)
   # This file's directory (kiln's cmake/, or the installed package's): the templates beside it.
   set(templates ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
   get_property(stages GLOBAL PROPERTY KILN_STAGES)
-  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE;TUNE_BATCH" "" ${ARGN})
+  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE;TUNE_BATCH;TARGETS" "" ${ARGN})
+  if(NOT ARG_TARGETS)
+    set(ARG_TARGETS ${KILN_HALIDE_TARGET})
+  endif()
   set(scheduler_flags)
   set(scheduler_depends)
   if(ARG_AUTOSCHEDULER)
@@ -72,7 +79,10 @@ function(kiln_add_model name)
     target_compile_options(${name}_gen PRIVATE ${KILN_BUILD_TOOL_OPTIONS})  # runs once per build: compile it fast
 
     if(NOT ARG_SCHEDULE)
-      set(ARG_SCHEDULE ${CMAKE_CURRENT_SOURCE_DIR}/schedules/${name}.${KILN_HALIDE_TARGET}.json)
+      # A multi-target build ("t1,t2,…") is tuned for, and its plan named after, its first target.
+      string(REPLACE "," ";" targets "${ARG_TARGETS}")
+      list(GET targets 0 primary_target)
+      set(ARG_SCHEDULE ${CMAKE_CURRENT_SOURCE_DIR}/schedules/${name}.${primary_target}.json)
     endif()
     set(plan_flags)
     if(NOT ARG_SCHEDULE STREQUAL "default" AND NOT ARG_AUTOSCHEDULER)
@@ -84,7 +94,7 @@ function(kiln_add_model name)
     endif()
     add_custom_command(
       OUTPUT ${outputs}
-      COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${scheduler_flags} ${plan_flags}
+      COMMAND ${name}_gen --name ${name} --output ${dir} --target ${ARG_TARGETS} ${scheduler_flags} ${plan_flags}
       DEPENDS ${name}_gen ${scheduler_depends}
       COMMENT "kiln: generating kernels for ${name}"
       VERBATIM)
@@ -104,7 +114,7 @@ function(kiln_add_model name)
       # Removing the descriptor makes the next build regenerate the kernels with the new plan.
       add_custom_target(${name}_tune
         COMMAND ${CMAKE_COMMAND} -E make_directory ${plan_dir}
-        COMMAND ${name}_gen --name ${name} --output ${dir} --target ${KILN_HALIDE_TARGET} ${plan_flags} --tune
+        COMMAND ${name}_gen --name ${name} --output ${dir} --target ${ARG_TARGETS} ${plan_flags} --tune
                 --budget ${KILN_TUNE_BUDGET} --tune-batch ${ARG_TUNE_BATCH} ${compare_flags}
         COMMAND ${CMAKE_COMMAND} -E remove ${dir}/${name}.kiln.h
         DEPENDS ${name}_gen

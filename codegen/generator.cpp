@@ -2,6 +2,7 @@
 #include "kiln/codegen/generator_options.hpp"
 
 #include <CLI/CLI.hpp>
+#include <kiln/contract/cpu_targets.hpp>
 #include <fstream>
 #include <sstream>
 
@@ -19,7 +20,7 @@ GeneratorOptions parse_generator_options(int argc, char** argv) {
     CLI::App app{"kiln model generator: AOT-compiles a network's stages and writes its descriptor"};
     app.add_option("--name", options.model_name, "model name (prefix of every generated file)")->required();
     app.add_option("--output", options.output_directory, "directory for the generated files")->required();
-    app.add_option("--target", options.target, "Halide target")->required();
+    app.add_option("--target", options.target, "Halide target, or several (comma-separated, best first)")->required();
     app.add_option("--scheduler", options.scheduler,
                    "default (kiln's hand schedules) | Mullapudi2016 | Adams2019 | Li2018")
         ->check(CLI::IsMember({"default", "Mullapudi2016", "Adams2019", "Li2018"}));
@@ -37,6 +38,11 @@ GeneratorOptions parse_generator_options(int argc, char** argv) {
         std::exit(app.exit(error));
     }
     return options;
+}
+
+std::string primary_target(const std::string& list) {
+    const std::vector<std::string> targets = cpu::target_list(list);
+    return targets.empty() ? list : targets.front();
 }
 
 int report_generator_failure(const std::string& model, const std::exception& error) {
@@ -71,11 +77,13 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
         << "    static const kiln::ModelDescriptor descriptor = [] {\n"
         << "        kiln::ModelDescriptor d;\n"
         << "        d.name = " << quoted(model.name) << ";\n"
-        << "        d.scheduler = " << quoted(model.scheduler) << ";\n";
+        << "        d.scheduler = " << quoted(model.scheduler) << ";\n"
+        << "        d.halide_target = " << quoted(options.target) << ";\n";
     for (const ParamSpec& p : model.params)
         out << "        d.params.push_back({" << quoted(p.name) << ", " << p.rows << ", " << p.cols
             << ", {kiln::InitKind::" << init_kind_name(p.init.kind) << ", " << p.init.a << ", " << p.init.b << "}, "
-            << quoted(p.gradient_formula) << ", " << p.height << ", " << p.width << "});\n";
+            << quoted(p.gradient_formula) << ", " << p.height << ", " << p.width << ", "
+            << (p.linear_weight ? "true" : "false") << "});\n";
     auto leaf = [&](const char* field, const DataLeafSpec& s) {
         out << "        d." << field << " = {" << quoted(s.name) << ", " << s.cols << ", "
             << (s.integer_labels ? "true" : "false") << ", " << s.classes << ", " << s.height << ", " << s.width
@@ -100,6 +108,14 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
             << ") = " << stage_initializer(*stage, model.name + "_" + stage->name()) << ";\n";
     out << "        d.prediction_formula = " << quoted(model.prediction_formula) << ";\n"
         << "        d.loss_formula = " << quoted(model.loss_formula) << ";\n";
+    const SharedFormulaSet& shared = model.shared_formulas;
+    for (const std::string& let : shared.lets) out << "        d.shared_formulas.lets.push_back(" << quoted(let) << ");\n";
+    out << "        d.shared_formulas.prediction = " << quoted(shared.prediction) << ";\n"
+        << "        d.shared_formulas.loss = " << quoted(shared.loss) << ";\n";
+    for (const std::string& gradient : shared.gradients)
+        out << "        d.shared_formulas.gradients.push_back(" << quoted(gradient) << ");\n";
+    for (const std::string& saved : shared.saved)
+        out << "        d.shared_formulas.saved.push_back(" << quoted(saved) << ");\n";
     for (const std::string& line : model.graph) out << "        d.graph.push_back(" << quoted(line) << ");\n";
     out << "        return d;\n    }();\n    return descriptor;\n}\n}  // namespace kiln::models\n";
 

@@ -1,6 +1,8 @@
 // Stage: buffer arguments and outputs, which values are stored or fused (apply_plan), and AOT compilation.
 #include "kiln/codegen/stage.hpp"
 
+#include "kiln/codegen/kernel_targets.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -268,13 +270,16 @@ Pipeline Stage::scheduled_pipeline(const Target& target, const std::string& sche
     return pipeline;
 }
 
-void Stage::compile(const std::string& directory, const std::string& function, const Target& target,
+void Stage::compile(const std::string& directory, const std::string& function, const std::vector<Target>& targets,
                     const std::string& scheduler) {
-    Pipeline pipeline = scheduled_pipeline(target, scheduler);
+    if (targets.empty()) throw std::invalid_argument("stage " + name_ + ": no Halide target to compile for");
+    Pipeline pipeline = scheduled_pipeline(targets.front(), scheduler);
     const std::vector<Argument> arguments = halide_arguments();
     if (std::getenv("KILN_EMIT_STMT"))
-        pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
-    pipeline.compile_to_static_library(directory + "/" + function, arguments, function, target);
+        pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, targets.front());
+    compile_library(directory + "/" + function, function, targets, [&](const std::string& name, const Target& target) {
+        return pipeline.compile_to_module(arguments, name, target);
+    });
 }
 
 }  // namespace kiln::codegen

@@ -17,6 +17,8 @@
 
 #include <kiln/contract/optimizers.hpp>
 
+#include <kiln/codegen/kernel_targets.hpp>
+
 using namespace Halide;
 
 namespace {
@@ -49,7 +51,7 @@ public:
 
     // Arguments: param, state…, grad, lr, weight_decay, grad_scale, clip, extra…; outputs: the tuple.
     void compile(const std::vector<Expr>& outputs, const std::vector<Argument>& extra, const std::string& directory,
-                 const Target& target) {
+                 const std::vector<Target>& target) {
         Func update(name_);
         update(i) = outputs.size() == 1 ? Tuple(outputs[0]) : Tuple(outputs);
         update.output_buffers()[0].dim(0).set_min(0).set_extent(param.dim(0).extent());
@@ -67,16 +69,16 @@ public:
         arguments.insert(arguments.end(), {grad, lr, weight_decay, grad_scale, clip});
         arguments.insert(arguments.end(), extra.begin(), extra.end());
         // <name>_serial: the same loops on the calling thread (small arenas: no thread wake-ups).
-        update.compile_to_static_library(directory + "/" + name_ + "_serial", arguments, name_ + "_serial", target);
+        kiln::codegen::compile_library(update, directory + "/" + name_ + "_serial", name_ + "_serial", arguments, target);
         update.parallel(outer);
-        update.compile_to_static_library(directory + "/" + name_, arguments, name_, target);
+        kiln::codegen::compile_library(update, directory + "/" + name_, name_, arguments, target);
     }
 
 private:
     std::string name_;
 };
 
-void generate_all(const std::string& dir, const Target& target) {
+void generate_all(const std::string& dir, const std::vector<Target>& target) {
     {  // SGD: p ← p − lr·g
         Kernel k(kiln::OptimizerKernel::sgd_update, {});
         k.compile({k.param(k.i) - k.lr * k.l2_gradient()}, {}, dir, target);
@@ -166,10 +168,10 @@ void generate_all(const std::string& dir, const Target& target) {
 
 int main(int argc, char** argv) {
     if (argc != 3) {
-        std::cerr << "usage: kiln_optimizer_kernels OUTPUT_DIRECTORY TARGET\n";
+        std::cerr << "usage: kiln_optimizer_kernels OUTPUT_DIRECTORY TARGET[,TARGET…]\n";
         return 2;
     }
-    generate_all(argv[1], Target(argv[2]).with_feature(Target::NoRuntime));
+    generate_all(argv[1], kiln::codegen::no_runtime_targets(argv[2]));
     for (const kiln::OptimizerKernelRow& row : kiln::optimizer_kernel_table)
         if (!generated.erase(std::string(row.name))) {
             std::cerr << "kiln_optimizer_kernels: optimizers.def lists kernel " << row.name

@@ -27,7 +27,7 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
     if (options.schedule.empty()) throw std::invalid_argument("--tune needs --schedule <file> to write the plan to");
     const int threads = physical_core_count();
     setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 0);  // the JIT runtime's pool, as the model binary's
-    const Halide::Target target(options.target);
+    const Halide::Target target(primary_target(options.target));  // a multi-target build tunes its first
     const auto started = std::chrono::steady_clock::now();
 
     // Budget: shared by stages in proportion to their default time (at least 5% each).
@@ -44,7 +44,7 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
     total = 0;
     for (double w : weights) total += w;
 
-    ModelSchedule schedule{model.name, options.target, network_fingerprint(model.graph)};
+    ModelSchedule schedule{model.name, primary_target(options.target), network_fingerprint(model.graph)};
     nlohmann::json report{{"batch", options.tune_batch},
                           {"threads", threads},
                           {"budget_seconds", options.budget_seconds},
@@ -101,7 +101,7 @@ ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& op
     ModelSchedule plan = read_schedule(options.schedule);
     std::string stale;
     if (plan.model != model.name) stale = "it is for model " + plan.model;
-    else if (plan.target != options.target && plan.target != "any") stale = "it is for target " + plan.target;
+    else if (plan.target != primary_target(options.target) && plan.target != "any") stale = "it is for target " + plan.target;
     else if (plan.network != network_fingerprint(model.graph)) stale = "the network changed since it was tuned";
     else if (plan.lowering != lowering_version)
         stale = "it names Funcs as lowering version " + std::to_string(plan.lowering) +

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kiln/error.hpp"
+#include "kiln/torch_layout.hpp"
 
 namespace kiln {
 
@@ -14,17 +15,20 @@ std::vector<float> plain(const Tensor& t) { return {t.values.begin(), t.values.e
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Model& model, const Preprocessor& preprocessor, int epoch,
-                     const TrainingProgress* progress) {
+                     long steps, const TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
     SafetensorsFile file;
     file.metadata = {{"format", format_tag}, {"model", d.name}, {"epoch", std::to_string(epoch)}};
+    mark_torch_layout(file);
     if (progress) record_training_progress(file, *progress);
-    for (std::size_t i = 0; i < d.params.size(); ++i) {
-        auto values = model.params()[i];
-        file.tensors[d.params[i].name] = {d.params[i].shape().dims(), {values.begin(), values.end()}};  // its rank kept
+    // The network's tensors as the equivalent PyTorch modules hold them (torch_layout.hpp).
+    for (std::size_t i = 0; i < d.params.size(); ++i) file.tensors[d.params[i].name] = to_torch(d.params[i], model.params()[i]);
+    for (std::size_t i = 0; i < d.states.size(); ++i) {
+        file.tensors[d.states[i].name] = to_torch(d.states[i], model.states()[i].values);
+        // Every training step updates batch norm's running statistics, as PyTorch counts them.
+        if (std::string counter = batches_tracked_name(d.states[i]); !counter.empty())
+            file.tensors[counter] = {{}, {float(steps)}, "I64"};
     }
-    for (std::size_t i = 0; i < d.states.size(); ++i)
-        file.tensors[d.states[i].name] = {d.states[i].shape().dims(), plain(model.states()[i])};
     file.tensors["__standardize.mean"] = {{1, preprocessor.mean.cols}, plain(preprocessor.mean)};
     file.tensors["__standardize.scale"] = {{1, preprocessor.scale.cols}, plain(preprocessor.scale)};
     file.metadata["preprocess"] = preprocessor.kind;
@@ -41,28 +45,22 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
     auto tag = file.metadata.find("model");
     if (tag != file.metadata.end() && tag->second != d.name)
         fail("{}: checkpoint of model '{}', not of '{}'", path, tag->second, d.name);
+    // PyTorch's layout (the marker, or a file PyTorch wrote), or kiln's own in older checkpoints:
+    // the marker is what keeps a square dense weight from being read transposed.
+    const TensorLayout layout = layout_of(file, path);
     for (std::size_t i = 0; i < d.params.size(); ++i) {
         const ParamSpec& spec = d.params[i];
         auto found = file.tensors.find(spec.name);
         if (found == file.tensors.end()) fail("{}: no tensor '{}' (a checkpoint of another model?)", path, spec.name);
-        const NamedTensor& t = found->second;
-        bool shape_ok =
-            t.values.size() == spec.size() &&
-            (t.shape == spec.shape().dims() || (spec.rows == 1 && t.shape == std::vector<int64_t>{spec.cols}));
-        if (!shape_ok)
-            fail("{}: tensor '{}' has {} values, model '{}' expects {}", path, spec.name, t.values.size(), d.name,
-                 spec.shape().text());
-        std::copy(t.values.begin(), t.values.end(), model.params()[i].begin());
+        from_torch(spec, found->second, layout, model.params()[i], path);
     }
     for (std::size_t i = 0; i < d.states.size(); ++i) {
         const StateSpec& spec = d.states[i];
         auto found = file.tensors.find(spec.name);
         if (found == file.tensors.end())
             fail("{}: no running statistic '{}' (a checkpoint of another model?)", path, spec.name);
-        if (found->second.values.size() != spec.size())
-            fail("{}: running statistic '{}' has {} values, model '{}' expects {}", path, spec.name,
-                 found->second.values.size(), d.name, spec.size());
-        model.states()[i].values.assign(found->second.values.begin(), found->second.values.end());
+        model.states()[i].values.resize(spec.size());
+        from_torch(spec, found->second, layout, model.states()[i].values, path);
     }
     Preprocessor preprocessor = Preprocessor::identity(d.input.per_row());
     auto kind = file.metadata.find("preprocess");

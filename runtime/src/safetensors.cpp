@@ -157,7 +157,7 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& pat
                 fail("{}: tensor '{}': data offsets [{}, {}] hold {} bytes, its {} shape needs {}", path, name,
                      offsets[0], offsets[1], offsets[1] - offsets[0], dtype, byte_length);
             ranges.push_back({offsets[0], offsets[1], name});
-            NamedTensor tensor{shape, {}};
+            NamedTensor tensor{shape, {}, dtype};
             tensor.values.reserve(count);  // bounded: count * size bytes are in the file
             const char* data = bytes.data() + data_start + offsets[0];
             if (dtype == "F32") convert<float>(data, count, tensor.values);
@@ -192,9 +192,19 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
     nlohmann::json header = nlohmann::json::object();
     if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
     uint64_t offset = 0;
+    std::vector<std::string> data;  // each tensor's bytes, in the header's (the map's) order
     for (const auto& [name, tensor] : file.tensors) {
-        const uint64_t bytes = tensor.values.size() * sizeof(float);
-        header[name] = {{"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
+        if (tensor.dtype == "I64") {
+            std::vector<int64_t> counts(tensor.values.size());
+            for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = std::llround(tensor.values[i]);
+            data.emplace_back(reinterpret_cast<const char*>(counts.data()), counts.size() * sizeof(int64_t));
+        } else if (tensor.dtype == "F32") {
+            data.emplace_back(reinterpret_cast<const char*>(tensor.values.data()), tensor.values.size() * sizeof(float));
+        } else {
+            fail("{}: tensor '{}': cannot write dtype {} (F32 or I64)", path, name, tensor.dtype);
+        }
+        const uint64_t bytes = data.back().size();
+        header[name] = {{"dtype", tensor.dtype}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
     std::string text = header.dump();
@@ -229,8 +239,7 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
         if (::fchmod(fd, mode) != 0) fail("{}: cannot set the file mode: {}", path, std::strerror(errno));
         write_all(fd, &header_size, 8, path);
         write_all(fd, text.data(), text.size(), path);
-        for (const auto& [name, tensor] : file.tensors)
-            write_all(fd, tensor.values.data(), tensor.values.size() * sizeof(float), path);
+        for (const std::string& bytes : data) write_all(fd, bytes.data(), bytes.size(), path);
         if (::fsync(fd) != 0) fail("{}: fsync failed: {}", path, std::strerror(errno));
         ::close(fd);
         fd = -1;

@@ -37,6 +37,25 @@ TEST_CASE("one hidden sigmoid layer: backprop through σ' = σ(1 − σ)", "[dsl
           "xᵀ · (((" + delta2 + ") · out.weightᵀ) ⊙ σ(" + z1 + ") ⊙ (1 − σ(" + z1 + ")))");
 }
 
+TEST_CASE("formulas sharing subexpressions print each once, named, and the formulas in terms of them",
+          "[dsl][print][model]") {
+    auto g = grad(logistic::loss);
+    const SharedFormulas shared = to_shared_strings(logistic::a, logistic::loss, g[name<"w">], g[name<"b">]);
+    CHECK(shared.lets == std::vector<std::string>{"t1 = x · w + b", "t2 = (σ(t1) − y) / N"});
+    CHECK(shared.formulas ==
+          std::vector<std::string>{"t1", "bce_with_logits(t1, y)", "xᵀ · t2", "sum_rows(t2)"});
+    // One formula alone shares nothing: it prints as to_string prints it.
+    const SharedFormulas alone = to_shared_strings(g[name<"w">]);
+    CHECK(alone.lets.empty());
+    CHECK(alone.formulas == std::vector<std::string>{to_string(g[name<"w">])});
+    // Two layers: the backward chain is named once, and a transposed leaf (out.weightᵀ) stays inline.
+    auto g2 = grad(two_layer::loss);
+    const SharedFormulas layers = to_shared_strings(g2[name<"out.weight">], g2[name<"hidden.weight">]);
+    CHECK(layers.lets == std::vector<std::string>{"t1 = σ(x · hidden.weight + hidden.bias)",
+                                                  "t2 = (σ(t1 · out.weight + out.bias) − y) / N"});
+    CHECK(layers.formulas == std::vector<std::string>{"t1ᵀ · t2", "xᵀ · ((t2 · out.weightᵀ) ⊙ t1 ⊙ (1 − t1))"});
+}
+
 TEST_CASE("the saved set holds the forward values the gradients read", "[dsl][model]") {
     auto saved = saved_set(network(two_layer::a, two_layer::loss));
     STATIC_REQUIRE(decltype(hana::size(saved))::value == 2);

@@ -34,34 +34,52 @@ void write_idx_dir(const TempDir& dir, uint8_t label, std::size_t truncate = 0) 
     }
 }
 
+enum class FileLayout { as_bound, transposed };
+
 // A tensor of U(−1, 1) floats (or class ids below `classes`) in `file` and the same values bound in
-// the reference context.
+// the reference context; `transposed` writes a matrix's transpose (a dense weight as nn.Linear
+// stores it, [out × in], where the DSL binds [in × out]).
 void add_random_tensor(kiln::SafetensorsFile& file, kiln::dsl::reference::Context& context, std::mt19937_64& rng,
-                       const std::string& name, kiln::dsl::Shape shape, std::vector<int64_t> dims, int classes = 0) {
+                       const std::string& name, kiln::dsl::Shape shape, std::vector<int64_t> dims, int classes = 0,
+                       FileLayout layout = FileLayout::as_bound) {
     std::uniform_real_distribution<double> value(-1, 1);
     kiln::dsl::reference::Matrix m(shape, 0.0);
-    kiln::NamedTensor t{dims, {}};
-    for (double& v : m.values) {
-        v = classes ? double(rng() % unsigned(classes)) : double(float(value(rng)));
-        t.values.push_back(float(v));
+    kiln::NamedTensor t{dims, std::vector<float>(m.values.size())};
+    for (std::size_t i = 0; i < m.values.size(); ++i) {
+        m.values[i] = classes ? double(rng() % unsigned(classes)) : double(float(value(rng)));
+        const std::size_t row = i / shape.cols, col = i % shape.cols;
+        t.values[layout == FileLayout::transposed ? col * shape.rows + row : i] = float(m.values[i]);
     }
     file.tensors[name] = t;
     context.bindings[name] = m;
 }
 
 // Every parameter's gradient in `grad`'s output against the DSL's double reference:
-// |got − expected| ≤ absolute + relative·|expected|.
+// |got − expected| ≤ absolute + relative·|expected|. The output speaks PyTorch's layout: a dense
+// weight [in × out] is written [out × in], a [1 × n] vector as [n].
 template <class Network>
 void check_gradients_written(const kiln::SafetensorsFile& result, Network network,
                              const kiln::dsl::reference::Context& context, double absolute, double relative) {
     auto gradients = kiln::dsl::grad(network.loss);
     boost::hana::for_each(kiln::dsl::parameters(network.loss), [&](auto t) {
         using Op = typename kiln::dsl::node_of<decltype(t)>::op;
+        constexpr kiln::dsl::Shape shape = Op::shape();
+        const std::string name(Op::name);
+        const bool dense_weight = !shape.image() && shape.rows > 1 && name.ends_with(".weight");
+        const std::vector<int64_t> torch_shape = dense_weight     ? std::vector<int64_t>{shape.cols, shape.rows}
+                                                 : shape.rows == 1 && !shape.image() ? std::vector<int64_t>{shape.cols}
+                                                                                    : std::vector<int64_t>{};
         auto expected = kiln::dsl::evaluate(gradients[kiln::dsl::name<Op::fixed_name>], context);
-        const auto& got = result.tensors.at(std::string(Op::name)).values;
+        const kiln::NamedTensor& written = result.tensors.at(name);
+        INFO(name);
+        if (!torch_shape.empty()) CHECK(written.shape == torch_shape);
+        const auto& got = written.values;
         REQUIRE(got.size() == expected.values.size());
-        for (std::size_t i = 0; i < got.size(); ++i)
-            CHECK(std::abs(got[i] - expected.values[i]) <= absolute + relative * std::abs(expected.values[i]));
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            const std::size_t row = i / shape.cols, col = i % shape.cols;
+            const float value = got[dense_weight ? col * shape.rows + row : i];
+            CHECK(std::abs(value - expected.values[i]) <= absolute + relative * std::abs(expected.values[i]));
+        }
     });
 }
 
@@ -176,6 +194,8 @@ TEST_CASE("grad writes the loss and every gradient, matching the double-precisio
     auto add = [&](kiln::SafetensorsFile& file, const std::string& name, int rows, int cols, int classes = 0) {
         add_random_tensor(file, context, rng, name, {rows, cols}, {rows, cols}, classes);
     };
+    // Parameters in kiln's own layout, as checkpoints held them before PyTorch's: still read.
+    params.metadata["format"] = "kiln";
     add(params, "hidden.weight", 30, 16);
     add(params, "hidden.bias", 1, 16);
     add(params, "output.weight", 16, 1);
@@ -215,7 +235,10 @@ TEST_CASE("an image model trains, checkpoints its tensors at their rank, and gra
     auto checkpoint = kiln::read_safetensors(dir.file("c.safetensors"));
     CHECK(checkpoint.tensors.at("gain").shape == std::vector<int64_t>{1, 1, 8, 8});
     CHECK(checkpoint.tensors.at("hidden.weight").shape == std::vector<int64_t>{64, 64});
-    CHECK(checkpoint.tensors.at("bn.running_mean").shape == std::vector<int64_t>{1, 1});
+    CHECK(checkpoint.tensors.at("output.weight").shape == std::vector<int64_t>{10, 64});  // nn.Linear(64, 10)
+    CHECK(checkpoint.tensors.at("bn.running_mean").shape == std::vector<int64_t>{1});
+    CHECK(checkpoint.tensors.at("bn.num_batches_tracked").dtype == "I64");
+    CHECK(checkpoint.metadata.at("layout") == "torch");
     Run evaluated = run(model + " eval --data " + data("digits.csv.gz") + " --checkpoint " + dir.file("c.safetensors"));
     REQUIRE(evaluated.status == 0);
 
@@ -234,16 +257,20 @@ TEST_CASE("an image model trains, checkpoints its tensors at their rank, and gra
     kiln::SafetensorsFile params, batch;
     auto add = [&](kiln::SafetensorsFile& file, const std::string& name, kiln::dsl::Shape shape,
                    std::vector<int64_t> dims,
-                   int classes = 0) { add_random_tensor(file, context, rng, name, shape, dims, classes); };
+                   int classes = 0, FileLayout layout = FileLayout::as_bound) {
+        add_random_tensor(file, context, rng, name, shape, dims, classes, layout);
+    };
+    // Parameters as PyTorch's modules hold them (no metadata, as a state_dict saved by PyTorch):
+    // the square hidden.weight is read transposed, which only the layout can tell.
     add(params, "gain", kiln::dsl::image_shape(1, 1, 8, 8), {1, 1, 8, 8});
-    add(params, "bn.weight", {1, 1}, {1, 1});
-    add(params, "bn.bias", {1, 1}, {1, 1});
-    add(params, "hidden.weight", {64, 64}, {64, 64});
-    add(params, "hidden.bias", {1, 64}, {1, 64});
-    add(params, "output.weight", {64, 10}, {64, 10});
-    add(params, "output.bias", {1, 10}, {1, 10});
-    add(params, "bn.running_mean", {1, 1}, {1, 1});  // read with the parameters; unused while training
-    add(params, "bn.running_var", {1, 1}, {1, 1}, 3);
+    add(params, "bn.weight", {1, 1}, {1});
+    add(params, "bn.bias", {1, 1}, {1});
+    add(params, "hidden.weight", {64, 64}, {64, 64}, 0, FileLayout::transposed);
+    add(params, "hidden.bias", {1, 64}, {64});
+    add(params, "output.weight", {64, 10}, {10, 64}, 0, FileLayout::transposed);
+    add(params, "output.bias", {1, 10}, {10});
+    add(params, "bn.running_mean", {1, 1}, {1});  // read with the parameters; unused while training
+    add(params, "bn.running_var", {1, 1}, {1}, 3);
     add(batch, "x", kiln::dsl::image_shape(n, 1, 8, 8), {n, 1, 8, 8});
     add(batch, "y", {n, 1}, {n, 1}, 10);
     kiln::write_safetensors(dir.file("params.safetensors"), params);
@@ -296,7 +323,12 @@ TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]")
     Run r = run(binary("logistic_regression") + " summary");
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Contains("total 31 parameters"));
-    CHECK_THAT(r.output, Contains("∂loss/∂w = xᵀ · ((σ(x · w + b) − y) / N)"));
+    // What the formulas share, once: the logit, then the loss's adjoint the two gradients read.
+    CHECK_THAT(r.output, Contains("t1 = x · w + b") && Contains("t2 = (σ(t1) − y) / N"));
+    CHECK_THAT(r.output, Contains("∂loss/∂w = xᵀ · t2") && Contains("∂loss/∂b = sum_rows(t2)"));
+    Run expanded = run(binary("logistic_regression") + " summary --expanded");
+    REQUIRE(expanded.status == 0);
+    CHECK_THAT(expanded.output, Contains("∂loss/∂w = xᵀ · ((σ(x · w + b) − y) / N)") && !Contains("t1 ="));
     Run help = run(binary("fashion_mlp") + " train --help");
     REQUIRE(help.status == 0);
     CHECK_THAT(help.output, Contains("--optimizer"));
@@ -435,4 +467,19 @@ TEST_CASE("bench times every stage and relates it to the machine's FMA peak", "[
         CHECK((stage["gflops"].get<double>() > 0) == (stage["stage"] != "adam_update"));  // the optimizer does no GEMM
         CHECK(stage["percent_of_peak"].get<double>() < 150);  // a FLOP count or a peak far off would show here
     }
+}
+
+TEST_CASE("a binary on a CPU without its kernels' features names them and how to rebuild", "[e2e]") {
+    const std::string model = binary("logistic_regression");
+    Run summary = run(model + " summary");
+    REQUIRE(summary.status == 0);
+    CHECK_THAT(summary.output, Contains("kernels for ") && Contains("this CPU's best tier: "));
+    // Checked before any kernel (or the Halide runtime) runs: even `eval` of a file that is not there.
+    const std::string lacking = "KILN_PRETEND_CPU_LACKS=sse41,avx,f16c,fma,avx2,avx512,avx512_skylake ";
+    Run refused = run(lacking + model + " eval --data missing.csv --checkpoint missing.safetensors");
+    require_refused(refused, "this CPU lacks ");
+    CHECK_THAT(refused.output, Contains("sse41") && Contains("model 'logistic_regression'") &&
+                                   Contains("-DKILN_HALIDE_TARGET=x86-64-linux") && !Contains("missing.csv"));
+    Run help = run(lacking + model + " --help");  // parsing needs no kernel
+    CHECK(help.status == 0);
 }

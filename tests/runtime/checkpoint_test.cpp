@@ -10,6 +10,7 @@
 #include <limits>
 #include <kiln/checkpoint.hpp>
 #include <kiln/error.hpp>
+#include <kiln/torch_layout.hpp>
 #include <nlohmann/json.hpp>
 
 #include "temp_dir.hpp"
@@ -111,7 +112,7 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
     kiln::Model model(d);
     for (std::size_t i = 0; i < model.params().all().size(); ++i) model.params().all()[i] = float(i) * 0.5f;
     kiln::Preprocessor s{"standardize", kiln::Tensor(1, 3, 2.0f), kiln::Tensor(1, 3, 0.25f), {}};
-    kiln::save_checkpoint(dir.file("tiny.safetensors"), model, s, 3);
+    kiln::save_checkpoint(dir.file("tiny.safetensors"), model, s, 3, 0);
 
     kiln::Model restored(d);
     kiln::Preprocessor back = kiln::load_checkpoint(dir.file("tiny.safetensors"), restored);
@@ -126,7 +127,111 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
     kiln::ModelDescriptor wider = tiny_model("tiny", 5);
     kiln::Model wrong_shape(wider);
     REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("tiny.safetensors"), wrong_shape),
-                        Contains("tensor 'w'") && Contains("[3×5]"));
+                        Contains("tensor 'w' is [3, 4]; the model expects [3, 5]"));
+}
+
+namespace {
+// A dense layer [3 → hidden] and a batch norm's running statistics, as the generator describes them.
+kiln::ModelDescriptor dense_model(int hidden) {
+    kiln::ModelDescriptor d = tiny_model("dense", hidden);
+    d.params[0].name = "fc.weight";
+    d.params[0].linear_weight = true;
+    d.params[1].name = "fc.bias";
+    d.states = {{"bn.running_mean", 1, hidden}, {"bn.running_var", 1, hidden, 0.1, 1.0, true}};
+    return d;
+}
+}  // namespace
+
+TEST_CASE("checkpoints hold PyTorch's layout: nn.Linear's [out × in], vectors, num_batches_tracked", "[runtime][checkpoint]") {
+    TempDir dir;
+    const kiln::ModelDescriptor d = dense_model(4);
+    kiln::Model model(d);
+    for (std::size_t i = 0; i < model.params().all().size(); ++i) model.params().all()[i] = float(i);
+    model.states()[0].values = {1, 2, 3, 4};
+    const kiln::Preprocessor none = kiln::Preprocessor::identity(3);
+    const std::string path = dir.file("c.safetensors");
+    kiln::save_checkpoint(path, model, none, 2, 57);
+
+    const kiln::SafetensorsFile file = kiln::read_safetensors(path);
+    CHECK(file.metadata.at("layout") == "torch");
+    const kiln::NamedTensor& weight = file.tensors.at("fc.weight");
+    REQUIRE(weight.shape == std::vector<int64_t>{4, 3});  // [out × in]; kiln's arena holds [3 × 4]
+    for (int out = 0; out < 4; ++out)
+        for (int in = 0; in < 3; ++in) CHECK(weight.values[out * 3 + in] == model.params()[0][in * 4 + out]);
+    CHECK(file.tensors.at("fc.bias").shape == std::vector<int64_t>{4});
+    CHECK(file.tensors.at("bn.running_mean").shape == std::vector<int64_t>{4});
+    CHECK(file.tensors.at("bn.running_mean").values == std::vector<float>{1, 2, 3, 4});
+    const kiln::NamedTensor& counter = file.tensors.at("bn.num_batches_tracked");
+    CHECK(counter.dtype == "I64");
+    CHECK(counter.shape.empty());
+    CHECK(counter.values == std::vector<float>{57});
+    CHECK(file.tensors.count("bn.num_batches_tracked") == 1);  // one per batch norm, not per statistic
+
+    kiln::Model restored(d);
+    kiln::load_checkpoint(path, restored);
+    CHECK(std::equal(model.params().all().begin(), model.params().all().end(), restored.params().all().begin()));
+    CHECK(restored.states()[0].values == model.states()[0].values);
+
+    // A checkpoint from before the marker (kiln's [in × out]) still loads, converted.
+    kiln::SafetensorsFile old = file;
+    old.metadata.erase("layout");
+    old.tensors["fc.weight"] = {{3, 4}, {model.params()[0].begin(), model.params()[0].end()}};
+    old.tensors["fc.bias"].shape = {1, 4};
+    kiln::write_safetensors(dir.file("old.safetensors"), old);
+    kiln::Model from_old(d);
+    kiln::load_checkpoint(dir.file("old.safetensors"), from_old);
+    CHECK(std::equal(model.params().all().begin(), model.params().all().end(), from_old.params().all().begin()));
+
+    // A file in PyTorch's layout holding kiln's [in × out] is refused, saying which is which.
+    kiln::SafetensorsFile swapped = old;
+    kiln::mark_torch_layout(swapped);
+    swapped.tensors["fc.bias"].shape = {4};
+    kiln::write_safetensors(dir.file("swapped.safetensors"), swapped);
+    kiln::Model refused(d);
+    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("swapped.safetensors"), refused),
+                        Contains("swapped.safetensors") && Contains("tensor 'fc.weight' is [3, 4]") &&
+                            Contains("expects [4, 3]") && Contains("as nn.Linear stores it"));
+    swapped.metadata["layout"] = "tensorflow";
+    kiln::write_safetensors(dir.file("unknown.safetensors"), swapped);
+    REQUIRE_THROWS_WITH(kiln::load_checkpoint(dir.file("unknown.safetensors"), refused),
+                        Contains("metadata 'layout' is 'tensorflow'"));
+}
+
+TEST_CASE("a square dense weight is read in the layout its file says", "[runtime][checkpoint]") {
+    TempDir dir;
+    const kiln::ModelDescriptor d = dense_model(3);  // fc.weight 3 × 3: the shape cannot tell
+    const std::vector<float> rows{0, 1, 2, 3, 4, 5, 6, 7, 8}, transposed{0, 3, 6, 1, 4, 7, 2, 5, 8};
+    auto load = [&](std::map<std::string, std::string> metadata) {
+        kiln::SafetensorsFile file;
+        file.metadata = std::move(metadata);
+        file.tensors["fc.weight"] = {{3, 3}, rows};
+        file.tensors["fc.bias"] = {{3}, {0, 0, 0}};
+        file.tensors["bn.running_mean"] = {{3}, {0, 0, 0}};
+        file.tensors["bn.running_var"] = {{3}, {1, 1, 1}};
+        kiln::write_safetensors(dir.file("square.safetensors"), file);
+        kiln::Model model(d);
+        kiln::load_checkpoint(dir.file("square.safetensors"), model);
+        return std::vector<float>(model.params()[0].begin(), model.params()[0].end());
+    };
+    // A state_dict PyTorch wrote (no metadata), or kiln's marker: [out × in], transposed into the arena.
+    CHECK(load({}) == transposed);
+    CHECK(load({{"format", "kiln"}, {"layout", "torch"}}) == transposed);
+    // A kiln checkpoint from before the marker: kiln's own [in × out], as it was written.
+    CHECK(load({{"format", "kiln"}}) == rows);
+}
+
+TEST_CASE("safetensors: I64 tensors are written as integers", "[runtime][checkpoint]") {
+    TempDir dir;
+    kiln::SafetensorsFile file;
+    file.tensors["count"] = {{}, {123456}, "I64"};
+    file.tensors["bad"] = {{1}, {1}, "BF16"};
+    REQUIRE_THROWS_WITH(kiln::write_safetensors(dir.file("bad.safetensors"), file),
+                        Contains("tensor 'bad'") && Contains("cannot write dtype BF16"));
+    file.tensors.erase("bad");
+    kiln::write_safetensors(dir.file("i64.safetensors"), file);
+    const kiln::SafetensorsFile back = kiln::read_safetensors(dir.file("i64.safetensors"));
+    CHECK(back.tensors.at("count").dtype == "I64");
+    CHECK(back.tensors.at("count").values == std::vector<float>{123456});
 }
 
 // Issue 14's findings, each as the file that showed it: offsets that overflow the bounds check,
@@ -198,7 +303,7 @@ TEST_CASE("checkpoints: training metadata out of range and missing preprocessing
     progress.epoch = 3;
     progress.optimizer = "sgd";
     const std::string path = dir.file("tiny.safetensors");
-    kiln::save_checkpoint(path, model, s, 3, &progress);
+    kiln::save_checkpoint(path, model, s, 3, progress.step, &progress);
     kiln::TrainingProgress back;
     kiln::Model restored(d);
     REQUIRE_NOTHROW(kiln::load_checkpoint(path, restored, &back));

@@ -18,4 +18,5 @@
 #include "kiln/dsl/ops/unary.hpp"
 #include "kiln/dsl/print.hpp"
 #include "kiln/dsl/regularizers.hpp"
+#include "kiln/dsl/shared_print.hpp"
 #include "kiln/dsl/simplify.hpp"

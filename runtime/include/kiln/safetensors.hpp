@@ -12,6 +12,7 @@ namespace kiln {
 struct NamedTensor {
     std::vector<int64_t> shape;
     std::vector<float> values;  // converted to float from F32, F64, I32 or I64 on reading
+    std::string dtype = "F32";  // as read; written as F32 or I64 (counts, rounded from the values)
 };
 
 struct SafetensorsFile {
@@ -25,7 +26,7 @@ struct SafetensorsFile {
 SafetensorsFile read_safetensors(const std::string& path);
 // The same from a file's bytes; `name` is the file in messages.
 SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& name);
-// Writes F32 tensors to `path` atomically: a crash leaves either the old file or the new one.
+// Writes the tensors (F32, or I64 where dtype says so) to `path` atomically: a crash leaves either the old file or the new one.
 // The new file keeps the replaced file's mode; a symbolic link is written through.
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 

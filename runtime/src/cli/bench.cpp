@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "kiln/cpu_check.hpp"
 #include "kiln/bench.hpp"
 
 namespace kiln::cli {
@@ -17,8 +18,8 @@ void run_bench(const Session& session, const BenchOptions& o) {
     const ModelDescriptor& d = session.model;
     Model model(d);
     BenchResult r = benchmark_model(model, o.batch, o.iterations, o.seed);
-    fmt::print(stderr, "model {} (schedules: {}), batch {}, machine FMA peak {:.0f} GFLOP/s\n", d.name, d.scheduler,
-               r.batch, r.peak_gflops);
+    fmt::print(stderr, "model {} (schedules: {}), batch {}, machine FMA peak {:.0f} GFLOP/s\nkernels for {}\n", d.name,
+               d.scheduler, r.batch, r.peak_gflops, kernel_target_text(d));
     fmt::print(stderr, "{:<18} {:>10} {:>12} {:>10}\n", "stage", "ms", "GFLOP/s", "% of peak");
     nlohmann::json stages = nlohmann::json::array();
     for (const StageTiming& s : r.stages) {
@@ -33,6 +34,7 @@ void run_bench(const Session& session, const BenchOptions& o) {
     }
     print_result({{"model", d.name},
                   {"scheduler", d.scheduler},
+                  {"halide_target", d.halide_target},
                   {"batch", r.batch},
                   {"peak_gflops", r.peak_gflops},
                   {"stages", stages}});

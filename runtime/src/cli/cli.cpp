@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "commands.hpp"
+#include "kiln/cpu_check.hpp"
 #include "kiln/error.hpp"
 #include "kiln/halide_call.hpp"
 #include "kiln/optim/optimizer.hpp"
@@ -104,6 +105,10 @@ int run_cli(const ModelDescriptor& model, int argc, char** argv) {
         return app.exit(error) == 0 ? 0 : 1;  // --help is 0; every bad flag exits 1, as every bad input does
     }
     try {
+        // Before any generated code runs (the Halide runtime included): on a CPU without the
+        // features the kernels were generated for, say so instead of dying of an illegal instruction.
+        require_cpu_features(model);
+        steer_kernel_dispatch();
         initialize_halide_runtime(threads);
         for (const Command& c : commands)
             if (*c.app) {

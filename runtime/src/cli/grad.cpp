@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "kiln/checkpoint.hpp"
 #include "kiln/error.hpp"
+#include "kiln/torch_layout.hpp"
 
 namespace kiln::cli {
 
@@ -68,12 +69,11 @@ void run_grad(const Session& session, const GradOptions& o) {
     model.validate(batch, o.batch);
     const float loss = model.forward_backward(batch);
     SafetensorsFile out;
-    out.metadata = {{"format", "kiln"}, {"model", d.name}};
+    out.metadata = {{"model", d.name}};
+    mark_torch_layout(out);  // each gradient in its parameter's PyTorch layout, as --params is read
     out.tensors["loss"] = {{}, {loss}};
-    for (std::size_t i = 0; i < d.params.size(); ++i) {
-        auto g = model.gradients()[i];
-        out.tensors[d.params[i].name] = {d.params[i].shape().dims(), {g.begin(), g.end()}};
-    }
+    for (std::size_t i = 0; i < d.params.size(); ++i)
+        out.tensors[d.params[i].name] = to_torch(d.params[i], model.gradients()[i]);
     write_safetensors(o.output, out);
     print_result({{"loss", loss}, {"output", o.output}});
 }
@@ -83,7 +83,9 @@ Command add_grad(CLI::App& app, const Session& session) {
     const ModelDescriptor& d = session.model;
     auto [grad, o] = new_command<GradOptions>(
         app, "grad", "loss and all gradients for given parameters and one batch (safetensors in and out)");
-    grad->add_option("--params", o->params, "safetensors with every parameter by name")->required();
+    grad->add_option("--params", o->params,
+                     "safetensors with every parameter by name, in PyTorch's layout (a state_dict, or a checkpoint)")
+        ->required();
     grad->add_option(
             "--batch", o->batch,
             fmt::format("safetensors with '{}' {} and '{}'", d.input.name, d.input.shape().text(), d.supervision.name))

@@ -1,16 +1,23 @@
 // `summary`: the model as the generator described it — parameters, running statistics, graph,
 // derived gradient formulas and the saved set.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <memory>
 
 #include "commands.hpp"
+#include "kiln/cpu_check.hpp"
+#include "kiln/torch_layout.hpp"
 
 namespace kiln::cli {
 
 namespace {
-void run_summary(const ModelDescriptor& d) {
-    fmt::print("model {}\n\nparameters\n", d.name);
+void run_summary(const ModelDescriptor& d, bool expanded) {
+    fmt::print("model {}\nkernels for {}\n", d.name, kernel_target_text(d));
+    fmt::print("\nparameters (checkpoints hold them as PyTorch's modules do: the shape on the right)\n");
     for (const ParamSpec& p : d.params)
-        fmt::print("  {:<24} {:<13} {:>9}  init {}\n", p.name, p.shape().text(), p.size(), init_kind_name(p.init.kind));
+        fmt::print("  {:<24} {:<13} {:>9}  init {:<15} [{}]{}\n", p.name, p.shape().text(), p.size(),
+                   init_kind_name(p.init.kind), fmt::join(torch_shape(p), ", "), p.linear_weight ? " nn.Linear" : "");
     fmt::print("  total {} parameters\n", d.parameter_count());
     if (!d.states.empty()) fmt::print("\nrunning statistics (updated while training, read at inference)\n");
     for (const StateSpec& s : d.states)
@@ -19,18 +26,29 @@ void run_summary(const ModelDescriptor& d) {
     fmt::print("\ninput {} {}, {} {}\nloss {}\n\ngraph\n", d.input.name, d.input.shape().text(),
                d.supervision.integer_labels ? "labels" : "target", d.supervision.name, loss_name(d.loss_kind));
     for (const std::string& line : d.graph) fmt::print("  {}\n", line);
-    fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n", d.prediction_formula,
-               d.loss_formula);
-    for (const ParamSpec& p : d.params) fmt::print("  ∂loss/∂{} = {}\n", p.name, p.gradient_formula);
+
+    // Each subexpression the formulas share once (t1, t2, …), unless asked to write them out.
+    const SharedFormulaSet& shared = d.shared_formulas;
+    const bool named = !expanded && shared.gradients.size() == d.params.size() && shared.saved.size() == d.saved.size();
+    if (named && !shared.lets.empty()) {
+        fmt::print("\nshared subexpressions (each once; `summary --expanded` writes the formulas out)\n");
+        for (const std::string& let : shared.lets) fmt::print("  {}\n", let);
+    }
+    fmt::print("\nprediction = {}\nloss = {}\n\ngradients (derived at compile time)\n",
+               named ? shared.prediction : d.prediction_formula, named ? shared.loss : d.loss_formula);
+    for (std::size_t i = 0; i < d.params.size(); ++i)
+        fmt::print("  ∂loss/∂{} = {}\n", d.params[i].name, named ? shared.gradients[i] : d.params[i].gradient_formula);
     fmt::print("\nsaved set (forward values the backward stage reads)\n");
     for (std::size_t i = 0; i < d.saved.size(); ++i)
-        fmt::print("  saved_{} {} = {}\n", i, d.saved[i].shape().text(), d.saved[i].formula);
+        fmt::print("  saved_{} {} = {}\n", i, d.saved[i].shape().text(), named ? shared.saved[i] : d.saved[i].formula);
 }
 }  // namespace
 
 Command add_summary(CLI::App& app, const Session& session) {
     CLI::App* summary = app.add_subcommand("summary", "parameters, graph, derived gradient formulas and saved set");
-    return {summary, [&session] { run_summary(session.model); }};
+    auto expanded = std::make_shared<bool>(false);
+    summary->add_flag("--expanded", *expanded, "write every formula out in full (shared subexpressions repeated)");
+    return {summary, [&session, expanded] { run_summary(session.model, *expanded); }};
 }
 
 }  // namespace kiln::cli

@@ -286,9 +286,9 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
     progress_.optimizer_state = optimizer_->state();
     write_epoch_record(epoch, outcome, train_seconds, steps, times);
     if (!settings_.checkpoint_path.empty())
-        save_checkpoint(settings_.checkpoint_path, model_, preprocessor_, epoch, &progress_);
+        save_checkpoint(settings_.checkpoint_path, model_, preprocessor_, epoch, progress_.step, &progress_);
     if (outcome.improved && !settings_.best_checkpoint_path.empty())
-        save_checkpoint(settings_.best_checkpoint_path, model_, preprocessor_, epoch, &progress_);
+        save_checkpoint(settings_.best_checkpoint_path, model_, preprocessor_, epoch, progress_.step, &progress_);
     return outcome;
 }
 
@@ -316,7 +316,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
         (final_step || at_lr_minimum(schedule_, progress_.step - 1, steps_per_epoch_))) {
         const std::string path =
             fmt::format("{}/snapshot_step{}.safetensors", settings_.snapshot_directory, progress_.step);
-        save_checkpoint(path, model_, preprocessor_, epoch);
+        save_checkpoint(path, model_, preprocessor_, epoch, progress_.step);
         result_.snapshots.push_back(path);
         if (settings_.progress)
             fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress_.step, optimizer_->lr, path);

@@ -4,12 +4,14 @@
 #pragma once
 #include <boost/hana.hpp>
 #include <iostream>
+#include <set>
 #include <stdexcept>
 
 #include <kiln/dsl.hpp>
 #include <kiln/contract/model_descriptor.hpp>
 
 #include "kiln/codegen/generator_options.hpp"
+#include "kiln/codegen/kernel_targets.hpp"
 #include "kiln/codegen/lower_expr.hpp"
 #include "kiln/codegen/stage.hpp"
 
@@ -51,16 +53,42 @@ template <class Order> std::vector<std::string> graph_listing(Order order) {
     return lines;
 }
 
+template <class Node> constexpr bool is_param_leaf() {
+    if constexpr (dsl::is_leaf<Node>) return Node::op::leaf_kind == dsl::LeafKind::param;
+    else return false;
+}
+// Whether a node is a product x·W whose right operand W is a parameter (a dense layer's weight).
+template <class Node> struct ParamRightOperand : std::false_type {};
+template <class A, class B>
+struct ParamRightOperand<dsl::Expr<dsl::MatmulOp, A, B>> : std::bool_constant<is_param_leaf<B>()> {
+    using param = typename B::op;
+};
+
+// The parameters that right-multiply (x·W) somewhere in the network: stored [in × out], where
+// PyTorch's nn.Linear stores [out × in].
+template <class L> std::set<std::string> linear_weights(L loss) {
+    std::set<std::string> names;
+    hana::for_each(dsl::topological_order(loss), [&](auto t) {
+        using Node = dsl::node_of<decltype(t)>;
+        if constexpr (ParamRightOperand<Node>::value)
+            names.insert(std::string(ParamRightOperand<Node>::param::name));
+    });
+    return names;
+}
+
 template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const std::string& name) {
     ModelDescriptor model;
     model.name = name;
     auto gradients = dsl::grad(L{});
+    const std::set<std::string> right_multiplied = linear_weights(L{});
     hana::for_each(dsl::parameters(L{}), [&](auto t) {
         using Op = typename dsl::node_of<decltype(t)>::op;
         constexpr dsl::Initializer init = Op::initializer;
         constexpr dsl::Shape shape = Op::shape();
-        model.params.push_back({std::string(Op::name), shape.rows, shape.cols, init,
-                                dsl::to_string(gradients[dsl::name<Op::fixed_name>]), shape.height, shape.width});
+        const std::string param_name(Op::name);
+        model.params.push_back({param_name, shape.rows, shape.cols, init,
+                                dsl::to_string(gradients[dsl::name<Op::fixed_name>]), shape.height, shape.width,
+                                right_multiplied.count(param_name) > 0});
     });
     int inputs = 0, supervisions = 0;
     hana::for_each(dsl::topological_order(L{}), [&](auto t) {
@@ -93,6 +121,21 @@ template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const s
     model.prediction_cols = P::shape.cols;
     model.prediction_formula = dsl::to_string(P{});
     model.loss_formula = dsl::to_string(L{});
+    // The same formulas with what they share named once (a CNN's gradients repeat the whole forward
+    // pass and backward chain in each otherwise).
+    auto gradient_list = hana::transform(dsl::parameters(L{}), [&](auto t) {
+        using Op = typename dsl::node_of<decltype(t)>::op;
+        return gradients[dsl::name<Op::fixed_name>];
+    });
+    auto saved_list = hana::transform(dsl::saved_set(dsl::Network<P, L>{}), [](auto t) { return dsl::node_of<decltype(t)>{}; });
+    const dsl::SharedFormulas shared = hana::unpack(hana::concat(gradient_list, saved_list),
+                                                    [](auto... roots) { return dsl::to_shared_strings(P{}, L{}, roots...); });
+    const std::size_t parameters = hana::size(gradient_list);
+    model.shared_formulas.lets = shared.lets;
+    model.shared_formulas.prediction = shared.formulas[0];
+    model.shared_formulas.loss = shared.formulas[1];
+    model.shared_formulas.gradients.assign(shared.formulas.begin() + 2, shared.formulas.begin() + 2 + parameters);
+    model.shared_formulas.saved.assign(shared.formulas.begin() + 2 + parameters, shared.formulas.end());
     model.graph = graph_listing(dsl::topological_order(L{}));
     return model;
 }
@@ -189,7 +232,7 @@ template <class P, class L> int generator_main(dsl::Network<P, L> network, int a
         };
         LeafIndex leaf_index{[&](std::string_view name) { return position(model.params, name, "parameter"); },
                              [&](std::string_view name) { return position(model.states, name, "running statistic"); }};
-        const Halide::Target target = Halide::Target(options.target).with_feature(Halide::Target::NoRuntime);
+        const std::vector<Halide::Target> targets = no_runtime_targets(options.target);
         if (options.tune) {
             auto factory = [&](StageKind kind) -> StageFactory {
                 return [&, kind](const StageSchedule* plan) {
@@ -209,7 +252,7 @@ template <class P, class L> int generator_main(dsl::Network<P, L> network, int a
             auto found = plan.stages.find(name);
             stages.push_back(build_stage(network, row.kind, leaf_index,
                                          found == plan.stages.end() ? nullptr : &found->second, &model));
-            stages.back()->compile(options.output_directory, options.model_name + "_" + name, target,
+            stages.back()->compile(options.output_directory, options.model_name + "_" + name, targets,
                                    options.scheduler);
         }
         std::vector<const Stage*> compiled;

@@ -15,6 +15,7 @@
 namespace kiln::codegen {
 
 struct GeneratorOptions {
+    // target: one Halide target, or several, comma-separated and best first (a multi-target build).
     std::string model_name, output_directory, target;
     std::string scheduler = "default";  // or Mullapudi2016, Adams2019, Li2018
     std::string plugin;                 // the autoscheduler's plugin library
@@ -26,6 +27,8 @@ struct GeneratorOptions {
     std::vector<std::string> compare;  // autoscheduler plugins to time against, when tuning
 };
 GeneratorOptions parse_generator_options(int argc, char** argv);
+// The first target of `list` (GeneratorOptions::target): what plans are tuned and keyed for.
+std::string primary_target(const std::string& list);
 // The plan the options name, when it exists and was made for this network, target and lowering
 // version (a stale plan is reported and ignored, so editing a network never breaks its build).
 ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);

@@ -50,8 +50,10 @@ public:
     // by the named Halide autoscheduler (its plugin loaded) — and returns its pipeline. Once.
     Halide::Pipeline scheduled_pipeline(const Halide::Target& target, const std::string& scheduler = "default");
     // scheduled_pipeline, then writes <directory>/<function>.a and .h (no Halide runtime inside).
-    void compile(const std::string& directory, const std::string& function, const Halide::Target& target,
-                 const std::string& scheduler = "default");
+    // Several targets (best first) make one multi-target library: every variant has the first
+    // target's schedule, and each call runs the first variant the CPU has the features for.
+    void compile(const std::string& directory, const std::string& function,
+                 const std::vector<Halide::Target>& targets, const std::string& scheduler = "default");
     // The knobs each stored Func got (after scheduled_pipeline with "default"): what a tuner varies.
     const StageSchedule& applied() const { return applied_; }
     // The shape of the values a Func of `applied()` stores (a GEMM's rows may be the batch or not).

@@ -20,7 +20,9 @@ namespace kiln {
 // Bump when a field is added, removed or changes meaning; the generator writes it into every
 // descriptor header, and the header checks it against the runtime it is compiled with.
 // 3: every buffer's spec carries height and width (values of rank 4).
-inline constexpr int descriptor_format_version = 3;
+// 4: a parameter says whether it is a dense layer's weight (linear_weight); the Halide target the
+//    kernels were generated for (halide_target); the formulas with shared parts named once.
+inline constexpr int descriptor_format_version = 4;
 
 // Each spec below has the fields of a TensorShape (rows, cols, height, width; tensor_shape.hpp)
 // and shape() to read them as one.
@@ -30,6 +32,9 @@ struct ParamSpec {
     Initializer init;
     std::string gradient_formula;
     int height = 1, width = 1;  // a rank-4 parameter (a filter [out × in × kh × kw])
+    // The right operand W of a product x·W ([in × out]): a dense layer's weight, which PyTorch's
+    // nn.Linear stores transposed ([out × in]); checkpoints hold it in PyTorch's layout.
+    bool linear_weight = false;
     TensorShape shape() const { return {rows, cols, height, width}; }
     std::size_t size() const { return shape().size(); }
 };
@@ -86,10 +91,20 @@ struct StageSpec {
     double flops_per_sample = 0, flops_fixed = 0;  // 2·M·K·N per matmul, 2 per multiply-add of a convolution: per batch row, and fixed
 };
 
+// The prediction, the loss and every gradient again, with each subexpression they share printed
+// once ("t1 = x · fc1.weight + fc1.bias", in dependency order) and the formulas in terms of them.
+struct SharedFormulaSet {
+    std::vector<std::string> lets;
+    std::string prediction, loss;
+    std::vector<std::string> gradients;  // in the order of the parameters
+    std::vector<std::string> saved;      // in the order of the saved set
+};
+
 struct ModelDescriptor {
     int format_version = descriptor_format_version;
     std::string name;
     std::string scheduler = "default";  // default (kiln's hand schedules), tuned, or a Halide autoscheduler
+    std::string halide_target;  // what the kernels were generated for: the CPU features they need (cpu_targets.hpp)
     std::vector<ParamSpec> params;
     DataLeafSpec input, supervision;
     LossKind loss_kind = LossKind::custom;
@@ -99,6 +114,7 @@ struct ModelDescriptor {
     std::array<StageSpec, stage_count> stages;      // indexed by StageKind (stages.def)
     std::vector<ActivationSpec> activation_layers;  // what the activations stage outputs
     std::string prediction_formula, loss_formula;
+    SharedFormulaSet shared_formulas;  // what `summary` prints
     std::vector<std::string> graph;  // one line per node: "%3 = σ(%2)  [N×256]"
 
     StageSpec& stage(StageKind kind) { return stages[std::size_t(kind)]; }
