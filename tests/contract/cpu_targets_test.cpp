@@ -46,3 +46,13 @@ TEST_CASE("this machine runs its own best tier", "[contract]") {
     CHECK(kiln::cpu::missing_features(best.target).empty());
     CHECK(kiln::cpu::supports("sse41"));  // every x86-64 machine kiln builds on since 2008
 }
+
+TEST_CASE("target lists and feature lists split into their non-empty pieces", "[contract]") {
+    CHECK(kiln::cpu::split("x86-64-linux-avx2", '-') == std::vector<std::string>{"x86", "64", "linux", "avx2"});
+    CHECK(kiln::cpu::target_list("a-b,,c-d,") == std::vector<std::string>{"a-b", "c-d"});
+    CHECK(kiln::cpu::split("", ',').empty());
+    CHECK(kiln::cpu::split(",,", ',').empty());
+    CHECK(kiln::cpu::running_variant("x86-64-linux-avx512,x86-64-linux-sse41", cpu_with({"sse41"})) ==
+          "x86-64-linux-sse41");
+    CHECK(kiln::cpu::running_variant("x86-64-linux-avx512", cpu_with({})).empty());
+}

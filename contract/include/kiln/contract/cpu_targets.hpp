@@ -79,33 +79,32 @@ inline bool supports(std::string_view feature) {
     return true;
 }
 
+// The non-empty pieces of `text` between `separator`s: a target's features ('-') or a list of
+// targets or feature names (',').
+inline std::vector<std::string> split(std::string_view text, char separator) {
+    std::vector<std::string> pieces;
+    for (std::size_t begin = 0; begin <= text.size();) {
+        std::size_t end = text.find(separator, begin);
+        if (end == std::string_view::npos) end = text.size();
+        if (end > begin) pieces.emplace_back(text.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    return pieces;
+}
+
 // The CPU features of `target` ("x86-64-linux-avx-avx2-…") that `has` denies, in the target's order.
 inline std::vector<std::string> missing_features(std::string_view target,
                                                  const std::function<bool(std::string_view)>& has = supports) {
     std::vector<std::string> missing;
-    for (std::size_t begin = 0; begin <= target.size();) {
-        std::size_t end = target.find('-', begin);
-        if (end == std::string_view::npos) end = target.size();
-        const std::string_view feature = target.substr(begin, end - begin);
-        if (!feature.empty() && !has(feature)) missing.emplace_back(feature);
-        begin = end + 1;
-    }
+    for (const std::string& feature : split(target, '-'))
+        if (!has(feature)) missing.push_back(feature);
     return missing;
 }
 
 // A comma-separated list of Halide targets ("avx512 target,avx2 target,…"): the variants one
 // binary carries, best first, as Halide's multi-target libraries take them. Each generated
 // function runs the first variant whose features the CPU has, else the last.
-inline std::vector<std::string> target_list(std::string_view list) {
-    std::vector<std::string> targets;
-    for (std::size_t begin = 0; begin <= list.size();) {
-        std::size_t end = list.find(',', begin);
-        if (end == std::string_view::npos) end = list.size();
-        if (end > begin) targets.emplace_back(list.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    return targets;
-}
+inline std::vector<std::string> target_list(std::string_view list) { return split(list, ','); }
 
 // The variant of `list` this CPU runs (as Halide's dispatch chooses it), or empty when the CPU
 // lacks even the last variant's features.
