@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 
 packages=(cmake ninja-build g++ libhalide14-0-dev libboost-dev libfmt-dev catch2 libcli11-dev
-          nlohmann-json3-dev zlib1g-dev libeigen3-dev dataset-fashion-mnist)
+          nlohmann-json3-dev zlib1g-dev libeigen3-dev libopenmpi-dev openmpi-bin dataset-fashion-mnist)
 bash scripts/install_missing.sh "${packages[@]}"
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "data/read_file.hpp"
+#include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/torch_layout.hpp"
 
@@ -40,7 +42,12 @@ void save_checkpoint(const std::string& path, const Model& model, const Preproce
 
 Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProgress* progress) {
     const ModelDescriptor& d = model.descriptor();
-    SafetensorsFile file = read_safetensors(path);
+    // In a data-parallel job rank 0 reads the file (the others' machines need not hold it) and
+    // every rank parses the same bytes.
+    std::string bytes;
+    if (distributed::root()) bytes = detail::read_regular_file(path, "cannot open safetensors file");
+    distributed::broadcast(bytes);
+    SafetensorsFile file = parse_safetensors(bytes, path);
     if (progress) *progress = read_training_progress(file, path);
     auto tag = file.metadata.find("model");
     if (tag != file.metadata.end() && tag->second != d.name)

@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "kiln/data/batches.hpp"
+#include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/metrics_file.hpp"
 
@@ -26,25 +27,27 @@ Evaluation evaluate(Model& model, const Dataset& data, int batch_size) {
     const ModelDescriptor& d = model.descriptor();
     const bool classification = is_classifier(d.loss_kind);
     if (data.size() == 0) fail("{}: no samples to evaluate", data.source);
-    std::vector<int> order(data.size());
-    std::iota(order.begin(), order.end(), 0);
-    double loss = 0;
-    int correct = 0;
+    // In a data-parallel job each rank scores its share of the samples, and the sums are reduced.
+    const distributed::Share mine = distributed::share_of(std::size_t(data.size()));
+    std::vector<int> order(mine.count);
+    std::iota(order.begin(), order.end(), int(mine.begin));
+    double sums[2] = {0, 0};  // loss × rows, correct predictions
     Batch batch;
-    for (int start = 0; start < data.size(); start += batch_size) {
-        std::span<const int> indices(order.data() + start, std::size_t(std::min(batch_size, data.size() - start)));
+    for (std::size_t start = 0; start < order.size(); start += std::size_t(batch_size)) {
+        std::span<const int> indices(order.data() + start, std::min(std::size_t(batch_size), order.size() - start));
         gather_batch(data, indices, d.supervision, batch);
-        loss += double(model.loss(batch)) * batch.size();
+        sums[0] += double(model.loss(batch)) * batch.size();
         if (classification) {
             Tensor prediction = model.predict(batch.features);
             for (int i = 0; i < batch.size(); ++i)
-                correct += prediction_correct(d, prediction.row(i), data.labels[indices[i]]);
+                sums[1] += prediction_correct(d, prediction.row(i), data.labels[indices[i]]);
         }
     }
+    distributed::sum(std::span<double>(sums));
     Evaluation result;
     result.samples = data.size();
-    result.loss = data.size() ? loss / data.size() : 0;
-    if (classification && data.size()) result.accuracy = double(correct) / data.size();
+    result.loss = sums[0] / data.size();
+    if (classification) result.accuracy = sums[1] / data.size();
     return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/batches.hpp"
+#include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/init.hpp"
 
@@ -59,6 +60,8 @@ Session::Trained Session::trained_model(const std::string& checkpoint, const Dat
     return {std::move(loaded.model), std::move(split.test)};
 }
 
-void print_result(const nlohmann::json& result) { std::cout << result.dump() << std::endl; }
+void print_result(const nlohmann::json& result) {
+    if (distributed::root()) std::cout << result.dump() << std::endl;  // a data-parallel job answers once
+}
 
 }  // namespace kiln::cli

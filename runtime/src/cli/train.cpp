@@ -9,6 +9,8 @@
 #include <kiln/contract/optimizers.hpp>
 #include <kiln/contract/table.hpp>
 
+#include "../train/data_parallel.hpp"
+#include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/train/trainer.hpp"
 
@@ -48,7 +50,8 @@ void run_train(const Session& session, TrainOptions& o) {
         data.validation = data.train;
         o.train.optimizer.weight_decay = 0;
         o.train.dropout = false;
-        fmt::print(stderr,
+        if (distributed::root())
+            fmt::print(stderr,
                    "overfit: training on the first {} samples without weight decay or dropout (validation = the same "
                    "samples)\n",
                    o.overfit);
@@ -60,7 +63,10 @@ void run_train(const Session& session, TrainOptions& o) {
                             : input.image()                 ? input.cols
                             : data.train.image_channels > 0 ? data.train.image_channels
                                                             : 1;
+    // A data-parallel job: the same data on every rank (checked), and rank 0's preprocessing.
+    data_parallel::require_same_data(data);
     Preprocessor preprocessor = Preprocessor::fit(data.train.features, o.preprocess);
+    data_parallel::broadcast_preprocessor(preprocessor);
     for (Dataset* set : {&data.train, &data.validation, &data.test})
         if (set != &data.train || !o.train.augment.enabled())
             preprocessor.apply(set->features);  // augmented: per batch, after augmenting

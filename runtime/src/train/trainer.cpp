@@ -18,9 +18,11 @@
 #include "kiln/checkpoint.hpp"
 #include "kiln/data/augment.hpp"
 #include "kiln/data/batches.hpp"
+#include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
 #include "kiln/metrics.hpp"
 #include "kiln/train/progress.hpp"
+#include "data_parallel.hpp"
 
 namespace kiln {
 
@@ -113,9 +115,10 @@ public:
 
 private:
     // Where an epoch's steps spent their time: batches (gather, augmentation), the model's stages,
-    // the optimizer. Metrics and checkpoints between steps are not counted.
+    // the gradients' allreduce (data-parallel runs), the optimizer. Metrics and checkpoints
+    // between steps are not counted.
     struct StepTimes {
-        double data = 0, model = 0, optimizer = 0;
+        double data = 0, model = 0, allreduce = 0, optimizer = 0;
     };
     struct EpochOutcome {
         double train_loss = 0;
@@ -221,6 +224,9 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
                  progress_.epoch);
         optimizer_->restore(progress_.optimizer_state);
     }
+    // Every rank starts from rank 0's parameters and running statistics (the same seed already
+    // initializes them alike; this makes it so whatever the initializers do on each machine).
+    data_parallel::broadcast_model(model);
     progress_.batch = settings.batch;
     progress_.lr = settings.optimizer.lr;
     progress_.schedule = settings.schedule.kind;
@@ -270,6 +276,9 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
     }
     bar.finish();
     const double train_seconds = seconds_since(epoch_start);
+    // Each rank's running statistics saw only its rows: validation and checkpoints use their mean.
+    data_parallel::average_running_statistics(model_);
+    data_parallel::require_equal_replicas(model_, epoch);
 
     EpochOutcome outcome;
     outcome.train_loss = loss_sum / steps;
@@ -295,18 +304,27 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
 float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step,
                         StepTimes& times) {
     const auto step_start = Clock::now();
-    gather_batch(data_.train, indices, d_.supervision, batch_);
-    if (settings_.augment.enabled()) {
-        augment(batch_.features, image_layout_, settings_.augment, step_seed(settings_.seed ^ 0xa5a5, progress_.step));
-        preprocessor_.apply(batch_.features);
+    // In a data-parallel run, this rank's rows of the global batch (all of them in one process).
+    const distributed::Share mine = distributed::share_of(indices.size());
+    const std::span<const int> rows = indices.subspan(mine.begin, mine.count);
+    const uint64_t seed = data_parallel::rank_seed(settings_.seed);
+    if (!rows.empty()) {
+        gather_batch(data_.train, rows, d_.supervision, batch_);
+        if (settings_.augment.enabled()) {
+            augment(batch_.features, image_layout_, settings_.augment, step_seed(seed ^ 0xa5a5, progress_.step));
+            preprocessor_.apply(batch_.features);
+        }
     }
     optimizer_->lr = float(learning_rate(schedule_, progress_.step, steps_per_epoch_));
     times.data += seconds_since(step_start);
     const auto model_start = Clock::now();
-    const float loss = model_.forward_backward(batch_, step_seed(settings_.seed, progress_.step));
+    float loss = rows.empty() ? 0.0f : model_.forward_backward(batch_, step_seed(seed, progress_.step));
     times.model += seconds_since(model_start);
+    const auto allreduce_start = Clock::now();
+    loss = data_parallel::reduce_gradients(model_, loss, int(rows.size()), int(indices.size()));
+    times.allreduce += seconds_since(allreduce_start);
     ++progress_.step;
-    check_loss(loss, batch_.size(), epoch, step_in_epoch);
+    check_loss(loss, int(indices.size()), epoch, step_in_epoch);
     if (last_step) std::copy(model_.params().all().begin(), model_.params().all().end(), before_step_.all().begin());
     const auto optimizer_start = Clock::now();
     optimizer_->step(model_.params(), model_.gradients());
@@ -357,6 +375,7 @@ void TrainingRun::check_loss(float loss, int batch_rows, int epoch, int step_in_
 
 void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps,
                                      const StepTimes& times) {
+    if (!distributed::root()) return;  // rank 0 reports for the job
     const Evaluation& validation = outcome.validation;
     nlohmann::json record{{"epoch", epoch},
                           {"step", progress_.step},
@@ -370,6 +389,10 @@ void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, dou
                            {{"data", 1e3 * times.data / steps},
                             {"forward_backward", 1e3 * times.model / steps},
                             {"optimizer", 1e3 * times.optimizer / steps}}}};
+    if (distributed::active()) {
+        record["ranks"] = distributed::size();
+        record["step_ms"]["allreduce"] = 1e3 * times.allreduce / steps;
+    }
     if (!d_.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model_, data_.train);
     if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;
     if (epoch == 1) {
@@ -388,7 +411,17 @@ void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, dou
 
 TrainResult train(Model& model, const DataSplit& data, const Preprocessor& preprocessor,
                   const TrainSettings& settings) {
-    return TrainingRun(model, data, preprocessor, settings).loop();
+    if (distributed::root()) return TrainingRun(model, data, preprocessor, settings).loop();
+    // The other ranks of a data-parallel job compute and reduce, but write nothing: rank 0 alone
+    // writes checkpoints, snapshots and metrics and draws the progress bar.
+    TrainSettings silent = settings;
+    silent.metrics_path.clear();
+    silent.checkpoint_path.clear();
+    silent.best_checkpoint_path.clear();
+    silent.snapshot_directory.clear();
+    silent.progress = false;
+    silent.report_epochs = false;
+    return TrainingRun(model, data, preprocessor, silent).loop();
 }
 
 }  // namespace kiln

@@ -1,0 +1,67 @@
+"""Summarizes bench/data_parallel.sh's runs and projects them with an α–β model of ring allreduce.
+
+Measured (this machine, medians over rounds): seconds per epoch of 1 process × 2 threads and of
+2 ranks × 1 thread, their throughput ratio, and the allreduce's share of a 2-rank step.
+
+Projected: p ranks, each a machine like this one (2 cores) training the same per-rank batch, so the
+compute part of a step stays the measured 1-process step (weak scaling, as DDP is used). A ring
+allreduce of n bytes over p ranks takes 2(p−1)·α + 2(p−1)/p · n/B (reduce-scatter then allgather:
+each rank sends and receives 2(p−1)/p of the data in 2(p−1) messages). Without overlap a step takes
+compute + allreduce; with DDP-style overlap (buckets reduced as the backward stage produces them)
+the backward part, ~2/3 of the compute, can hide the allreduce: step ≈ max(compute, compute/3 +
+allreduce). Efficiency = compute / step.
+"""
+import json
+import statistics
+import sys
+
+NETWORKS = {  # name: (α in seconds per message, B in bytes per second)
+    "25 Gb/s Ethernet (TCP, α 15 µs)": (15e-6, 25e9 / 8),
+    "100 Gb/s InfiniBand/RoCE (RDMA, α 3 µs)": (3e-6, 100e9 / 8),
+}
+RANKS = (2, 8, 64, 512)
+
+
+def step_ms(record):
+    return sum(record["step_ms"].values())
+
+
+def ring_allreduce_s(p, n_bytes, alpha, bandwidth):
+    return 2 * (p - 1) * alpha + 2 * (p - 1) / p * n_bytes / bandwidth
+
+
+runs = [json.loads(a) for a in sys.argv[1:]]
+by_label = {}
+for r in runs:
+    by_label.setdefault(r["label"], []).append(r)
+median = lambda label, f: statistics.median(f(r) for r in by_label[label])
+
+print("measured here (medians):")
+for model in ("wide", "fashion_mlp"):
+    one, two = f"{model}_1x2", f"{model}_2x1"
+    if one not in by_label or two not in by_label:
+        continue
+    s1 = median(one, lambda r: r["record"]["seconds"])
+    s2 = median(two, lambda r: r["record"]["seconds"])
+    allreduce = median(two, lambda r: r["record"]["step_ms"]["allreduce"])
+    share = median(two, lambda r: r["record"]["step_ms"]["allreduce"] / step_ms(r["record"]))
+    print(f"  {model:<12} 1×2 threads {s1:.3f} s/epoch   2 ranks×1 thread {s2:.3f} s/epoch   "
+          f"throughput ratio {s1 / s2:.2f}   allreduce {allreduce:.3f} ms/step = {100 * share:.1f}% of the step")
+
+print("\nprojected (α–β ring allreduce, fp32 gradients, per-rank batch as measured, compute = 1×2 step):")
+for label, model in (("wide_1x2", "wide 784-1024-1024-10"), ("fashion_mlp_1x2", "fashion_mlp"),
+                     ("fashion_cnn_1x2", "fashion_cnn")):
+    if label not in by_label:
+        continue
+    compute = median(label, lambda r: step_ms(r["record"])) / 1e3
+    params = by_label[label][0]["parameters"]
+    n_bytes = 4 * params
+    print(f"  {model}: {params} parameters = {n_bytes / 1e6:.2f} MB, batch {by_label[label][0]['batch']} per rank, "
+          f"compute {1e3 * compute:.2f} ms/step")
+    for network, (alpha, bandwidth) in NETWORKS.items():
+        cells = []
+        for p in RANKS:
+            t = ring_allreduce_s(p, n_bytes, alpha, bandwidth)
+            plain, overlapped = compute + t, max(compute, compute / 3 + t)
+            cells.append(f"p={p}: allreduce {1e3 * t:.2f} ms, eff {compute / plain:.2f} ({compute / overlapped:.2f} overlapped)")
+        print(f"    {network}:\n      " + "\n      ".join(cells))
