@@ -64,4 +64,10 @@ for label, model in (("wide_1x2", "wide 784-1024-1024-10"), ("fashion_mlp_1x2", 
             t = ring_allreduce_s(p, n_bytes, alpha, bandwidth)
             plain, overlapped = compute + t, max(compute, compute / 3 + t)
             cells.append(f"p={p}: allreduce {1e3 * t:.2f} ms, eff {compute / plain:.2f} ({compute / overlapped:.2f} overlapped)")
+        # The rank count from which the allreduce takes longer than the compute (and overlap can
+        # no longer hide it): the smallest p with t(p) > compute.
+        crossover = next((p for p in range(2, 1 << 20) if ring_allreduce_s(p, n_bytes, alpha, bandwidth) > compute),
+                         None)
+        cells.append(f"the allreduce exceeds the compute from p={crossover}" if crossover else
+                     "the allreduce stays below the compute")
         print(f"    {network}:\n      " + "\n      ".join(cells))

@@ -180,7 +180,8 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
     for (const auto& [flag, path] : {std::pair{"--checkpoint", settings.checkpoint_path},
                                      std::pair{"--best-checkpoint", settings.best_checkpoint_path}})
         if (!path.empty()) require_writable_directory(flag, std::filesystem::absolute(path).parent_path().string());
-    if (!settings.snapshot_directory.empty()) require_writable_directory("--snapshot-dir", settings.snapshot_directory);
+    if (!settings.snapshot_directory.empty() && distributed::root())
+        require_writable_directory("--snapshot-dir", settings.snapshot_directory);
     // The model's image input says how a sample's features are laid out; a matrix model on IDX
     // images (an MLP) reads them as the files' single-channel rows × cols.
     const TensorShape input = d_.input.shape();
@@ -334,7 +335,9 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
         (final_step || at_lr_minimum(schedule_, progress_.step - 1, steps_per_epoch_))) {
         const std::string path =
             fmt::format("{}/snapshot_step{}.safetensors", settings_.snapshot_directory, progress_.step);
-        save_checkpoint(path, model_, preprocessor_, epoch, progress_.step);
+        // Every rank takes part (the running statistics' mean); rank 0 writes.
+        data_parallel::average_running_statistics(model_);
+        if (distributed::root()) save_checkpoint(path, model_, preprocessor_, epoch, progress_.step);
         result_.snapshots.push_back(path);
         if (settings_.progress)
             fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress_.step, optimizer_->lr, path);
@@ -413,12 +416,12 @@ TrainResult train(Model& model, const DataSplit& data, const Preprocessor& prepr
                   const TrainSettings& settings) {
     if (distributed::root()) return TrainingRun(model, data, preprocessor, settings).loop();
     // The other ranks of a data-parallel job compute and reduce, but write nothing: rank 0 alone
-    // writes checkpoints, snapshots and metrics and draws the progress bar.
+    // writes checkpoints, metrics and snapshots (step() asks which rank it is: the snapshots'
+    // running statistics are averaged by all) and draws the progress bar.
     TrainSettings silent = settings;
     silent.metrics_path.clear();
     silent.checkpoint_path.clear();
     silent.best_checkpoint_path.clear();
-    silent.snapshot_directory.clear();
     silent.progress = false;
     silent.report_epochs = false;
     return TrainingRun(model, data, preprocessor, silent).loop();
