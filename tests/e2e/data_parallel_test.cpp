@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -115,6 +116,43 @@ TEST_CASE("a global batch that does not divide among the ranks weights each rank
     }
 }
 
+TEST_CASE("a batch-norm model on 2 ranks, one of them idle, equals one process with every writing flag on", "[mpi]") {
+    // --batch 1 on 2 ranks: rank 0 computes every step as one process does and rank 1 adds zeros,
+    // so everything is bit-identical — parameters, running statistics (rank 1 folded no batch in:
+    // its weight in their average is 0), preprocessing, best checkpoint, snapshots — while every
+    // collective, the hold-out's test evaluation and each file rank 0 alone writes are exercised.
+    TempDir dir;
+    const std::string image = binary("digits_image");
+    auto flags = [&](const std::string& name) {
+        const std::string at = dir.file(name);
+        std::filesystem::create_directories(at);
+        return " train --no-progress --data " + data("digits.csv.gz") +
+               " --image-shape 1,8,8 --epochs 3 --batch 1 --seed 3 --optimizer adam --lr 0.001 --val-split 0.2 "
+               "--patience 1 --schedule cosine_restarts --period-epochs 1 --checkpoint " + at +
+               "/last.safetensors --best-checkpoint " + at + "/best.safetensors --snapshot-dir " + at +
+               " --metrics " + at + "/metrics.jsonl";
+    };
+    const Run alone = run(image + flags("one")), job = run(mpirun(2) + image + " --check-collectives" + flags("two"));
+    INFO(job.output);
+    REQUIRE(alone.status == 0);
+    REQUIRE(job.status == 0);
+    const nlohmann::json one = last_json_line(alone.output), two = last_json_line(job.output);
+    CHECK(two["test_accuracy"] == one["test_accuracy"]);
+    REQUIRE(one["snapshots"].size() >= 2);  // the rate's minima and the last step, unless stopped early
+    CHECK(two["snapshots"].size() == one["snapshots"].size());
+    std::vector<std::string> files{"last.safetensors", "best.safetensors"};
+    for (const nlohmann::json& snapshot : one["snapshots"])
+        files.push_back(std::filesystem::path(snapshot.get<std::string>()).filename());
+    for (const std::string& file : files) {
+        INFO(file);
+        const kiln::SafetensorsFile a = kiln::read_safetensors(dir.file("one/" + file)),
+                                    b = kiln::read_safetensors(dir.file("two/" + file));
+        CHECK(a.tensors.size() == b.tensors.size());
+        for (const auto& [name, tensor] : a.tensors) CHECK(tensor.values == b.tensors.at(name).values);
+    }
+    CHECK(nlohmann::json::parse(last_line(dir.file("two/metrics.jsonl")))["ranks"] == 2);
+}
+
 TEST_CASE("a checkpoint written by 2 ranks resumes in one process, and one process's on 2 ranks", "[mpi]") {
     TempDir dir;
     const std::string optimizer = "adam --lr 0.003";
@@ -193,8 +231,12 @@ TEST_CASE("a rank killed mid-run ends the job instead of leaving the others wait
     const std::string flags = " train --no-progress --data " + data("breast_cancer.csv") + " --epochs 1000000";
     const std::string job = "timeout 60 " + mpirun(1) + model + flags + " : -np 1 " + model + flags + " --metrics " +
                             marker;
+    // Wait (up to 20 s: a loaded machine starts slowly) for rank 1 to run, let it train a second,
+    // kill it; mpirun's exit status is the job's.
+    const std::string rank1 = "\"^" + model + " .*" + marker + "\"";
     const auto start = std::chrono::steady_clock::now();
-    const Run r = run("sh -c '" + job + " & sleep 2; pkill -9 -f \"^" + model + " .*" + marker + "\"; wait $!'");
+    const Run r = run("sh -c '" + job + " & job=$!; for i in $(seq 100); do pgrep -f " + rank1 +
+                      " > /dev/null && break; sleep 0.2; done; sleep 1; pkill -9 -f " + rank1 + "; wait $job'");
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     INFO(r.output);
     CHECK(r.status != 0);

@@ -1,5 +1,6 @@
 // `eval`: a checkpoint's loss and accuracy on the test split, as one JSON object.
 #include "commands.hpp"
+#include "../train/data_parallel.hpp"
 #include "kiln/metrics.hpp"
 
 namespace kiln::cli {
@@ -17,6 +18,7 @@ Command add_eval(CLI::App& app, const Session& session) {
     eval->add_option("--batch", o->batch, "samples per call")->check(positive());
     return {eval, [o, &session] {
                 auto [model, test] = session.trained_model(o->checkpoint, o->data);
+                data_parallel::require_same_data(test);  // under mpirun each rank scores its share
                 Evaluation e = evaluate(model, test, o->batch);
                 nlohmann::json result{{"loss", e.loss}, {"samples", e.samples}};
                 if (e.accuracy >= 0) result["accuracy"] = e.accuracy;

@@ -89,6 +89,13 @@ void start() {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     require(MPI_Comm_rank(MPI_COMM_WORLD, &j.rank), "MPI_Comm_rank");
     require(MPI_Comm_size(MPI_COMM_WORLD, &j.size), "MPI_Comm_size");
+    // Another MPI's launcher (MPICH's mpiexec for an Open MPI binary) starts N processes that each
+    // join a job of one: N copies would train alone and write the same checkpoint.
+    if (const int announced = *detail::launched_job_size(); announced > 0 && announced != j.size)
+        fail(
+            "the launcher started {} processes, but MPI joined a job of {}: the launcher belongs to another MPI "
+            "than the one this binary was built with; start it with that one's mpirun",
+            announced, j.size);
     MPI_Comm machine;
     require(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, j.rank, MPI_INFO_NULL, &machine),
             "MPI_Comm_split_type");

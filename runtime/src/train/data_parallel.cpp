@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <span>
+#include <utility>
 
 #include "kiln/distributed.hpp"
 #include "kiln/error.hpp"
@@ -65,24 +66,31 @@ void broadcast_preprocessor(Preprocessor& preprocessor) {
         distributed::broadcast(std::span<float>(t->values));
 }
 
-void average_running_statistics(Model& model) {
-    if (!distributed::active()) return;
-    const float share = 1.0f / float(distributed::size());
+void average_running_statistics(Model& model, long& updates) {
+    const long mine = std::exchange(updates, 0);
+    if (!distributed::active() || model.states().empty()) return;
+    double total[1] = {double(mine)};
+    distributed::sum(std::span<double>(total));
+    if (total[0] == 0) return;  // no rank folded a batch in: the statistics are still equal
+    // A rank that folded in every batch (the others none) keeps its statistics bit for bit.
+    const float weight = float(double(mine) / total[0]);
     for (Tensor& state : model.states()) {
         std::span<float> values(state.values);
+        if (weight != 1.0f)
+            for (float& v : values) v *= weight;
         distributed::sum(values);
-        for (float& v : values) v *= share;
     }
 }
 
-void require_equal_replicas(const Model& model, int epoch) {
+void require_equal_replicas(const Model& model, int epoch, double validation_loss) {
     if (!distributed::active()) return;
     uint64_t hash = fingerprint(model.params().all(), fingerprint_start);
     for (const Tensor& state : model.states()) hash = fingerprint(std::span<const float>(state.values), hash);
+    hash = fingerprint(&validation_loss, sizeof validation_loss, hash);
     if (!distributed::same_on_every_rank(hash))
         fail(
-            "data-parallel replicas differ after epoch {}: the ranks' parameters or running statistics are no longer "
-            "bit-identical (every rank must run the same binary on the same CPU kind; an allreduce that returned "
+            "data-parallel replicas differ after epoch {}: the ranks' parameters, running statistics or validation "
+            "loss are no longer bit-identical (every rank must run the same binary on the same CPU kind; an allreduce that returned "
             "different sums to different ranks does this too)",
             epoch);
 }
@@ -96,6 +104,13 @@ void require_same_data(const DataSplit& data) {
             "rank {} of {}: the data differs between ranks (--data {}): every rank must read the same files, with "
             "the same --val-split and --seed",
             distributed::rank(), distributed::size(), data.train.source);
+}
+
+void require_same_data(const Dataset& data) {
+    if (!distributed::active()) return;
+    if (!distributed::same_on_every_rank(fingerprint(data, fingerprint_start)))
+        fail("rank {} of {}: the data differs between ranks (--data {}): every rank must read the same files",
+             distributed::rank(), distributed::size(), data.source);
 }
 
 uint64_t rank_seed(uint64_t seed) { return seed + uint64_t(distributed::rank()) * 0x632be59bd9b4e019ull; }

@@ -19,16 +19,20 @@ float reduce_gradients(Model& model, float local_loss, int local_rows, int globa
 void broadcast_model(Model& model);
 void broadcast_preprocessor(Preprocessor& preprocessor);
 
-// The ranks' running statistics (batch norm) replaced by their mean: each rank saw only its
-// slices, as PyTorch's DDP with per-rank statistics.
-void average_running_statistics(Model& model);
+// The ranks' running statistics (batch norm) replaced by their mean, weighted by how many batches
+// each rank folded into them since the last average (`updates`, which this resets): each rank saw
+// only its slices, as with PyTorch's DDP and per-rank statistics, and a rank that had no rows
+// (a global batch smaller than the job) has nothing to contribute.
+void average_running_statistics(Model& model, long& updates);
 
-// Fails unless every rank holds the same parameters and running statistics, bit for bit.
-void require_equal_replicas(const Model& model, int epoch);
+// Fails unless every rank holds the same parameters and running statistics, bit for bit, and saw
+// the same validation loss (which decides early stopping and the best checkpoint on every rank).
+void require_equal_replicas(const Model& model, int epoch, double validation_loss);
 
 // Fails unless every rank read the same training, validation and test samples: their shares of
 // one shuffled order are only a partition of the data if the data is the same.
 void require_same_data(const DataSplit& data);
+void require_same_data(const Dataset& data);
 
 // The seed of this rank's random draws (dropout masks, augmentation): each rank draws its own,
 // and rank 0 keeps the run's, so that one process draws as rank 0 of a job would.

@@ -147,6 +147,7 @@ private:
     Arena before_step_;  // the parameters before an epoch's last step, for update ratios
     nlohmann::json ratios_;
     int epochs_without_improvement_ = 0;
+    long state_updates_ = 0;  // batches this rank folded into the running statistics since their last average
     // The divergence check's view of the loss: an average over about divergence_window samples
     // (exponential, bias-corrected), so that one hard sample in a small batch is not a divergence.
     static constexpr double divergence_window = 256;
@@ -278,12 +279,12 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
     bar.finish();
     const double train_seconds = seconds_since(epoch_start);
     // Each rank's running statistics saw only its rows: validation and checkpoints use their mean.
-    data_parallel::average_running_statistics(model_);
-    data_parallel::require_equal_replicas(model_, epoch);
+    data_parallel::average_running_statistics(model_, state_updates_);
 
     EpochOutcome outcome;
     outcome.train_loss = loss_sum / steps;
     outcome.validation = evaluate(model_, validation_set_, std::max(settings_.batch, 256));
+    data_parallel::require_equal_replicas(model_, epoch, outcome.validation.loss);
     outcome.improved = outcome.validation.loss < progress_.best_validation_loss;
     if (outcome.improved) {
         progress_.best_validation_loss = outcome.validation.loss;
@@ -320,6 +321,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     times.data += seconds_since(step_start);
     const auto model_start = Clock::now();
     float loss = rows.empty() ? 0.0f : model_.forward_backward(batch_, step_seed(seed, progress_.step));
+    state_updates_ += !rows.empty();  // batches folded into the running statistics
     times.model += seconds_since(model_start);
     const auto allreduce_start = Clock::now();
     loss = data_parallel::reduce_gradients(model_, loss, int(rows.size()), int(indices.size()));
@@ -336,7 +338,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
         const std::string path =
             fmt::format("{}/snapshot_step{}.safetensors", settings_.snapshot_directory, progress_.step);
         // Every rank takes part (the running statistics' mean); rank 0 writes.
-        data_parallel::average_running_statistics(model_);
+        data_parallel::average_running_statistics(model_, state_updates_);
         if (distributed::root()) save_checkpoint(path, model_, preprocessor_, epoch, progress_.step);
         result_.snapshots.push_back(path);
         if (settings_.progress)
