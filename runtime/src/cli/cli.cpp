@@ -1,6 +1,7 @@
 // run_cli: the model binary's entry point. Registers every command (one file each, commands.hpp),
-// parses the flags with CLI11, starts the kernels' thread pool, runs the chosen command, and turns
-// errors into a message naming the model and a non-zero exit.
+// parses the flags with CLI11, joins mpirun's job when one started the binary (distributed.hpp),
+// starts the kernels' thread pool, runs the chosen command, and turns errors into a message naming
+// the model (and the rank) and a non-zero exit.
 #include "kiln/cli.hpp"
 
 #include <fmt/format.h>
