@@ -27,11 +27,8 @@ struct Cnn : torch::nn::Module {
         register_module("fc1", fc1);
         register_module("fc2", fc2);
         register_module("drop", drop);
-        // kiln's initializers for this model: He normal (fan in) for the convolutions and fc1,
-        // Xavier uniform for the head, zero biases.
-        for (torch::Tensor* w : {&conv1->weight, &conv2->weight, &fc1->weight})
-            torch::nn::init::kaiming_normal_(*w, 0.0, torch::kFanIn, torch::kReLU);
-        torch::nn::init::xavier_uniform_(fc2->weight);
+        // kiln's initializers for this model: the weights keep LibTorch's defaults (kiln's
+        // init::torch_default), the biases start at zero.
         for (torch::Tensor* b : {&conv1->bias, &conv2->bias, &fc1->bias, &fc2->bias}) torch::nn::init::zeros_(*b);
     }
     torch::Tensor forward(torch::Tensor x) {

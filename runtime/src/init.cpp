@@ -84,6 +84,11 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
                 break;
             }
             case InitKind::lecun_normal: fill_normal(0, std::sqrt(1.0 / fan_in)); break;
+            case InitKind::torch_default: {
+                const double limit = 1 / std::sqrt(fan_in);
+                fill_uniform(-limit, limit);
+                break;
+            }
             case InitKind::orthogonal:  // a filter as the matrix [out × in·kh·kw], as PyTorch's orthogonal_
                 fill_orthogonal(params[i], spec.rows, spec.cols * field, spec.init.a, rng);
                 break;

@@ -32,6 +32,7 @@ TEST_CASE("initializers draw with the published scales", "[runtime][init]") {
                           Case{kiln::InitKind::he_uniform, std::sqrt(6 / fan_in) / std::sqrt(3.0)},
                           Case{kiln::InitKind::lecun_normal, std::sqrt(1 / fan_in)},
                           Case{kiln::InitKind::lecun_uniform, std::sqrt(3 / fan_in) / std::sqrt(3.0)},
+                          Case{kiln::InitKind::torch_default, 1 / std::sqrt(fan_in) / std::sqrt(3.0)},
                           Case{kiln::InitKind::xavier_normal, std::sqrt(2 / (fan_in + fan_out))},
                           Case{kiln::InitKind::xavier_uniform, std::sqrt(6 / (fan_in + fan_out)) / std::sqrt(3.0)}}) {
         std::vector<kiln::ParamSpec> specs{weight(c.kind)};

@@ -16,6 +16,8 @@ inline constexpr Initializer he_uniform{InitKind::he_uniform};
 inline constexpr Initializer he_normal{InitKind::he_normal};
 inline constexpr Initializer lecun_uniform{InitKind::lecun_uniform};
 inline constexpr Initializer lecun_normal{InitKind::lecun_normal};
+// What a network ported from PyTorch starts from: nn.Linear's and nn.Conv2d's weight default.
+inline constexpr Initializer torch_default{InitKind::torch_default};
 // A (semi-)orthogonal weight scaled by gain (Saxe et al.): WᵀW = gain²·I when rows ≥ columns.
 constexpr Initializer orthogonal(double gain = 1.0) { return {InitKind::orthogonal, gain}; }
 // Each unit (column) gets exactly `nonzeros` incoming weights drawn from N(0, stddev) (Martens 2010).
