@@ -110,39 +110,44 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const Lower
 }
 
 // For each block of images (outermost, serial): every tile of (input channel, output channels)
-// in parallel, its taps × channels sums in registers over the block, then added into `partial`.
+// in parallel; for each kernel row, that row's taps × the tile's channels sum in registers over
+// the block, then are added into `partial`. A step loads one vector of each channel's output
+// gradient and one (shifted) vector of the input per tap: with a whole kernel (9 taps) in
+// registers only 2–3 channels fit and the loads, most of them split across cache lines, bound the
+// loop; one row's taps leave room for 8 channels.
 void lane_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
     const Var &b = context.x, &a = context.y, &c = context.col, &o = context.row;
     Func partial = facts.partial, sum = facts.accumulator;
     const Var lane = partial.args()[0], block = sum.args()[5];
-    const int taps = facts.kernel_h * facts.kernel_w;
     const int budget = 28;  // accumulators: 32 vector registers less the operands' loads
-    const int channels = divisor_at_most(facts.channels, std::max(1, std::min(knobs.tile_cols, budget / taps)));
+    // A plan's tile_cols caps the channels; the default (the output tiles' measured choice) leaves
+    // the register budget to decide.
+    const int cap = knobs.tile_cols == FuncSchedule::conv_tile_channels ? budget / facts.kernel_w
+                                                                         : std::min(knobs.tile_cols, budget / facts.kernel_w);
+    const int channels = divisor_at_most(facts.channels, std::max(1, cap));
     Var oo("o_tile"), oi("o_in"), task("task");
     partial.compute_root().vectorize(lane);
     partial.update()
         .split(o, oo, oi, channels)
-        .reorder(lane, b, a, oi, c, oo, facts.blocks.x)
+        .reorder(lane, b, oi, a, c, oo, facts.blocks.x)
         .vectorize(lane)
         .fuse(c, oo, task)
         .parallel(task);
-    sum.compute_at(partial, task)
+    sum.compute_at(partial, a)
         .bound_extent(lane, facts.lanes)
         .bound_extent(b, facts.kernel_w)
-        .bound_extent(a, facts.kernel_h)
+        .bound_extent(a, 1)
         .bound_extent(c, 1)
         .bound_extent(o, channels)
         .bound_extent(block, 1)
         .vectorize(lane)
         .unroll(b)
-        .unroll(a)
         .unroll(o);
     const RDom& window = facts.window;  // (images of the block, output rows, vectors along output columns)
     sum.update()
         .reorder(lane, b, a, o, c, window.z, window.y, window.x)
         .vectorize(lane)
         .unroll(b)
-        .unroll(a)
         .unroll(o);
     Func(facts.output).compute_root();
     store_padded(facts.padded, context);
