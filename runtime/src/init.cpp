@@ -57,6 +57,7 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
             std::uniform_real_distribution<double> d(low, high);
             for (float& v : params[i]) v = float(d(rng));
         };
+        auto fill_symmetric = [&](double limit) { fill_uniform(-limit, limit); };
         auto fill_normal = [&](double mean, double stddev) {
             std::normal_distribution<double> d(mean, stddev);
             for (float& v : params[i]) v = float(d(rng));
@@ -66,29 +67,13 @@ void initialize(Arena& params, const std::vector<ParamSpec>& specs, uint64_t see
             case InitKind::constant: std::fill(params[i].begin(), params[i].end(), float(spec.init.a)); break;
             case InitKind::uniform: fill_uniform(spec.init.a, spec.init.b); break;
             case InitKind::normal: fill_normal(spec.init.a, spec.init.b); break;
-            case InitKind::xavier_uniform: {
-                const double limit = std::sqrt(6.0 / (fan_in + fan_out));
-                fill_uniform(-limit, limit);
-                break;
-            }
+            case InitKind::xavier_uniform: fill_symmetric(std::sqrt(6.0 / (fan_in + fan_out))); break;
             case InitKind::xavier_normal: fill_normal(0, std::sqrt(2.0 / (fan_in + fan_out))); break;
-            case InitKind::he_uniform: {
-                const double limit = std::sqrt(6.0 / fan_in);
-                fill_uniform(-limit, limit);
-                break;
-            }
+            case InitKind::he_uniform: fill_symmetric(std::sqrt(6.0 / fan_in)); break;
             case InitKind::he_normal: fill_normal(0, std::sqrt(2.0 / fan_in)); break;
-            case InitKind::lecun_uniform: {
-                const double limit = std::sqrt(3.0 / fan_in);
-                fill_uniform(-limit, limit);
-                break;
-            }
+            case InitKind::lecun_uniform: fill_symmetric(std::sqrt(3.0 / fan_in)); break;
             case InitKind::lecun_normal: fill_normal(0, std::sqrt(1.0 / fan_in)); break;
-            case InitKind::torch_default: {
-                const double limit = 1 / std::sqrt(fan_in);
-                fill_uniform(-limit, limit);
-                break;
-            }
+            case InitKind::torch_default: fill_symmetric(1 / std::sqrt(fan_in)); break;
             case InitKind::orthogonal:  // a filter as the matrix [out × in·kh·kw], as PyTorch's orthogonal_
                 fill_orthogonal(params[i], spec.rows, spec.cols * field, spec.init.a, rng);
                 break;
