@@ -8,7 +8,7 @@
 # autoschedulers (AUTOSCHEDULER Mullapudi2016, Adams2019, Li2018). TARGETS (default
 # KILN_HALIDE_TARGET): the Halide target of the kernels, or several, comma-separated and best
 # first, for kernels that carry a variant each and run the first the CPU has the features for
-# (every variant has the first target's schedule; the build's runtime and optimizer kernels are
+# (each variant scheduled for its own target's registers, the first from the plan; the build's runtime and optimizer kernels are
 # KILN_HALIDE_TARGET's, so a binary meant for older CPUs sets KILN_HALIDE_TARGET itself). Targets:
 #   NAME_gen      the generator (links libHalide; runs at build time only)
 #   NAME_kernels  the generated static libraries + NAME.kiln.h descriptor (no libHalide)

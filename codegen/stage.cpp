@@ -270,16 +270,47 @@ Pipeline Stage::scheduled_pipeline(const Target& target, const std::string& sche
     return pipeline;
 }
 
-void Stage::compile(const std::string& directory, const std::string& function, const std::vector<Target>& targets,
+void Stage::compile(const std::string& directory, const std::string& function, const Target& target,
                     const std::string& scheduler) {
-    if (targets.empty()) throw std::invalid_argument("stage " + name_ + ": no Halide target to compile for");
-    Pipeline pipeline = scheduled_pipeline(targets.front(), scheduler);
+    Pipeline pipeline = scheduled_pipeline(target, scheduler);
     const std::vector<Argument> arguments = halide_arguments();
     if (std::getenv("KILN_EMIT_STMT"))
-        pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, targets.front());
-    compile_library(directory + "/" + function, function, targets, [&](const std::string& name, const Target& target) {
-        return pipeline.compile_to_module(arguments, name, target);
+        pipeline.compile_to_lowered_stmt(directory + "/" + function + ".stmt", arguments, Text, target);
+    compile_library(directory + "/" + function, function, {target}, [&](const std::string& name, const Target& t) {
+        return pipeline.compile_to_module(arguments, name, t);
     });
+}
+
+std::unique_ptr<Stage> compile_stage(const TargetStageFactory& build, const std::string& directory,
+                                     const std::string& function, const std::vector<Target>& targets,
+                                     const std::string& scheduler) {
+    if (targets.empty()) throw std::invalid_argument("stage " + function + ": no Halide target to compile for");
+    std::unique_ptr<Stage> primary = build(targets.front(), true);
+    if (targets.size() == 1) {
+        primary->compile(directory, function, targets.front(), scheduler);
+        return primary;
+    }
+    std::vector<std::unique_ptr<Stage>> others;
+    std::vector<Pipeline> pipelines{primary->scheduled_pipeline(targets.front(), scheduler)};
+    for (std::size_t t = 1; t < targets.size(); ++t) {
+        others.push_back(build(targets[t], false));
+        pipelines.push_back(others.back()->scheduled_pipeline(targets[t], scheduler));
+    }
+    auto stage_for = [&](std::size_t t) -> const Stage& { return t == 0 ? *primary : *others[t - 1]; };
+    if (std::getenv("KILN_EMIT_STMT"))
+        for (std::size_t t = 0; t < targets.size(); ++t)
+            pipelines[t].compile_to_lowered_stmt(directory + "/" + function + "." + std::to_string(t) + ".stmt",
+                                                 stage_for(t).halide_arguments(), Text, targets[t]);
+    // Halide hands each variant's target back as given (NoRuntime included): found by its name.
+    auto key = [](const Target& target) { return target.without_feature(Target::NoRuntime).to_string(); };
+    compile_library(directory + "/" + function, function, targets, [&](const std::string& name, const Target& target) {
+        for (std::size_t t = 0; t < targets.size(); ++t)
+            if (key(targets[t]) == key(target))
+                return pipelines[t].compile_to_module(stage_for(t).halide_arguments(), name, target);
+        throw std::logic_error("stage " + function + ": Halide asked for a variant of target " + target.to_string() +
+                               ", which is not in the build's list");
+    });
+    return primary;
 }
 
 }  // namespace kiln::codegen

@@ -1,7 +1,7 @@
 // Generates kiln_fma_peak: a kernel that does nothing but independent fused multiply-adds in
 // registers on every core, to measure this machine's attainable float32 FMA rate (the "peak" that
 // `bench` reports percentages of). Each of `chains` accumulators per vector lane is updated
-// a ← a·m + c `iterations` times; FLOPs = 2 · chains · 16 · tasks · iterations.
+// a ← a·m + c `iterations` times; FLOPs = 2 · output size · iterations.
 #include <Halide.h>
 
 #include <cstdlib>
@@ -11,12 +11,13 @@
 
 using namespace Halide;
 
-int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::cerr << "usage: kiln_peak_kernel OUTPUT_DIRECTORY TARGET\n";
-        return 2;
-    }
-    constexpr int lanes = 16, chains = 12;  // 12 independent FMAs in flight cover the 4-cycle latency of 2 FMA ports
+namespace {
+// The kernel for one target: each task's `chains` accumulators are one register each (a vector of
+// the target's float lanes), so 12 fit AVX2's 16 registers as well as AVX-512's 32; the output's
+// size decides the task count, and FLOPs = 2 · size · iterations on every target.
+Module peak_module(const std::string& name, const Target& target, const std::string& directory) {
+    const int lanes = target.natural_vector_size<float>();
+    constexpr int chains = 12;  // 12 independent FMAs in flight cover the 4-cycle latency of 2 FMA ports
     Param<int32_t> iterations("iterations");
     Param<float> multiplier("multiplier"), addend("addend");
     Var x("x"), lane("lane"), chain("chain"), task("task");
@@ -42,12 +43,23 @@ int main(int argc, char** argv) {
         .vectorize(element)
         .unroll(vector_index)
         .reorder(element, vector_index, step);
-    const std::vector<Target> targets = kiln::codegen::no_runtime_targets(argv[2]);
+    const std::vector<Argument> arguments{iterations, multiplier, addend};
     if (std::getenv("KILN_EMIT_STMT"))
-        peak.compile_to_lowered_stmt(std::string(argv[1]) + "/kiln_fma_peak.stmt", {iterations, multiplier, addend},
-                                     Text, targets.front());
+        peak.compile_to_lowered_stmt(directory + "/" + name + ".stmt", arguments, Text, target);
+    return peak.compile_to_module(arguments, name, target);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::cerr << "usage: kiln_peak_kernel OUTPUT_DIRECTORY TARGET\n";
+        return 2;
+    }
     // A multi-target build measures the peak of the variant the CPU runs (its vector width).
-    kiln::codegen::compile_library(peak, std::string(argv[1]) + "/kiln_fma_peak", "kiln_fma_peak",
-                                   {iterations, multiplier, addend}, targets);
+    const std::string directory = argv[1];
+    kiln::codegen::compile_library(directory + "/kiln_fma_peak", "kiln_fma_peak", kiln::codegen::no_runtime_targets(argv[2]),
+                                   [&](const std::string& name, const Target& target) {
+                                       return peak_module(name, target, directory);
+                                   });
     return 0;
 }

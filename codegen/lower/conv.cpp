@@ -102,6 +102,7 @@ Value lane_sums(const dsl::ConvInfo& info, LoweringContext& context, const Opera
     const Value &x = operands[0], &g = operands[1];
     ConvFacts facts;
     facts.form = ConvFacts::Form::lane_sums;
+    facts.lanes = context.machine.lanes;  // one register of partial sums per tap and channel
     const int lanes = facts.lanes;
     Func output(context.fresh_name("conv2d_filter"));
     // The block size changes the order of the float sums, so it is read here, from the plan's knobs.

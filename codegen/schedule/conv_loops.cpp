@@ -32,7 +32,7 @@ int vector_along(int width, int widest) {
 // The zero-padded copies the sums read: stored at root, vectors along x, images in parallel.
 void store_padded(const std::vector<Func>& padded, const LoweringContext& context) {
     for (Func f : padded)
-        f.compute_root().vectorize(context.x, 16, TailStrategy::GuardWithIf).parallel(context.row);
+        f.compute_root().vectorize(context.x, context.machine.lanes, TailStrategy::GuardWithIf).parallel(context.row);
 }
 
 // Vectors along x: tile_cols channels × tile_rows rows × one vector, each reduction step one
@@ -63,14 +63,18 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringCo
     sum.update().reorder(x, y, c, window.z, window.y, window.x).vectorize(x).unroll(y).unroll(c);
 }
 
-// Vectors along output channels (Halide's apps/conv_layer): 16 or 32 channels × 4 columns × 2
-// rows of positions, each reduction step one or two vector loads of packed weights and one
-// broadcast input value per position. The tile is stored channels innermost and copied out to
-// NCHW once its sums are done: 128–256 scalar moves against hundreds of vector FMAs per tile.
-// (4 × 3 positions, 24 accumulators of 32 channels, spilled registers: measured 15% slower.)
+// Vectors along output channels (Halide's apps/conv_layer): one or two vectors of channels × a
+// few columns × 2 rows of positions, each reduction step one or two vector loads of packed weights
+// and one broadcast input value per position. The tile is stored channels innermost and copied out
+// to NCHW once its sums are done: 128–256 scalar moves against hundreds of vector FMAs per tile.
+// Half the registers as accumulators (AVX-512: 2 vectors × 4 × 2 positions; AVX2: 2 × 2 × 2): the
+// kernel columns' unrolled loads and broadcasts need the rest. (4 × 3 positions on AVX-512, 24
+// accumulators, and 2 × 3 × 2 on AVX2, 12, spilled: measured 15% slower on AVX-512.)
 void channel_tiles(const ConvFacts& facts, const LoweringContext& context) {
     const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
-    const int lanes = 16, channels = facts.channels % 32 == 0 ? 32 : 16, columns = 4, rows = 2;
+    const int lanes = context.machine.lanes, vectors = facts.channels % (2 * lanes) == 0 ? 2 : 1;
+    const int positions = context.machine.registers / 2 / vectors;
+    const int channels = vectors * lanes, rows = 2, columns = std::clamp(positions / rows, 1, 4);
     Var xo("x_tile"), xi("x_in"), yo("y_tile"), yi("y_in"), co("c_tile"), ci("c_in"), task("task");
     Func output = facts.output, sum = facts.accumulator;
     output.compute_root()
@@ -102,10 +106,12 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const Lower
     // Along channels pays when a tile's sums are long (the copy out is per tile) and the channels
     // fill whole vectors; a first layer (one input channel, 9 terms) stays along x.
     const bool along_channels = knobs.vector_axis == 1 ||
-                                (knobs.vector_axis == 0 && facts.channels % 16 == 0 && facts.reduction >= 64);
+                                (knobs.vector_axis == 0 && facts.channels % context.machine.lanes == 0 &&
+                                 facts.reduction >= 64);
     if (along_channels) channel_tiles(facts, context);
     else x_tiles(facts, knobs, context);
-    Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], 16, TailStrategy::RoundUp);
+    Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], context.machine.lanes,
+                                                 TailStrategy::RoundUp);
     store_padded(facts.padded, context);
 }
 
@@ -119,7 +125,7 @@ void lane_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowering
     const Var &b = context.x, &a = context.y, &c = context.col, &o = context.row;
     Func partial = facts.partial, sum = facts.accumulator;
     const Var lane = partial.args()[0], block = sum.args()[5];
-    const int budget = 28;  // accumulators: 32 vector registers less the operands' loads
+    const int budget = context.machine.accumulator_budget();  // AVX-512: 28, AVX2: 12
     // A plan's tile_cols caps the channels; the default (the output tiles' measured choice) leaves
     // the register budget to decide.
     const int cap = knobs.tile_cols == FuncSchedule::conv_tile_channels ? budget / facts.kernel_w

@@ -17,7 +17,10 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
 namespace {
 // An image-shaped sum (over rows, channels, height or width): vectors along x unless x is the
 // axis summed, blocks of rows in parallel unless rows are; a sum over rows (batch norm's
-// statistics, a bias gradient) runs its channels in parallel instead.
+// statistics, a bias gradient: [N×C×H×W] into [1×C×H×W]) runs its channels in parallel instead,
+// each channel's rows one after the other, whole planes at a time: the H×W sums stay in L1 while
+// each row's plane streams in order. (Halide's default puts the rows innermost: 128 loads from
+// 128 rows a plane apart for each vector of sums, measured 1–2% of a CNN's step per sum.)
 void image_reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context) {
     f.compute_root();
     for (int u = 0; u < f.num_update_definitions(); ++u) {
@@ -26,9 +29,11 @@ void image_reduction(Func f, int axis, const FuncSchedule& knobs, const Lowering
         if (axis != 0) {
             Var block("row_block"), in("row_in");
             update.split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf).parallel(block);
-        } else {
-            update.parallel(context.col);
+            continue;
         }
+        const std::vector<RVar> over = f.rvars(u);  // the rows summed; none in a mean's division
+        if (over.size() == 1) update.reorder(context.x, context.y, over[0], context.col);
+        update.parallel(context.col);
     }
 }
 }  // namespace

@@ -9,6 +9,8 @@
 
 #include <kiln/contract/cores.hpp>
 
+#include "kiln/codegen/kernel_targets.hpp"
+
 namespace kiln::codegen {
 
 using namespace Halide;
@@ -70,12 +72,13 @@ double time_ratio(StageRunner& candidate, StageRunner& incumbent, int rounds, do
     return best_candidate / best_incumbent;
 }
 
-std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs) {
+std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs, const RegisterFile& machine) {
     std::vector<FuncSchedule> result;
     auto offer = [&](FuncSchedule candidate) {
         if (candidate == knobs || !candidate.problem().empty()) return;
-        // More accumulators than 30 of the 32 vector registers would spill.
-        if (candidate.kind == LoopKind::gemm && candidate.tile_cols / candidate.vector_width * candidate.tile_rows > 30)
+        // More accumulators than the registers less two (30 of AVX-512's 32, 14 of AVX2's 16) spill.
+        if (candidate.kind == LoopKind::gemm &&
+            machine.registers_for(candidate.tile_cols) * candidate.tile_rows > machine.registers - 2)
             return;
         if (std::find(result.begin(), result.end(), candidate) == result.end()) result.push_back(candidate);
     };
@@ -129,6 +132,7 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
     const auto deadline = Clock::now() + std::chrono::duration<double>(budget_seconds);
     const bool verbose = std::getenv("KILN_TUNE_VERBOSE") != nullptr;
     TuneResult result;
+    const RegisterFile machine = register_file(target);
     auto runner = [&](const StageSchedule* plan) {
         std::unique_ptr<Stage> stage = build(plan);
         Pipeline pipeline = stage->scheduled_pipeline(target);
@@ -181,16 +185,22 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
             any_hint = true;
         }
     if (any_hint) try_plan(hinted, "knobs other stages found");
-    for (auto [rows, cols] : {std::pair{32, 32}, {64, 32}, {32, 48}, {64, 48}}) {
+    // Tiles of 2 and 3 vectors (32 and 48 columns on AVX-512) × the machine's default tile height.
+    const int tile_rows = FuncSchedule::defaults(LoopKind::gemm, machine).tile_rows;
+    for (auto [rows, vectors] : {std::pair{32, 2}, {64, 2}, {32, 3}, {64, 3}}) {
         if (Clock::now() >= deadline) break;
+        const int cols = vectors * machine.lanes, height = std::min(tile_rows, (machine.registers - 2) / vectors);
         StageSchedule plan = result.plan;
         for (auto& [name, knobs] : plan) {
             if (knobs.kind != LoopKind::gemm) continue;
-            knobs.rows_per_task = std::max(8, std::min(rows, max_rows_per_task(name)) / 8 * 8);  // whole 8-row tiles
+            // whole tiles of rows
+            knobs.rows_per_task = std::max(height, std::min(rows, max_rows_per_task(name)) / height * height);
+            knobs.vector_width = machine.lanes;
             knobs.tile_cols = cols;
-            knobs.tile_rows = 8;
+            knobs.tile_rows = height;
         }
-        try_plan(plan, "every GEMM: rows " + std::to_string(rows) + " tile " + std::to_string(cols) + "x8");
+        try_plan(plan, "every GEMM: rows " + std::to_string(rows) + " tile " + std::to_string(cols) + "x" +
+                           std::to_string(height));
     }
     // First-improvement hill climbing on each Func's knobs in turn, then again while any pass
     // helped. A candidate is timed alternately with the incumbent; it must be 3% faster, twice.
@@ -199,7 +209,7 @@ TuneResult tune_stage(const StageFactory& build, int batch, const Target& target
         for (const std::string& name : order) {
             for (bool moved = true; moved && result.plan.count(name);) {  // gone: a fused epilogue took it
                 moved = false;
-                for (const FuncSchedule& knobs : neighbours(result.plan.at(name))) {
+                for (const FuncSchedule& knobs : neighbours(result.plan.at(name), machine)) {
                     if (Clock::now() >= deadline) break;
                     if (knobs.rows_per_task > max_rows_per_task(name) && knobs.rows_per_task > knobs.tile_rows)
                         continue;

@@ -1,6 +1,7 @@
-// A model whose stages carry three CPU variants (AVX-512, AVX2 + FMA, SSE4.1: kiln_add_model's
+// Models whose stages carry three CPU variants (AVX-512, AVX2 + FMA, SSE4.1: kiln_add_model's
 // TARGETS), each chosen in turn by telling Halide's dispatch that the CPU lacks the better ones:
-// every variant computes the stages the double reference does. Halide picks a stage's variant at
+// every variant computes the stages the double reference does — an MLP (GEMM tiles) and a
+// network of wide convolutions (convolution tiles), each variant's tiles sized for its registers. Halide picks a stage's variant at
 // its first call and keeps it, so each case needs a process of its own (ctest runs them so).
 #include <HalideRuntime.h>
 
@@ -8,7 +9,9 @@
 
 #include <kiln/contract/cpu_targets.hpp>
 
+#include "channel_tiles_portable.kiln.h"
 #include "check_stages.hpp"
+#include "models/channel_tiles.hpp"
 #include "models/regularized.hpp"
 #include "regularized_portable.kiln.h"
 
@@ -37,6 +40,7 @@ void check_every_stage() {
     for (int batch : {1, 3, 130}) {
         DYNAMIC_SECTION("batch " << batch) {
             kiln_test::check_stages(kiln::models::regularized_portable(), regularized::network, batch, 71 + batch);
+            kiln_test::check_stages(kiln::models::channel_tiles_portable(), channel_tiles::network, batch, 91 + batch, 4);
         }
     }
     INFO("Halide's dispatch was not asked: an earlier case in this process chose the variants (run one per process)");

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kiln/codegen/kernel_targets.hpp"
 #include "kiln/codegen/tuner.hpp"
 
 namespace {
@@ -110,6 +111,31 @@ TEST_CASE("the tuner's neighbours are valid knobs that differ in one knob", "[co
             CHECK(c.rows_per_task == 24);
         }
     CHECK(saw_six);
+}
+
+TEST_CASE("each CPU tier's register file, and default tiles that fit it", "[codegen][schedule]") {
+    CHECK(register_file(Halide::Target(std::string(kiln::cpu::tiers[0].target))) == RegisterFile{16, 32});
+    CHECK(register_file(Halide::Target(std::string(kiln::cpu::tiers[1].target))) == RegisterFile{8, 16});
+    CHECK(register_file(Halide::Target(std::string(kiln::cpu::tiers[2].target))) == RegisterFile{4, 16});
+    CHECK(FuncSchedule::defaults(LoopKind::gemm) == FuncSchedule::defaults(LoopKind::gemm, RegisterFile{16, 32}));
+    for (const RegisterFile machine : {RegisterFile{16, 32}, RegisterFile{8, 16}, RegisterFile{4, 16}}) {
+        INFO(machine.lanes << " lanes × " << machine.registers << " registers");
+        for (LoopKind kind : {LoopKind::elementwise, LoopKind::reduction, LoopKind::gemm, LoopKind::conv}) {
+            const FuncSchedule knobs = FuncSchedule::defaults(kind, machine);
+            CHECK(knobs.problem().empty());
+            CHECK(knobs.vector_width == machine.lanes);
+        }
+        const FuncSchedule gemm = FuncSchedule::defaults(LoopKind::gemm, machine);
+        CHECK(machine.registers_for(gemm.tile_cols) * gemm.tile_rows <= machine.registers - 2);
+        CHECK(gemm.tile_cols >= 2 * machine.lanes);  // two vectors: a broadcast serves two FMAs
+        const FuncSchedule conv = FuncSchedule::defaults(LoopKind::conv, machine);  // one vector along x
+        CHECK(conv.tile_cols * conv.tile_rows <= machine.accumulator_budget());
+        for (const FuncSchedule& c : neighbours(gemm, machine))
+            if (c.kind == LoopKind::gemm) CHECK(machine.registers_for(c.tile_cols) * c.tile_rows <= machine.registers - 2);
+    }
+    // AVX-512's 32 × 8 tile is 32 AVX2 registers: never offered to an AVX2 machine.
+    FuncSchedule avx2 = FuncSchedule::defaults(LoopKind::gemm, RegisterFile{8, 16});
+    for (const FuncSchedule& c : neighbours(avx2, RegisterFile{8, 16})) CHECK(!(c.tile_cols == 32 && c.tile_rows == 8));
 }
 
 TEST_CASE("a network fingerprint changes with the graph", "[codegen][schedule]") {

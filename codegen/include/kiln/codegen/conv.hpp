@@ -32,7 +32,7 @@ struct ConvFacts {
     int channels = 1;             // output channels (output_tiles) or filter output channels (lane_sums)
     int width = 1;                // the output's width (output_tiles): vectors along x never exceed it much
     int kernel_h = 1, kernel_w = 1;  // lane_sums: the taps, each an accumulator per output channel
-    int lanes = 16;               // lane_sums: the partial sums' lane count (positions per vector)
+    int lanes = 16;               // lane_sums: the partial sums' lane count (the target's float lanes)
 };
 
 }  // namespace kiln::codegen

@@ -140,27 +140,28 @@ template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const s
     return model;
 }
 
-// Builds any of a model's stages afresh: once each for the AOT build, and once per candidate
+// Builds any of a model's stages afresh: once per target for the AOT build, and once per candidate
 // schedule when tuning (a scheduled Halide Func cannot be rescheduled). `record`, when given,
-// collects what the runtime needs to know (activation layers, the saved set).
+// collects what the runtime needs to know (activation layers, the saved set). `machine`: the
+// register file of the target it is compiled for, which sizes the default tiles.
 template <class P, class L>
 std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, const LeafIndex& leaf_index,
-                                   const StageSchedule* plan, ModelDescriptor* record) {
+                                   const StageSchedule* plan, ModelDescriptor* record, const RegisterFile& machine) {
     const std::string name(stage_name(kind));
     const StageMode mode = stage_row(kind).mode;
     switch (kind) {
         case StageKind::infer: {
-            auto stage = std::make_unique<Stage>(name, mode, plan);
+            auto stage = std::make_unique<Stage>(name, mode, plan, machine);
             stage->add_output(lower_node(*stage, P{}, leaf_index), BufferRole::prediction, 0, "prediction");
             return stage;
         }
         case StageKind::evaluate: {
-            auto stage = std::make_unique<Stage>(name, mode, plan);
+            auto stage = std::make_unique<Stage>(name, mode, plan, machine);
             stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
             return stage;
         }
         case StageKind::activations: {
-            auto stage = std::make_unique<Stage>(name, mode, plan);
+            auto stage = std::make_unique<Stage>(name, mode, plan, machine);
             int layers = 0;
             hana::for_each(dsl::topological_order(P{}), [&](auto t) {
                 using Node = dsl::node_of<decltype(t)>;
@@ -177,7 +178,7 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
             return stage;
         }
         case StageKind::forward: {
-            auto stage = std::make_unique<Stage>(name, mode, plan);
+            auto stage = std::make_unique<Stage>(name, mode, plan, machine);
             stage->add_output(lower_node(*stage, L{}, leaf_index), BufferRole::loss, 0, "loss");
             hana::for_each(dsl::topological_order(L{}), [&](auto t) {
                 using Node = dsl::node_of<decltype(t)>;
@@ -198,7 +199,7 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
             return stage;
         }
         case StageKind::backward: {
-            auto stage = std::make_unique<Stage>(name, mode, plan);
+            auto stage = std::make_unique<Stage>(name, mode, plan, machine);
             int index = 0;
             hana::for_each(dsl::saved_set(network), [&](auto t) {
                 using Node = dsl::node_of<decltype(t)>;
@@ -236,7 +237,7 @@ template <class P, class L> int generator_main(dsl::Network<P, L> network, int a
         if (options.tune) {
             auto factory = [&](StageKind kind) -> StageFactory {
                 return [&, kind](const StageSchedule* plan) {
-                    return build_stage(network, kind, leaf_index, plan, nullptr);
+                    return build_stage(network, kind, leaf_index, plan, nullptr, register_file(targets.front()));
                 };
             };
             std::vector<std::pair<std::string, StageFactory>> stages;
@@ -250,10 +251,14 @@ template <class P, class L> int generator_main(dsl::Network<P, L> network, int a
         for (const StageRow& row : stage_table) {
             const std::string name(row.name);
             auto found = plan.stages.find(name);
-            stages.push_back(build_stage(network, row.kind, leaf_index,
-                                         found == plan.stages.end() ? nullptr : &found->second, &model));
-            stages.back()->compile(options.output_directory, options.model_name + "_" + name, targets,
-                                   options.scheduler);
+            const StageSchedule* knobs = found == plan.stages.end() ? nullptr : &found->second;
+            // The plan and the descriptor are the primary target's; other targets get heuristics.
+            auto build = [&](const Halide::Target& target, bool primary) {
+                return build_stage(network, row.kind, leaf_index, primary ? knobs : nullptr, primary ? &model : nullptr,
+                                   register_file(target));
+            };
+            stages.push_back(
+                compile_stage(build, options.output_directory, options.model_name + "_" + name, targets, options.scheduler));
         }
         std::vector<const Stage*> compiled;
         for (const auto& stage : stages) compiled.push_back(stage.get());

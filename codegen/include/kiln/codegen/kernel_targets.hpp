@@ -5,11 +5,14 @@
 #pragma once
 #include <Halide.h>
 
+#include <algorithm>
 #include <functional>
 #include <kiln/contract/cpu_targets.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "kiln/codegen/schedule_plan.hpp"
 
 namespace kiln::codegen {
 
@@ -20,6 +23,12 @@ inline std::vector<Halide::Target> no_runtime_targets(const std::string& list) {
         targets.push_back(Halide::Target(target).with_feature(Halide::Target::NoRuntime));
     if (targets.empty()) throw std::invalid_argument("no Halide target in '" + list + "'");
     return targets;
+}
+
+// The vector registers a target's code has for float32: what register tiles are sized to.
+inline RegisterFile register_file(const Halide::Target& target) {
+    const int lanes = std::max(1, target.natural_vector_size<float>());
+    return {lanes, target.has_feature(Halide::Target::AVX512) ? 32 : 16};
 }
 
 // Writes <prefix>.a and <prefix>.h defining `function`; `module` lowers the code for one target.

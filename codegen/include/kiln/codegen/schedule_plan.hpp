@@ -12,6 +12,22 @@ namespace kiln::codegen {
 enum class LoopKind { elementwise, reduction, gemm, conv };
 std::string_view loop_kind_name(LoopKind);
 
+// What a target's vector register file holds (register_file(Target) in kernel_targets.hpp): float
+// lanes per register and how many registers. A register tile — a GEMM's or a convolution's
+// accumulators plus the operands each step loads — must fit it, or LLVM spills accumulators to
+// the stack inside the innermost loop (AVX-512's 32 × 16 tiles are twice AVX2's 16 × 8 registers).
+struct RegisterFile {
+    int lanes = 16;      // float32 lanes per vector register: 16 (AVX-512), 8 (AVX2), 4 (SSE)
+    int registers = 32;  // vector registers: 32 with AVX-512, 16 otherwise
+    // Registers one knob vector of `floats` lanes takes (a 16-float vector is two AVX2 registers).
+    int registers_for(int floats) const { return (floats + lanes - 1) / lanes; }
+    // Accumulators a register tile may hold: the rest of the registers go to the operands a step
+    // loads or broadcasts (measured on AVX-512: 4 × 3 positions × 2 vectors of channels, 24 of 32,
+    // spilled; 16 did not).
+    int accumulator_budget() const { return registers - 4; }
+    bool operator==(const RegisterFile&) const = default;
+};
+
 struct FuncSchedule {
     LoopKind kind = LoopKind::elementwise;
     int vector_width = 16;  // floats per SIMD vector (16: one AVX-512 register)
@@ -24,12 +40,20 @@ struct FuncSchedule {
     // them and each output sums many terms, else along x), 1 along channels, 3 along x.
     int vector_axis = 0;
 
-    static FuncSchedule defaults(LoopKind kind) {
-        if (kind == LoopKind::conv) return {kind, 16, 8, conv_tile_channels, conv_tile_rows};
-        return {kind};
+    // kiln's hand heuristics for an AVX-512 register file (what plans' omitted knobs default to),
+    // and for any other: vectors of the machine's width, and GEMM and convolution tiles that fit its
+    // registers (AVX2: a GEMM tile of 2 vectors × 6 rows, as BLIS's Haswell kernel; a first-layer
+    // convolution tile of 4 channels × 3 rows).
+    static FuncSchedule defaults(LoopKind kind) { return defaults(kind, RegisterFile{}); }
+    static FuncSchedule defaults(LoopKind kind, const RegisterFile& machine) {
+        const bool wide = machine.registers >= 32;
+        if (kind == LoopKind::conv)
+            return {kind, machine.lanes, 8, conv_tile_channels, wide ? conv_tile_rows : conv_tile_rows_narrow};
+        if (kind == LoopKind::gemm && !wide) return {kind, machine.lanes, 12, 2 * machine.lanes, 6};
+        return {kind, machine.lanes};
     }
     // A convolution's default register tile, as measured on the Fashion-MNIST CNN (bench/README.md).
-    static constexpr int conv_tile_channels = 4, conv_tile_rows = 4;
+    static constexpr int conv_tile_channels = 4, conv_tile_rows = 4, conv_tile_rows_narrow = 3;
     // Empty when the knobs are consistent, else what is wrong ("tile_cols 40 is not a multiple of …").
     std::string problem() const;
     bool operator==(const FuncSchedule&) const = default;

@@ -1,7 +1,9 @@
 // One pipeline stage (a row of the contract's stages.def): its buffer arguments with their roles, the
 // lowered values memoized by node type, its outputs, and compilation to a static library.
 #pragma once
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <typeindex>
@@ -23,10 +25,13 @@ struct StageArgument {
 
 class Stage {
 public:
-    // `plan`: knobs by Func name (null or missing entries: the defaults); must outlive the stage.
-    Stage(std::string name, StageMode mode, const StageSchedule* plan = nullptr) : name_(std::move(name)) {
+    // `plan`: knobs by Func name (null or missing entries: the defaults for `machine`, the register
+    // file of the target the stage is compiled for); must outlive the stage.
+    Stage(std::string name, StageMode mode, const StageSchedule* plan = nullptr, RegisterFile machine = {})
+        : name_(std::move(name)) {
         context_.training = mode == StageMode::training;
         context_.plan = plan;
+        context_.machine = machine;
     }
     bool training() const { return context_.training; }
 
@@ -49,11 +54,10 @@ public:
     // Schedules the stage — from its plan ("default": the plan's knobs, else kiln's heuristics) or
     // by the named Halide autoscheduler (its plugin loaded) — and returns its pipeline. Once.
     Halide::Pipeline scheduled_pipeline(const Halide::Target& target, const std::string& scheduler = "default");
-    // scheduled_pipeline, then writes <directory>/<function>.a and .h (no Halide runtime inside).
-    // Several targets (best first) make one multi-target library: every variant has the first
-    // target's schedule, and each call runs the first variant the CPU has the features for.
-    void compile(const std::string& directory, const std::string& function,
-                 const std::vector<Halide::Target>& targets, const std::string& scheduler = "default");
+    // scheduled_pipeline, then writes <directory>/<function>.a and .h (no Halide runtime inside),
+    // for one target. (Several targets: compile_stage below, one stage per target.)
+    void compile(const std::string& directory, const std::string& function, const Halide::Target& target,
+                 const std::string& scheduler = "default");
     // The knobs each stored Func got (after scheduled_pipeline with "default"): what a tuner varies.
     const StageSchedule& applied() const { return applied_; }
     // The shape of the values a Func of `applied()` stores (a GEMM's rows may be the batch or not).
@@ -103,5 +107,17 @@ private:
         {BufferRole::batch, 0, "batch"}, {BufferRole::seed, 0, "seed"}, {BufferRole::dropout, 0, "dropout"}},
         outputs_arguments_;
 };
+
+// Builds one stage for a target: `primary` for the first target of a build, the one its plan was
+// tuned for and its descriptor describes; the others get the heuristics for their own registers.
+using TargetStageFactory = std::function<std::unique_ptr<Stage>(const Halide::Target& target, bool primary)>;
+
+// Writes <directory>/<function>.a and .h for `targets` (best first) and returns the primary stage.
+// Several targets make one multi-target library whose calls run the first variant the CPU has the
+// features for; each variant is lowered and scheduled for its own target's register file (an
+// AVX-512 tile would spill on AVX2's 16 registers).
+std::unique_ptr<Stage> compile_stage(const TargetStageFactory& build, const std::string& directory,
+                                     const std::string& function, const std::vector<Halide::Target>& targets,
+                                     const std::string& scheduler = "default");
 
 }  // namespace kiln::codegen

@@ -49,7 +49,8 @@ struct TuneResult {
 TuneResult tune_stage(const StageFactory& build, int batch, const Halide::Target& target, double budget_seconds,
                       const StageSchedule& hint = {}, const StageSchedule& previous = {});
 
-// The knob values tried next to `knobs` (every other value of each knob, one knob at a time).
-std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs);
+// The knob values tried next to `knobs` (every other value of each knob, one knob at a time), less
+// the GEMM tiles that would not fit `machine`'s registers.
+std::vector<FuncSchedule> neighbours(const FuncSchedule& knobs, const RegisterFile& machine = {});
 
 }  // namespace kiln::codegen

@@ -95,6 +95,7 @@ struct LoweringContext {
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
     const StageSchedule* plan = nullptr;                     // knobs by Func name; absent: the defaults
+    RegisterFile machine;                                    // the target's vector registers: what tiles fit
     double flops_per_sample = 0, flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul, 2·MACs per convolution
     int next_id = 0;
 
@@ -103,7 +104,7 @@ struct LoweringContext {
         if (plan)
             if (auto found = plan->find(plan_key(func)); found != plan->end() && found->second.kind == kind)
                 return found->second;
-        return FuncSchedule::defaults(kind);
+        return FuncSchedule::defaults(kind, machine);
     }
     Halide::Expr rows(dsl::Shape s) const { return s.batched() ? Halide::Expr(batch) : Halide::Expr(s.rows); }
     Halide::Expr extent(int dim) const { return dim == dsl::batch ? Halide::Expr(batch) : Halide::Expr(dim); }
