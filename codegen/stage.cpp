@@ -135,7 +135,7 @@ void Stage::collect_gemm_requests(SchedulePasses& passes) const {
 const Value* Stage::fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses& passes) const {
     if (chain.empty()) return nullptr;
     const Value& gemm = values_.at(chain.front());
-    if (passes.wanted.count(gemm.func.name()) || !context_.knobs(gemm.func, LoopKind::gemm).fuse_epilogue)
+    if (passes.wanted.count(gemm.func.name()) || !context_.knobs(gemm.func, loop_kind(gemm.kind)).fuse_epilogue)
         return nullptr;
     for (std::size_t n = 0; n + 1 < chain.size(); ++n)
         if (!read_once(chain[n])) return nullptr;
@@ -206,7 +206,7 @@ void Stage::fuse_gemms_into_stored_values(SchedulePasses& passes) const {
 }
 
 void Stage::run_gemm_in(const Value& gemm, Halide::Func consumer) {
-    const FuncSchedule knobs = context_.knobs(gemm.func, LoopKind::gemm);
+    const FuncSchedule knobs = context_.knobs(gemm.func, loop_kind(gemm.kind));
     schedule::gemm_into(gemm, knobs, consumer, context_);
     applied_[plan_key(gemm.func)] = knobs;
     applied_shapes_[plan_key(gemm.func)] = gemm.shape;

@@ -5,6 +5,7 @@
 // adjoint): the taps × output channels of one input channel in registers, one partial sum per
 // vector lane.
 #include <algorithm>
+#include <stdexcept>
 
 #include "kiln/codegen/schedule.hpp"
 
@@ -37,12 +38,12 @@ void store_padded(const std::vector<Func>& padded, const LoweringContext& contex
 
 // Vectors along x: tile_cols channels × tile_rows rows × one vector, each reduction step one
 // vector load per row and one broadcast weight per channel.
-void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, const LoweringContext& context) {
     const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
     const int lanes = vector_along(facts.width, knobs.vector_width);
     const int channels = divisor_at_most(facts.channels, knobs.tile_cols), rows = knobs.tile_rows;
     Var xo("x_tile"), xi("x_in"), yo("y_tile"), yi("y_in"), co("c_tile"), ci("c_in"), task("task");
-    Func output = facts.output, sum = facts.accumulator;
+    Func sum = facts.accumulator;
     output.compute_root()
         .split(x, xo, xi, lanes, TailStrategy::GuardWithIf)
         .split(y, yo, yi, rows, TailStrategy::GuardWithIf)
@@ -70,13 +71,13 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringCo
 // Half the registers as accumulators (AVX-512: 2 vectors × 4 × 2 positions; AVX2: 2 × 2 × 2): the
 // kernel columns' unrolled loads and broadcasts need the rest. (4 × 3 positions on AVX-512, 24
 // accumulators, and 2 × 3 × 2 on AVX2, 12, spilled: measured 15% slower on AVX-512.)
-void channel_tiles(const ConvFacts& facts, const LoweringContext& context) {
+void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& context) {
     const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
     const int lanes = context.machine.lanes, vectors = facts.channels % (2 * lanes) == 0 ? 2 : 1;
     const int positions = context.machine.registers / 2 / vectors;
     const int channels = vectors * lanes, rows = 2, columns = std::clamp(positions / rows, 1, 4);
     Var xo("x_tile"), xi("x_in"), yo("y_tile"), yi("y_in"), co("c_tile"), ci("c_in"), task("task");
-    Func output = facts.output, sum = facts.accumulator;
+    Func sum = facts.accumulator;
     output.compute_root()
         .split(c, co, ci, channels, TailStrategy::GuardWithIf)
         .split(x, xo, xi, columns, TailStrategy::GuardWithIf)
@@ -102,14 +103,15 @@ void channel_tiles(const ConvFacts& facts, const LoweringContext& context) {
         .unroll(y);
 }
 
-void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+// `output`: the convolution's own Func, or a pointwise consumer that runs its tiles (conv_into).
+void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, const LoweringContext& context) {
     // Along channels pays when a tile's sums are long (the copy out is per tile) and the channels
     // fill whole vectors; a first layer (one input channel, 9 terms) stays along x.
     const bool along_channels = knobs.vector_axis == 1 ||
                                 (knobs.vector_axis == 0 && facts.channels % context.machine.lanes == 0 &&
                                  facts.reduction >= 64);
-    if (along_channels) channel_tiles(facts, context);
-    else x_tiles(facts, knobs, context);
+    if (along_channels) channel_tiles(facts, output, context);
+    else x_tiles(facts, knobs, output, context);
     Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], context.machine.lanes,
                                                  TailStrategy::RoundUp);
     store_padded(facts.padded, context);
@@ -161,8 +163,14 @@ void lane_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowering
 }  // namespace
 
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
-    if (facts.form == ConvFacts::Form::output_tiles) output_tiles(facts, knobs, context);
+    if (facts.form == ConvFacts::Form::output_tiles) output_tiles(facts, knobs, facts.output, context);
     else lane_sums(facts, knobs, context);
+}
+
+void conv_into(const ConvFacts& facts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context) {
+    if (facts.form != ConvFacts::Form::output_tiles)
+        throw std::logic_error("conv_into: only a convolution summed in output tiles runs inside its consumer");
+    output_tiles(facts, knobs, consumer, context);
 }
 
 }  // namespace kiln::codegen::schedule

@@ -25,15 +25,17 @@ void image_reduction(Func f, int axis, const FuncSchedule& knobs, const Lowering
     f.compute_root();
     for (int u = 0; u < f.num_update_definitions(); ++u) {
         Halide::Stage update = f.update(u);
+        if (axis == 0) {
+            // Ordered before x is split into vectors, so that the vector lanes stay innermost.
+            const std::vector<RVar> over = f.rvars(u);  // the rows summed; none in a mean's division
+            if (over.size() == 1) update.reorder(context.x, context.y, over[0], context.col);
+            update.parallel(context.col);
+        }
         if (axis != 3) update.vectorize(context.x, knobs.vector_width, TailStrategy::GuardWithIf);
         if (axis != 0) {
             Var block("row_block"), in("row_in");
             update.split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf).parallel(block);
-            continue;
         }
-        const std::vector<RVar> over = f.rvars(u);  // the rows summed; none in a mean's division
-        if (over.size() == 1) update.reorder(context.x, context.y, over[0], context.col);
-        update.parallel(context.col);
     }
 }
 }  // namespace

@@ -34,6 +34,7 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
 }
 
 void gemm_into(const Value& value, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context) {
+    if (const auto* facts = std::get_if<loops::Conv>(&value.loops)) return conv_into(*facts, knobs, consumer, context);
     gemm(std::get<loops::Gemm>(value.loops).parts, knobs, consumer, context);
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kiln/codegen/kernel_targets.hpp"
 #include "kiln/codegen/schedule_plan.hpp"
 
 namespace kiln::codegen {
@@ -59,10 +60,23 @@ LoopKind parse_kind(const std::string& text, const std::string& where) {
     throw std::runtime_error(where + ".kind: expected elementwise, reduction, gemm or conv, got \"" + text + "\"");
 }
 
-FuncSchedule parse_func(const json& entry, const std::string& where) {
+// The registers of the plan's first (best) target: what a knob the plan leaves out defaults to, as
+// the generator's own defaults would for that target (an AVX2 plan gets AVX2 tiles). A hand-made
+// plan for "any" target takes the build's (`build_target`; none given: AVX-512's registers).
+RegisterFile plan_registers(const std::string& targets, const std::string& build_target) {
+    if (targets == "any") return build_target.empty() ? RegisterFile{} : plan_registers(build_target, "");
+    const std::vector<std::string> list = cpu::target_list(targets);
+    if (list.empty() || !Halide::Target::validate_target_string(list.front()))
+        throw std::runtime_error("target: expected a Halide target such as x86-64-linux-avx-avx2-f16c-fma-sse41, got \"" +
+                                 targets + "\"");
+    return register_file(Halide::Target(list.front()));
+}
+
+// A Func's knobs; the ones `entry` omits are the defaults for its kind on `machine`.
+FuncSchedule parse_func(const json& entry, const std::string& where, const RegisterFile& machine) {
     if (!entry.is_object()) throw std::runtime_error(where + ": expected an object of knobs");
     if (!entry.contains("kind")) throw std::runtime_error(where + ": missing \"kind\"");
-    FuncSchedule knobs = FuncSchedule::defaults(parse_kind(entry.at("kind").get<std::string>(), where));
+    FuncSchedule knobs = FuncSchedule::defaults(parse_kind(entry.at("kind").get<std::string>(), where), machine);
     for (const auto& [key, value] : entry.items()) {
         if (key == "kind") continue;
         int* field = key == "vector_width"    ? &knobs.vector_width
@@ -103,7 +117,7 @@ json to_json(const FuncSchedule& knobs) {
 }
 }  // namespace
 
-ModelSchedule read_schedule(const std::string& path) {
+ModelSchedule read_schedule(const std::string& path, const std::string& build_target) {
     std::ifstream file(path);
     if (!file) throw std::runtime_error("cannot read schedule " + path);
     json document;
@@ -119,10 +133,11 @@ ModelSchedule read_schedule(const std::string& path) {
         schedule.network = document.at("network").get<std::string>();
         schedule.lowering = document.value("lowering", 0);  // plans from before the field: version 0
         if (document.contains("report")) schedule.report_json = document.at("report").dump();
+        const RegisterFile machine = plan_registers(schedule.target, build_target);
         for (const auto& [stage, funcs] : document.at("stages").items()) {
             if (!funcs.is_object()) throw std::runtime_error("stages." + stage + ": expected an object of Funcs");
             for (const auto& [func, entry] : funcs.items())
-                schedule.stages[stage][func] = parse_func(entry, "stages." + stage + "." + func);
+                schedule.stages[stage][func] = parse_func(entry, "stages." + stage + "." + func, machine);
         }
         return schedule;
     } catch (const json::exception& error) {  // missing field, wrong type

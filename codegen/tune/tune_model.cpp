@@ -98,7 +98,7 @@ void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& sta
 ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options) {
     if (options.schedule.empty() || options.scheduler != "default") return {};
     if (!std::filesystem::exists(options.schedule)) return {};
-    ModelSchedule plan = read_schedule(options.schedule);
+    ModelSchedule plan = read_schedule(options.schedule, primary_target(options.target));
     std::string stale;
     if (plan.model != model.name) stale = "it is for model " + plan.model;
     else if (plan.target != primary_target(options.target) && plan.target != "any") stale = "it is for target " + plan.target;

@@ -55,7 +55,7 @@ TEST_CASE("a plan survives a JSON round trip", "[codegen][schedule]") {
 
 TEST_CASE("a plan without a lowering version predates it: version 0", "[codegen][schedule]") {
     const std::string path = temporary_path("kiln_plan_unversioned.json");
-    write_text(path, R"({"model": "m", "target": "t", "network": "n", "stages": {}})");
+    write_text(path, R"({"model": "m", "target": "x86-64-linux", "network": "n", "stages": {}})");
     CHECK(read_schedule(path).lowering == 0);
     CHECK(ModelSchedule{}.lowering == lowering_version);
 }
@@ -63,7 +63,8 @@ TEST_CASE("a plan without a lowering version predates it: version 0", "[codegen]
 TEST_CASE("bad plans are refused with the file and field named", "[codegen][schedule]") {
     const std::string path = temporary_path("kiln_plan_bad.json");
     auto refused = [&](const std::string& stages, const std::string& expected) {
-        write_text(path, R"({"model": "m", "target": "t", "network": "n", "stages": )" + stages + "}");
+        write_text(path, R"({"model": "m", "target": "x86-64-linux-avx-avx2-avx512-avx512_skylake-f16c-fma-sse41",)"
+                         R"( "network": "n", "stages": )" + stages + "}");
         INFO(stages);
         REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains(expected));
     };
@@ -85,8 +86,35 @@ TEST_CASE("bad plans are refused with the file and field named", "[codegen][sche
     REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("not valid JSON"));
     write_text(path, R"({"model": "m", "stages": {}})");
     REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("target"));
+    write_text(path, R"({"model": "m", "target": "x86-64-linux-avx9000", "network": "n", "stages": {}})");
+    REQUIRE_THROWS_WITH(read_schedule(path), Catch::Contains(path) && Catch::Contains("target: expected a Halide target") &&
+                                                 Catch::Contains("avx9000"));
     REQUIRE_THROWS_WITH(read_schedule(temporary_path("kiln_no_such_plan.json")),
                         Catch::Contains("cannot read schedule"));
+}
+
+TEST_CASE("knobs a plan omits default to its own target's registers", "[codegen][schedule]") {
+    const std::string path = temporary_path("kiln_plan_defaults.json");
+    const std::pair<std::string, RegisterFile> targets[] = {
+        {std::string(kiln::cpu::tiers[0].target), RegisterFile{16, 32}},
+        {std::string(kiln::cpu::tiers[1].target) + "," + std::string(kiln::cpu::tiers[2].target), RegisterFile{8, 16}},
+    };
+    for (const auto& [target, machine] : targets) {
+        INFO(target);
+        write_text(path, R"({"model": "m", "target": ")" + target +
+                             R"(", "network": "n", "stages": {"forward": {"n0_matmul": {"kind": "gemm"},)"
+                             R"( "n3_conv2d": {"kind": "conv"}}}})");
+        const ModelSchedule plan = read_schedule(path);
+        CHECK(plan.stages.at("forward").at("n0_matmul") == FuncSchedule::defaults(LoopKind::gemm, machine));
+        CHECK(plan.stages.at("forward").at("n3_conv2d") == FuncSchedule::defaults(LoopKind::conv, machine));
+    }
+    // A hand-made plan for "any" target: the build's registers (none named: AVX-512's).
+    write_text(path, R"({"model": "m", "target": "any", "network": "n", "stages": {"forward": {"n0_matmul": {"kind": "gemm"}}}})");
+    CHECK(read_schedule(path, std::string(kiln::cpu::tiers[1].target)).stages.at("forward").at("n0_matmul") ==
+          FuncSchedule::defaults(LoopKind::gemm, RegisterFile{8, 16}));
+    CHECK(read_schedule(path).stages.at("forward").at("n0_matmul") == FuncSchedule::defaults(LoopKind::gemm));
+    CHECK(!(FuncSchedule::defaults(LoopKind::gemm, RegisterFile{16, 32}) ==
+            FuncSchedule::defaults(LoopKind::gemm, RegisterFile{8, 16})));  // else the check above proves nothing
 }
 
 TEST_CASE("the tuner's neighbours are valid knobs that differ in one knob", "[codegen][schedule]") {

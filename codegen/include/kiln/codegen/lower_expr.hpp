@@ -40,10 +40,13 @@ template <dsl::Expression E> Value lower_leaf(Stage& stage, const LeafIndex& ind
     }
 }
 
-// A GEMM starts a chain; a pointwise value of the same shape computed from exactly one chained
-// operand extends it. The stage may then run the GEMM inside the chain's last stored value.
+// A GEMM, or a convolution summed in output tiles, starts a chain; a pointwise value of the same
+// shape computed from exactly one chained operand extends it. The stage may then run the GEMM's
+// or the convolution's tiles inside the chain's last stored value (a bias added as each tile is
+// stored, instead of a pass over the whole output).
 inline void note_gemm_chain(Value& value, std::type_index node, const Operands& operands) {
-    if (value.kind == ValueKind::matmul) {
+    const auto* conv = std::get_if<loops::Conv>(&value.loops);
+    if (value.kind == ValueKind::matmul || (conv && conv->form == ConvFacts::Form::output_tiles)) {
         value.gemm_chain = {node};
         return;
     }

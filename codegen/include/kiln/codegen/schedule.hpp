@@ -19,6 +19,9 @@ void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContex
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
 // A convolution's register-blocked loops (schedule/conv_loops.cpp; the algorithm: lower/conv.cpp).
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context);
+// An output-tiled convolution's tiles in the loops of `consumer`, a pointwise function of it
+// (its bias): the sums go from registers through the consumer's formula into its storage.
+void conv_into(const ConvFacts& facts, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
 // A stored transpose: square tiles of vector_width × vector_width, each written as unrolled
 // vectors whose gathers all fall in the same vector_width cache lines of the operand (row-by-row
 // vectors would touch a new line per element and thrash L1 on wide matrices). Tiles of rows in

@@ -76,8 +76,10 @@ struct ModelSchedule {
 
 // A short hash of the model's graph listing: a plan made for another network is stale.
 std::string network_fingerprint(const std::vector<std::string>& graph);
-// Throws std::runtime_error naming the file and the field when the JSON is malformed.
-ModelSchedule read_schedule(const std::string& path);
+// Throws std::runtime_error naming the file and the field when the JSON is malformed. Knobs a plan
+// omits take the defaults for its target's registers; a plan for target "any" (hand-made, for
+// tests) takes `build_target`'s.
+ModelSchedule read_schedule(const std::string& path, const std::string& build_target = "");
 // Written to a temporary file and renamed over `path`, so a reader never sees half a plan.
 void write_schedule(const ModelSchedule& schedule, const std::string& path);
 

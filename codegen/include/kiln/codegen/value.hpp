@@ -72,7 +72,8 @@ struct Value {
     bool pointwise = false;
     // A transpose of a stage input or constant: reading it inline is an index swap, nothing to compute.
     bool transposed_source = false;
-    // The GEMM node this value is a pointwise function of, then each node after it up to this one.
+    // The GEMM (or output-tiled convolution) node this value is a pointwise function of, then each
+    // node after it up to this one.
     std::vector<std::type_index> gemm_chain;
     // The nodes of its operands, in order (set by lower_node): how facts about operands (a GEMM's
     // requests) reach the values they concern.
