@@ -103,8 +103,8 @@ LoopKind loop_kind(ValueKind kind) {
 }  // namespace
 
 // The schedule of a stage, as seven passes over what lowering produced. Every value that is not
-// elementwise, is read more than once, or is asked for by a GEMM (a computed operand) is stored;
-// the rest are inlined. A GEMM whose pointwise chain ends in a stored value or a stage
+// elementwise, is read more than once (unless cheap to recompute: choose_stored_values), or is
+// asked for by a GEMM (a computed operand) is stored; the rest are inlined. A GEMM whose pointwise chain ends in a stored value or a stage
 // output, with every earlier link read only by the next, runs inside that Func's loops (a fused
 // epilogue) and is never stored itself.
 void Stage::apply_plan() {
@@ -156,16 +156,53 @@ void Stage::fuse_gemms_into_outputs(SchedulePasses& passes) const {
     }
 }
 
-// Pass 2: the values that get storage of their own, in lowering order.
+namespace {
+// What computing a value inline costs each reader: the batched stored values (or stage inputs) its
+// formula loads, and its arithmetic ops. Stored values and inputs cost one load of themselves.
+struct InlineCost {
+    std::set<std::string> batched_loads;
+    int ops = 0;
+};
+// A value read several times is still computed inline at each read when it loads at most one
+// batched tensor and takes at most this many ops: a few FMAs per element cost less than writing
+// the value and reading it back (batch norm's centred and normalized images, recomputed from the
+// convolution's output instead of saved: dsl/model.hpp). Anything else that is not pointwise
+// (pooling, masks) is never recomputed.
+constexpr int recompute_ops = 8, opaque_ops = 1 << 20;
+}  // namespace
+
+// Pass 2: the values that get storage of their own, in lowering order. A value read once is
+// computed inside its reader; one read several times is stored unless it is cheap to recompute
+// (InlineCost) and is no stage output.
 void Stage::choose_stored_values(SchedulePasses& passes) const {
     std::set<std::string> seen;  // one Func can stand for two nodes (running(x) is x while training)
+    std::map<std::string, InlineCost> costs;
+    std::set<std::type_index> outputs(output_nodes_.begin(), output_nodes_.end());
+    auto loaded = [&](const Value& value) {
+        costs[value.func.name()] = value.shape.batched() ? InlineCost{{value.func.name()}, 0} : InlineCost{};
+    };
     for (std::type_index node : order_) {
         const Value& value = values_.at(node);
-        if (value.kind == ValueKind::source || passes.absorbed.count(value.func.name()) ||
-            !seen.insert(value.func.name()).second)
+        const std::string& name = value.func.name();
+        if (value.kind == ValueKind::source || passes.absorbed.count(name)) {
+            loaded(value);
             continue;
-        if (value.kind != ValueKind::elementwise || !read_once(node) || passes.wanted.count(value.func.name()))
+        }
+        if (!seen.insert(name).second) continue;
+        InlineCost inlined{{}, value.pointwise ? 1 : value.index_map ? 0 : opaque_ops};
+        for (std::type_index operand : value.operand_nodes) {
+            const InlineCost& cost = costs.at(values_.at(operand).func.name());
+            inlined.batched_loads.insert(cost.batched_loads.begin(), cost.batched_loads.end());
+            inlined.ops = std::min(opaque_ops, inlined.ops + cost.ops);
+        }
+        const bool recomputed = value.shape.batched() && !outputs.count(node) && inlined.batched_loads.size() <= 1 &&
+                                inlined.ops <= recompute_ops;
+        if (value.kind != ValueKind::elementwise || passes.wanted.count(name) || (!read_once(node) && !recomputed)) {
             passes.stored.push_back(&value);
+            loaded(value);
+        } else {
+            costs[name] = std::move(inlined);
+        }
     }
 }
 

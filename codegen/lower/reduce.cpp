@@ -23,7 +23,9 @@ Value lower(const dsl::ReduceInfo& info, LoweringContext& context, const Operand
 Value lower(const dsl::BroadcastInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("broadcast"));
     f(context.vars(shape)) = context.at(operands[0], shape);
-    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
+    Value value{f, shape, ValueKind::elementwise, loops::Pointwise{}};
+    value.index_map = true;
+    return value;
 }
 
 // Each row's elements in NCHW order, read under the new shape: the flat index within the row,
@@ -35,7 +37,9 @@ Value lower(const dsl::ReshapeInfo&, LoweringContext& context, const Operands& o
     const int height = a.shape.height, width = a.shape.width;
     Func f(context.fresh_name("reshape"));
     f(context.vars(shape)) = context.at(a, Coordinates{p.row, flat / (height * width), (flat / width) % height, flat % width});
-    return {f, shape, ValueKind::elementwise, loops::Pointwise{}};
+    Value value{f, shape, ValueKind::elementwise, loops::Pointwise{}};
+    value.index_map = true;
+    return value;
 }
 
 }  // namespace kiln::codegen

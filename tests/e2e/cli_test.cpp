@@ -323,9 +323,11 @@ TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]")
     Run r = run(binary("logistic_regression") + " summary");
     REQUIRE(r.status == 0);
     CHECK_THAT(r.output, Contains("total 31 parameters"));
-    // What the formulas share, once: the logit, then the loss's adjoint the two gradients read.
-    CHECK_THAT(r.output, Contains("t1 = x · w + b") && Contains("t2 = (σ(t1) − y) / N"));
-    CHECK_THAT(r.output, Contains("∂loss/∂w = xᵀ · t2") && Contains("∂loss/∂b = sum_rows(t2)"));
+    // What the formulas share, once: the product (saved: the backward stage adds the bias again
+    // rather than read a saved logit), the logit, then the loss's adjoint the two gradients read.
+    CHECK_THAT(r.output, Contains("t1 = x · w\n") && Contains("t2 = t1 + b") && Contains("t3 = (σ(t2) − y) / N"));
+    CHECK_THAT(r.output, Contains("∂loss/∂w = xᵀ · t3") && Contains("∂loss/∂b = sum_rows(t3)"));
+    CHECK_THAT(r.output, Contains("saved_0 [N×1] = t1"));
     Run expanded = run(binary("logistic_regression") + " summary --expanded");
     REQUIRE(expanded.status == 0);
     CHECK_THAT(expanded.output, Contains("∂loss/∂w = xᵀ · ((σ(x · w + b) − y) / N)") && !Contains("t1 ="));

@@ -63,8 +63,9 @@ using StageSchedule = std::map<std::string, FuncSchedule>;  // Func name → kno
 
 // Plans key knobs by the Func names lowering gives ("n15_matmul"): a lowering change that renames
 // or renumbers Funcs must bump this, so older plans are reported stale instead of putting a GEMM's
-// knobs on another GEMM.
-inline constexpr int lowering_version = 2;
+// knobs on another GEMM. (3: the backward stage recomputes values it used to read from the saved
+// set, dsl/model.hpp, and numbers them.)
+inline constexpr int lowering_version = 3;
 
 struct ModelSchedule {
     std::string model, target;        // target "any": knobs valid everywhere (hand-written plans, tests)

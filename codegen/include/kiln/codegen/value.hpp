@@ -72,6 +72,8 @@ struct Value {
     bool pointwise = false;
     // A transpose of a stage input or constant: reading it inline is an index swap, nothing to compute.
     bool transposed_source = false;
+    // Reads its one operand at other coordinates and computes nothing (broadcast, reshape).
+    bool index_map = false;
     // The GEMM (or output-tiled convolution) node this value is a pointwise function of, then each
     // node after it up to this one.
     std::vector<std::type_index> gemm_chain;
