@@ -104,9 +104,9 @@ LoopKind loop_kind(ValueKind kind) {
 
 // The schedule of a stage, as seven passes over what lowering produced. Every value that is not
 // elementwise, is read more than once (unless cheap to recompute: choose_stored_values), or is
-// asked for by a GEMM (a computed operand) is stored; the rest are inlined. A GEMM whose pointwise chain ends in a stored value or a stage
-// output, with every earlier link read only by the next, runs inside that Func's loops (a fused
-// epilogue) and is never stored itself.
+// asked for by a GEMM (a computed operand) is stored; the rest are inlined. A GEMM whose
+// pointwise chain ends in a stored value or a stage output, with every earlier link read only by
+// the next, runs inside that Func's loops (a fused epilogue) and is never stored itself.
 void Stage::apply_plan() {
     SchedulePasses passes;
     collect_gemm_requests(passes);
