@@ -102,7 +102,7 @@ LoopKind loop_kind(ValueKind kind) {
 }
 }  // namespace
 
-// The schedule of a stage, as seven passes over what lowering produced. Every value that is not
+// The schedule of a stage, as eight passes over what lowering produced. Every value that is not
 // elementwise, is read more than once (unless cheap to recompute: choose_stored_values), or is
 // asked for by a GEMM (a computed operand) is stored; the rest are inlined. A GEMM whose
 // pointwise chain ends in a stored value or a stage output, with every earlier link read only by
@@ -116,6 +116,7 @@ void Stage::apply_plan() {
     fuse_gemms_into_stored_values(passes);
     schedule_stored_values(passes);
     schedule_outputs(passes);
+    fuse_sibling_reductions(passes);
 }
 
 // Pass 0: what each GEMM asks of its operands (its facts, gemm.hpp), resolved to the operands'
@@ -281,6 +282,77 @@ void Stage::schedule_outputs(const SchedulePasses& passes) {
         schedule::elementwise(output, knobs, context_);
         applied_[plan_key(output)] = knobs;
         applied_shapes_[plan_key(output)] = output_shapes_[o];
+    }
+}
+
+// Pass 7: sums over the batch of images into the same shape ([N×C×H×W] → [1×C×H×W]) that do not
+// read each other run in one pass over the batch (schedule::reduction_with): batch norm's backward
+// takes four such sums of the same incoming gradient and image. Each sum joins the first group it
+// can: same shape and vector width, and the groups still ordered (no group reads, through any
+// chain of values, a sum of a group that reads one of its own).
+void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
+    std::set<std::string> reductions;
+    for (const Value* value : passes.stored)
+        if (value->kind == ValueKind::reduction) reductions.insert(value->func.name());
+    std::map<std::string, std::set<std::string>> reads;  // Func → the stored reductions it reads, transitively
+    struct Group {
+        std::vector<const Value*> members;
+        int vector_width;
+    };
+    std::vector<Group> groups;
+    auto reads_any = [&](const Group& reader, const Group& read) {
+        for (const Value* member : reader.members)
+            for (const Value* other : read.members)
+                if (reads[member->func.name()].count(other->func.name())) return true;
+        return false;
+    };
+    // Kahn's algorithm over the groups' reads.
+    auto ordered = [&] {
+        const std::size_t n = groups.size();
+        std::vector<int> waiting(n, 0);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+                if (reads_any(groups[i], groups[j])) ++waiting[i];
+        std::vector<bool> done(n, false);
+        for (std::size_t round = 0; round < n; ++round) {
+            std::size_t ready = n;
+            for (std::size_t i = 0; i < n && ready == n; ++i)
+                if (!done[i] && waiting[i] == 0) ready = i;
+            if (ready == n) return false;
+            done[ready] = true;
+            for (std::size_t i = 0; i < n; ++i)
+                if (!done[i] && reads_any(groups[i], groups[ready])) --waiting[i];
+        }
+        return true;
+    };
+    std::set<std::string> seen;
+    for (std::type_index node : order_) {
+        const Value& value = values_.at(node);
+        const std::string& name = value.func.name();
+        std::set<std::string>& mine = reads[name];
+        for (std::type_index operand : value.operand_nodes) {
+            const std::string& read = values_.at(operand).func.name();
+            if (read == name) continue;  // running(x) is x while training
+            const std::set<std::string>& through = reads[read];
+            mine.insert(through.begin(), through.end());
+            if (reductions.count(read)) mine.insert(read);
+        }
+        const auto* facts = std::get_if<loops::Reduction>(&value.loops);
+        if (!reductions.count(name) || !seen.insert(name).second || !facts || facts->axis != 0 || !value.shape.image())
+            continue;
+        const int width = applied_.at(plan_key(value.func)).vector_width;
+        bool joined = false;
+        for (Group& group : groups) {
+            if (group.vector_width != width || group.members.front()->shape != value.shape) continue;
+            group.members.push_back(&value);
+            if (ordered()) {
+                schedule::reduction_with(value.func, group.members.front()->func, context_);
+                joined = true;
+                break;
+            }
+            group.members.pop_back();
+        }
+        if (!joined) groups.push_back({{&value}, width});
     }
 }
 

@@ -59,4 +59,12 @@ void reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContex
     }
 }
 
+// Both Funcs' loops are image_reduction's for axis 0, the same names (the pure Vars, one RDom
+// name per axis: lower/reduce.cpp) in the same order; fused at x, each vector of every sum is
+// computed from the same loads.
+void reduction_with(Func f, Func sibling, const LoweringContext& context) {
+    f.compute_with(sibling, context.x);
+    f.update(0).compute_with(sibling.update(0), context.x);
+}
+
 }  // namespace kiln::codegen::schedule

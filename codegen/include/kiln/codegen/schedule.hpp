@@ -17,6 +17,9 @@ void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContex
 // A reduction over rows into [1 × C] (update vectorized over columns, column blocks in parallel)
 // or over columns into [R × 1] (row blocks in parallel); an image's over any axis (vectors along x).
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
+// Runs the image sum over rows `f` inside the loops of `sibling`, another sum over rows into the
+// same shape with the same knobs: one pass over the batch computes both, each plane loaded once.
+void reduction_with(Halide::Func f, Halide::Func sibling, const LoweringContext& context);
 // A convolution's register-blocked loops (schedule/conv_loops.cpp; the algorithm: lower/conv.cpp).
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context);
 // An output-tiled convolution's tiles in the loops of `consumer`, a pointwise function of it

@@ -87,6 +87,7 @@ private:
     void fuse_gemms_into_stored_values(SchedulePasses&) const;
     void schedule_stored_values(const SchedulePasses&);
     void schedule_outputs(const SchedulePasses&);
+    void fuse_sibling_reductions(const SchedulePasses&);
     void run_gemm_in(const Value& gemm, Halide::Func consumer);
     const Value* fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses&) const;
     bool read_once(std::type_index node) const { return uses_.at(node) == 1; }
