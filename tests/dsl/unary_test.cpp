@@ -36,3 +36,17 @@ TEST_CASE("relu's derivative simplifies to a select on its own output", "[dsl][s
     constexpr auto loss = sum<0>(sum<1>(relu(z * w)));
     CHECK(to_string(gradient_of(loss, w)) == "sum_rows((relu(z ⊙ w) > 0 ? broadcast[N×3](1) : 0) ⊙ z)");
 }
+
+TEST_CASE("detach passes its operand's value and no gradient", "[dsl][grad][unary]") {
+    std::mt19937_64 rng(5);
+    constexpr auto a = input<"a", 4>;
+    Context context = context_with_batch(rng);
+    bind(context, rng, a);
+    CHECK(evaluate(detach(a), context).values == evaluate(a, context).values);
+    // ∂/∂a Σ a ⊙ detach(a²) is a²; without the detach it would be 3a².
+    constexpr auto loss = sum<0>(sum<1>(a * detach(square(a))));
+    const auto gradient = evaluate(gradient_of(loss, a), context);
+    const auto expected = evaluate(square(a), context);
+    REQUIRE(gradient.values.size() == expected.values.size());
+    for (std::size_t i = 0; i < expected.values.size(); ++i) CHECK(gradient.values[i] == Approx(expected.values[i]));
+}

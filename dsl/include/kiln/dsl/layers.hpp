@@ -73,8 +73,14 @@ constexpr auto batch_norm(X x) {
     constexpr auto beta = param<concat<Name, ".bias">(), 1, features, init::zeros>;
     auto mu = running<concat<Name, ".running_mean">(), Momentum, 0.0, false>(per_channel_mean(x));
     auto centered = x - mu;
-    auto variance =
-        running<concat<Name, ".running_var">(), Momentum, 1.0, true>(per_channel_mean(square(centered)));
+    // The variance of x − c with c = detach(μ): the two-pass value E[(x − μ)²] (no cancellation),
+    // and the exact gradient, since ∂E[(x − c)²]/∂c = −2(E[x] − c) vanishes at c = μ. What changes
+    // is the derived backward: the variance's term reaches x through x − c, not through the
+    // centred image, so batch norm's per-channel sums (γ's, β's, the variance's, the mean's) all
+    // read the incoming gradient and x alone: one pass over the batch (codegen fuses sibling
+    // sums, stage.cpp), where the path through x − μ chained three passes, each waiting for the last.
+    auto variance = running<concat<Name, ".running_var">(), Momentum, 1.0, true>(
+        per_channel_mean(square(x - detach(mu))));
     return centered * rsqrt(variance + constant<Epsilon>) * gamma + beta;
 }
 

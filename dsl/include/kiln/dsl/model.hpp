@@ -10,6 +10,7 @@
 #include "kiln/dsl/grad.hpp"
 #include "kiln/dsl/graph.hpp"
 #include "kiln/dsl/ops/matmul.hpp"
+#include "kiln/dsl/ops/unary.hpp"
 
 namespace kiln::dsl {
 
@@ -44,8 +45,12 @@ template <class Forward> constexpr auto gemm_operands(Forward forward) {
 // times is codegen's part: Stage::choose_stored_values.)
 template <class Kept, Expression E> constexpr auto recompute_frontier(Kept kept, E node);
 
+template <class E> inline constexpr bool is_detach = false;
+template <class A> inline constexpr bool is_detach<Expr<UnaryOp<unary::Detach>, A>> = true;
+
 template <class Kept, Expression E> constexpr bool recomputable(Kept kept, E node) {
     if constexpr (is_leaf<E>) return false;
+    else if constexpr (is_detach<E>) return true;  // its operand's value: read that instead of a copy
     else if constexpr (!ElementwiseOp<typename E::op> || !E::shape.batched() ||
                        decltype(hana::contains(kept, hana::type_c<E>))::value)
         return false;

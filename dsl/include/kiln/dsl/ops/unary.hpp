@@ -123,6 +123,14 @@ struct Step : Row {
     template <class T> static T value(T x, double) { return formula::step(x); }
     template <double, class Y, class X, class G> static constexpr auto vjp(Y, X, G) { return no_gradient; }
 };
+// detach(x) = x, passing no gradient on (PyTorch's Tensor.detach): for a value whose derivative
+// vanishes where it is read, such as batch norm's shift (dsl/layers.hpp). Not differentiable in
+// the finite-difference sense on purpose: its declared derivative is 0, its true one 1.
+struct Detach : Row {
+    static constexpr std::string_view name = "detach";
+    template <class T> static T value(T x, double) { return x; }
+    template <double, class Y, class X, class G> static constexpr auto vjp(Y, X, G) { return no_gradient; }
+};
 }  // namespace unary
 
 template <class Row, double Alpha = 0.0> struct UnaryOp {
@@ -178,6 +186,7 @@ template <Expression A> constexpr auto rsqrt(A) { return Expr<UnaryOp<unary::Rsq
 template <Expression A> constexpr auto softplus(A) { return Expr<UnaryOp<unary::Softplus>, A>{}; }
 template <Expression A> constexpr auto silu(A) { return Expr<UnaryOp<unary::Silu>, A>{}; }
 template <Expression A> constexpr auto step(A) { return Expr<UnaryOp<unary::Step>, A>{}; }
+template <Expression A> constexpr auto detach(A) { return Expr<UnaryOp<unary::Detach>, A>{}; }
 template <double Alpha, Expression A> constexpr auto leaky_relu(A) {
     return Expr<UnaryOp<unary::LeakyRelu, Alpha>, A>{};
 }
