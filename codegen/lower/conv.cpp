@@ -4,8 +4,8 @@
 //   data         dx[n,c,h,v] = Σ_{o,a,b} g[n,o,i,j]·w[o,c,a,b] where i·s = h+p−a·d, j·s = v+p−b·d
 //   filter       dw[o,c,a,b] = Σ_{n,i,j} g[n,o,i,j]·x[n,c,i·s−p+a·d, j·s−p+b·d]
 // The first two sum per output element (ConvFacts::output_tiles); the filter adjoint sums over
-// the batch and every output position into a small result, so its partial sums run in vector
-// lanes along j, added at the end (ConvFacts::lane_sums). Loops: schedule/conv_loops.cpp.
+// the batch and every output position into a small result: a GEMM over blocks of images, its
+// vectors along output channels (ConvFacts::block_sums). Loops: schedule/conv_loops.cpp.
 #include "kiln/codegen/lower.hpp"
 
 namespace kiln::codegen {
@@ -67,6 +67,7 @@ Value output_tiles(const dsl::ConvInfo& info, LoweringContext& context, const Op
         facts.padded = {padded};
         facts.weights = weights;
         facts.reduction = x.shape.cols * k.kernel_h * k.kernel_w;
+        facts.reduction_channels = x.shape.cols;
     } else {
         const Value &g = operands[0], &w = operands[1];
         Func padded = zero_padded(context, g, "conv2d_data_input");
@@ -85,6 +86,7 @@ Value output_tiles(const dsl::ConvInfo& info, LoweringContext& context, const Op
         facts.padded = {padded};
         facts.weights = weights;
         facts.reduction = g.shape.cols * k.kernel_h * k.kernel_w;
+        facts.reduction_channels = g.shape.cols;
     }
     output(vars) = accumulator(vars);
     facts.form = ConvFacts::Form::output_tiles;
@@ -95,46 +97,54 @@ Value output_tiles(const dsl::ConvInfo& info, LoweringContext& context, const Op
     return {output, shape, ValueKind::window, facts};
 }
 
-// The filter adjoint: partial sums per lane over a block of images, the blocks added into
-// `partial`, then the lanes added. Blocks keep the images every tile reads in cache.
-Value lane_sums(const dsl::ConvInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+// The filter adjoint as a GEMM summed over blocks of images: dw[o, (c, a, b)] = Σ over the
+// block's positions of g[o]·x[c, a, b], vectors along output channels. A block's operands are
+// staged (zero-padded, the output gradient with channels innermost) once and stay in cache while
+// every tile sums over them; each parallel task adds its run of blocks in order, and the tasks'
+// sums are added in task order: the same floats whatever the thread count.
+Value block_sums(const dsl::ConvInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     const dsl::ConvGeometry& k = info.geometry;
     const Value &x = operands[0], &g = operands[1];
     ConvFacts facts;
-    facts.form = ConvFacts::Form::lane_sums;
-    facts.lanes = context.machine.lanes;  // one register of partial sums per tap and channel
-    const int lanes = facts.lanes;
+    facts.form = ConvFacts::Form::block_sums;
     Func output(context.fresh_name("conv2d_filter"));
     // The block size changes the order of the float sums, so it is read here, from the plan's knobs.
     const FuncSchedule knobs = context.knobs(output, LoopKind::conv);
     const Var &b = context.x, &a = context.y, &c = context.col, &o = context.row;
-    Var lane("lane"), block("block");
-    const int images = knobs.rows_per_task;  // per block
+    Var block("block"), task("task");
+    const int images = knobs.rows_per_task;
     Func padded_x = zero_padded(context, x, "conv2d_filter_input", true),
          padded_g = zero_padded(context, g, "conv2d_filter_grad", true);
-    // Positions j = jv·lanes + lane; lanes past g's width, and images past the batch, read zeros.
-    RDom r(0, images, 0, g.shape.height, 0, (g.shape.width + lanes - 1) / lanes, "window");
-    Expr j = r.z * lanes + lane, n = block * images + r.x;
-    Func accumulator("conv2d_filter_sum"), partial("conv2d_filter_lanes");
-    accumulator(lane, b, a, c, o, block) = 0.0f;
-    accumulator(lane, b, a, c, o, block) +=
-        padded_g(j, r.y, o, n) *
-        padded_x(j * k.stride - k.padding + b * k.dilation, r.y * k.stride - k.padding + a * k.dilation, c, n);
-    RDom blocks(0, (context.batch + images - 1) / images, "blocks");
-    partial(lane, b, a, c, o) = 0.0f;
-    partial(lane, b, a, c, o) += accumulator(lane, b, a, c, o, blocks);
-    RDom each(0, lanes, "lanes");
+    // A block's positions are (j, i) of each of its images; images past the batch read zeros.
+    RDom r(0, g.shape.width, 0, g.shape.height, 0, images, "window");
+    Expr n = block * images + r.z;
+    Func accumulator("conv2d_filter_sum"), task_sums("conv2d_filter_blocks");
+    accumulator(o, b, a, c, block) = 0.0f;
+    accumulator(o, b, a, c, block) +=
+        padded_g(r.x, r.y, o, n) *
+        padded_x(r.x * k.stride - k.padding + b * k.dilation, r.y * k.stride - k.padding + a * k.dilation, c, n);
+    // At most max_tasks runs of blocks (a fixed number, not the thread count's): their sums are
+    // what the tasks store, so their memory stays max_tasks filters whatever the batch.
+    const Expr blocks = (context.batch + images - 1) / images;
+    const Expr per_task = (blocks + ConvFacts::max_tasks - 1) / ConvFacts::max_tasks;
+    const Expr tasks = (blocks + per_task - 1) / per_task;
+    RDom run(0, per_task, "blocks");
+    run.where(task * per_task + run.x < blocks);
+    task_sums(o, b, a, c, task) = 0.0f;
+    task_sums(o, b, a, c, task) += accumulator(o, b, a, c, task * per_task + run.x);
+    RDom each(0, tasks, "tasks");
     // A 1×1 kernel's gradient is the matrix view [O×C]: its Func has (c, r) only.
     const Coordinates p = context.coordinates(shape);
     output(context.vars(shape)) = 0.0f;
-    output(context.vars(shape)) += partial(each, p.x, p.y, p.col, p.row);
+    output(context.vars(shape)) += task_sums(p.row, p.x, p.y, p.col, each);
     facts.output = output;
     facts.accumulator = accumulator;
-    facts.partial = partial;
+    facts.partial = task_sums;
     facts.window = r;
-    facts.blocks = blocks;
+    facts.blocks = run;
     facts.padded = {padded_x, padded_g};
-    facts.channels = shape.rows;
+    facts.channels = g.shape.cols;
+    facts.input_channels = x.shape.cols;
     facts.kernel_h = k.kernel_h;
     facts.kernel_w = k.kernel_w;
     return {output, shape, ValueKind::window, facts};
@@ -149,7 +159,7 @@ Value lower(const dsl::ConvInfo& info, LoweringContext& context, const Operands&
                                : info.part == dsl::ConvPart::data  ? shape.cols
                                                                    : operands[0].shape.cols;
     context.flops_per_sample += 2.0 * y.cols * y.height * y.width * input_channels * k.kernel_h * k.kernel_w;
-    return info.part == dsl::ConvPart::filter ? lane_sums(info, context, operands, shape)
+    return info.part == dsl::ConvPart::filter ? block_sums(info, context, operands, shape)
                                               : output_tiles(info, context, operands, shape);
 }
 

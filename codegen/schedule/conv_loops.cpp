@@ -1,9 +1,9 @@
 // The loops of a convolution and of its adjoints: knobs (schedule_plan.hpp) applied to the Funcs
 // lower/conv.cpp defined (conv.hpp). Output tiles: a tile of sums stays in registers while the
 // reduction (channels × kernel taps) runs around it — the register blocking of Halide's
-// apps/conv_layer, with vectors along output channels or along x. Lane sums (the filter
-// adjoint): the taps × output channels of one input channel in registers, one partial sum per
-// vector lane.
+// apps/conv_layer, with vectors along output channels or along x. Block sums (the filter
+// adjoint): a GEMM tile of output channels × taps × input channels in registers, summed over a
+// block of images staged in cache.
 #include <algorithm>
 #include <stdexcept>
 
@@ -65,26 +65,40 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, con
 }
 
 // Vectors along output channels (Halide's apps/conv_layer): one or two vectors of channels × a
-// few columns × 2 rows of positions, each reduction step one or two vector loads of packed weights
-// and one broadcast input value per position. The tile is stored channels innermost and copied out
-// to NCHW once its sums are done: 128–256 scalar moves against hundreds of vector FMAs per tile.
-// Half the registers as accumulators (AVX-512: 2 vectors × 4 × 2 positions; AVX2: 2 × 2 × 2): the
-// kernel columns' unrolled loads and broadcasts need the rest. (4 × 3 positions on AVX-512, 24
-// accumulators, and 2 × 3 × 2 on AVX2, 12, spilled: measured 15% slower on AVX-512.)
+// row of up to 14 positions (two rows where the image is narrower), each reduction step one or
+// two vector loads of packed weights and one broadcast input value per position, with the input
+// channels innermost in the reduction (the weights' stream then walks 64-float steps, and the
+// broadcasts stay in the same few lines). The tile is stored channels innermost and copied out to
+// NCHW once its sums are done: 448 scalar moves against 8,000 vector FMAs per 32 → 64 tile.
+// (Measured on Zen 5, one core, 3×3 32 → 64 on 14×14: this order with 2 vectors × 14 positions
+// 77–89% of the peak; the taps innermost with 2 vectors × 4 × 2 positions, the previous loops,
+// 71–72%.)
 void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& context) {
     const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
     const int lanes = context.machine.lanes, vectors = facts.channels % (2 * lanes) == 0 ? 2 : 1;
-    const int positions = context.machine.registers / 2 / vectors;
-    const int channels = vectors * lanes, rows = 2, columns = std::clamp(positions / rows, 1, 4);
+    const int positions = context.machine.accumulator_budget() / vectors;
+    const int columns = std::min(facts.width, positions), rows = std::clamp(positions / columns, 1, 2);
+    const int channels = vectors * lanes;
     Var xo("x_tile"), xi("x_in"), yo("y_tile"), yi("y_in"), co("c_tile"), ci("c_in"), task("task");
     Func sum = facts.accumulator;
+    // Tiles of channels that divide them keep every extent constant (the weights' slice included).
+    const TailStrategy channel_tail = facts.channels % channels == 0 ? TailStrategy::Auto : TailStrategy::GuardWithIf;
     output.compute_root()
-        .split(c, co, ci, channels, TailStrategy::GuardWithIf)
+        .split(c, co, ci, channels, channel_tail)
         .split(x, xo, xi, columns, TailStrategy::GuardWithIf)
         .split(y, yo, yi, rows, TailStrategy::GuardWithIf)
-        .reorder(xi, yi, ci, xo, yo, co, r)
-        .fuse(co, r, task)
+        .reorder(xi, yi, ci, xo, yo, r, co)
+        .fuse(r, co, task)
         .parallel(task);
+    // Tasks of one tile of channels are consecutive, so both cores stream the same weights; and
+    // where the tile holds some of the channels, a task copies its slice of the packed weights
+    // (36 KB for 32 of 64 channels × 288 terms) to a buffer of its own: in the packed filter the
+    // slice's lines sit 256 B apart and fill half of L1's sets. (Measured in a Halide probe of 3×3
+    // 32 → 64 on 14×14, two threads on Zen 5: 63–65% of the peak before, 70–75% after.)
+    if (channels < facts.channels) {
+        Func slice = Func(facts.weights).in(sum);
+        slice.compute_at(output, task).vectorize(slice.args()[0], lanes);
+    }
     sum.compute_at(output, xo)
         .bound_extent(c, channels)
         .bound_extent(x, columns)
@@ -94,13 +108,14 @@ void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
         .unroll(c)
         .unroll(x)
         .unroll(y);
-    const RDom& window = facts.window;
+    const RDom& window = facts.window;  // (channels, kernel rows, kernel columns)
     sum.update()
-        .reorder(c, x, y, window.z, window.y, window.x)
+        .reorder(c, x, y, window.x, window.z, window.y)
         .vectorize(c, lanes)
         .unroll(c)
         .unroll(x)
         .unroll(y);
+    if (facts.reduction_channels % 2 == 0) sum.update().unroll(window.x, 2);
 }
 
 // `output`: the convolution's own Func, or a pointwise consumer that runs its tiles (conv_into).
@@ -117,54 +132,75 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output
     store_padded(facts.padded, context);
 }
 
-// For each block of images (outermost, serial): every tile of (input channel, output channels)
-// in parallel; for each kernel row, that row's taps × the tile's channels sum in registers over
-// the block, then are added into `partial`. A step loads one vector of each channel's output
-// gradient and one (shifted) vector of the input per tap: with a whole kernel (9 taps) in
-// registers only 2–3 channels fit and the loads, most of them split across cache lines, bound the
-// loop; one row's taps leave room for 8 channels.
-void lane_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
-    const Var &b = context.x, &a = context.y, &c = context.col, &o = context.row;
-    Func partial = facts.partial, sum = facts.accumulator;
-    const Var lane = partial.args()[0], block = sum.args()[5];
-    const int budget = context.machine.accumulator_budget();  // AVX-512: 28, AVX2: 12
-    // A plan's tile_cols caps the channels; the default (the output tiles' measured choice) leaves
-    // the register budget to decide.
-    const int cap = knobs.tile_cols == FuncSchedule::conv_tile_channels ? budget / facts.kernel_w
-                                                                         : std::min(knobs.tile_cols, budget / facts.kernel_w);
-    const int channels = divisor_at_most(facts.channels, std::max(1, cap));
-    Var oo("o_tile"), oi("o_in"), task("task");
-    partial.compute_root().vectorize(lane);
-    partial.update()
-        .split(o, oo, oi, channels)
-        .reorder(lane, b, oi, a, c, oo, facts.blocks.x)
-        .vectorize(lane)
-        .fuse(c, oo, task)
+// The filter adjoint (lower/conv.cpp, block_sums): parallel tasks, each adding its run of
+// blocks of images; per block, the operands staged in cache, then every register tile — up to 4
+// vectors of output channels × a kernel row's taps × input channels (× kernel rows while they
+// fit: a first layer's one channel takes all 9 taps) — sums over the block's positions, each step
+// a few vector loads of the output gradient and one broadcast input value per tap and channel
+// (the GEMM tile of Halide's conv_layer probe, which reached 96–99% of a core's peak), then is
+// added into the task's sums.
+void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    Func task_sums = facts.partial, sum = facts.accumulator;
+    const std::vector<Var> args = sum.args();  // (o, b, a, c, block)
+    const Var &o = args[0], &b = args[1], &a = args[2], &c = args[3], &block = args[4];
+    const int lanes = context.machine.lanes, budget = context.machine.accumulator_budget();
+    // Whole vectors of output channels when they fill them, else one vector of a divisor of them.
+    const int chans = facts.channels % lanes == 0 ? lanes * divisor_at_most(facts.channels / lanes, 4)
+                                                  : divisor_at_most(facts.channels, lanes);
+    const int vector = std::min(chans, lanes), slots = std::max(1, budget / (chans / vector));
+    // A plan's tile_cols caps the input channels of a tile; the default leaves the registers to decide.
+    const int cap = knobs.tile_cols == FuncSchedule::conv_tile_channels ? slots : std::min(knobs.tile_cols, slots);
+    const int taps = divisor_at_most(facts.kernel_w, slots);
+    const int channels = divisor_at_most(facts.input_channels, std::max(1, std::min(cap, slots / taps)));
+    const int rows = divisor_at_most(facts.kernel_h, std::max(1, slots / (taps * channels)));
+    Var oo("o_tile"), oi("o_in"), bo("b_tile"), bi("b_in"), ao("a_tile"), ai("a_in"), co("c_tile"), ci("c_in");
+    const RVar run = facts.blocks.x;
+    const Var task = task_sums.args()[4];
+    task_sums.compute_root().vectorize(o, vector);
+    task_sums.update()
+        .split(o, oo, oi, chans)
+        .split(b, bo, bi, taps)
+        .split(a, ao, ai, rows)
+        .split(c, co, ci, channels)
+        .reorder(oi, bi, ci, ai, bo, ao, co, oo, run, task)
+        .vectorize(oi, vector)
         .parallel(task);
-    sum.compute_at(partial, a)
-        .bound_extent(lane, facts.lanes)
-        .bound_extent(b, facts.kernel_w)
-        .bound_extent(a, 1)
-        .bound_extent(c, 1)
-        .bound_extent(o, channels)
+    sum.compute_at(task_sums, bo)
+        .bound_extent(o, chans)
+        .bound_extent(b, taps)
+        .bound_extent(a, rows)
+        .bound_extent(c, channels)
         .bound_extent(block, 1)
-        .vectorize(lane)
+        .reorder_storage(o, b, c, a, block)
+        .vectorize(o, vector)
+        .unroll(o)
         .unroll(b)
-        .unroll(o);
-    const RDom& window = facts.window;  // (images of the block, output rows, vectors along output columns)
+        .unroll(c)
+        .unroll(a);
+    const RDom& window = facts.window;  // (output columns, output rows, images of the block)
     sum.update()
-        .reorder(lane, b, a, o, c, window.z, window.y, window.x)
-        .vectorize(lane)
+        .reorder(o, b, c, a, window.x, window.y, window.z)
+        .vectorize(o, vector)
+        .unroll(o)
         .unroll(b)
-        .unroll(o);
+        .unroll(c)
+        .unroll(a);
+    // Staged per block, allocated once per task; the gradient with channels innermost, so a step's
+    // vectors of output channels are plain loads.
+    Func input = facts.padded[0], gradient = facts.padded[1];
+    input.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
+    gradient.compute_at(task_sums, run)
+        .store_at(task_sums, task)
+        .reorder_storage(context.col, context.x, context.y, context.row)
+        .reorder(context.col, context.x, context.y, context.row)
+        .vectorize(context.col, vector, TailStrategy::GuardWithIf);
     Func(facts.output).compute_root();
-    store_padded(facts.padded, context);
 }
 }  // namespace
 
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
     if (facts.form == ConvFacts::Form::output_tiles) output_tiles(facts, knobs, facts.output, context);
-    else lane_sums(facts, knobs, context);
+    else block_sums(facts, knobs, context);
 }
 
 void conv_into(const ConvFacts& facts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context) {

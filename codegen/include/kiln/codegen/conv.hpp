@@ -16,23 +16,29 @@ struct ConvFacts {
         // channels × image rows × one vector) or along output channels (a tile of 16 or 32
         // channels × positions, reading `weights`, the filter packed with channels innermost).
         output_tiles,
-        // The filter adjoint: a [O × C × kh × kw] sum over the batch and every output position.
-        // `partial` keeps one partial sum per vector lane (positions along x, `lanes` apart),
-        // added block of images by block (rows_per_task images, kept in cache); within a block a
-        // tile of kernel taps × output channels sums in registers (`accumulator`); `output` adds the lanes.
-        lane_sums,
+        // The filter adjoint: a [O × C × kh × kw] sum over the batch and every output position,
+        // as a GEMM (output channels × (input channel, tap)) over blocks of rows_per_task images.
+        // A tile of vectors of output channels × taps × input channels sums in registers
+        // (`accumulator`) over one block's positions, reading the block's operands staged in
+        // cache (`padded`: the input zero-padded, the output gradient with channels innermost);
+        // `partial` adds each task's run of blocks (`blocks`), `output` the tasks in order.
+        block_sums,
     };
     Form form = Form::output_tiles;
     Halide::Func output, accumulator, partial;
     Halide::RDom window;          // the accumulator's reduction
-    Halide::RDom blocks;          // lane_sums: the blocks of images `partial` adds up
+    Halide::RDom blocks;          // block_sums: the run of blocks of images one task's `partial` adds up
+    // block_sums: at most this many tasks, each storing its own [O × C × kh × kw] sum (a fixed
+    // count, so the order of the float sums does not depend on the machine's threads).
+    static constexpr int max_tasks = 16;
     std::vector<Halide::Func> padded;  // zero-padded copies of the operands the sums read, stored first
     Halide::Func weights;              // output_tiles: the filter, output channels innermost (stored first)
     int reduction = 1;                 // output_tiles: terms per output element (channels × taps)
-    int channels = 1;             // output channels (output_tiles) or filter output channels (lane_sums)
+    int reduction_channels = 1;        // output_tiles: the channels of those terms
+    int channels = 1;             // output channels (output_tiles) or filter output channels (block_sums)
+    int input_channels = 1;       // block_sums: the filter's input channels
     int width = 1;                // the output's width (output_tiles): vectors along x never exceed it much
-    int kernel_h = 1, kernel_w = 1;  // lane_sums: the taps, each an accumulator per output channel
-    int lanes = 16;               // lane_sums: the partial sums' lane count (the target's float lanes)
+    int kernel_h = 1, kernel_w = 1;  // block_sums: the taps
 };
 
 }  // namespace kiln::codegen
