@@ -35,7 +35,8 @@ struct FuncSchedule {
     int rows_per_task = 8;  // rows per parallel task; a GEMM reuses its right operand's column strip across
                             // them; a convolution's filter gradient sums blocks of this many images
     int tile_cols = 32;     // GEMM register tile: tile_cols/vector_width × tile_rows accumulators;
-    int tile_rows = 8;      // a convolution's: tile_cols output channels × tile_rows image rows (one vector along x)
+    int tile_rows = 8;      // a convolution's along x: tile_cols output channels × tile_rows image rows (one
+                            // vector along x); a filter gradient's: tile_cols caps the tile's input channels
     bool fuse_epilogue = true;  // GEMM: computed tile by tile inside its pointwise consumer (bias, activation, output)
     // A convolution's vectors: 0 lets kiln choose (along output channels when there are 16k of
     // them and each output sums many terms, else along x), 1 along channels, 3 along x.
