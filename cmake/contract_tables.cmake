@@ -32,6 +32,8 @@ set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${KILN_CONTRACT_D
 
 kiln_contract_names(stages.def KILN_STAGE KILN_STAGES)
 kiln_contract_names(optimizers.def KILN_OPTIMIZER_KERNEL KILN_OPTIMIZER_KERNELS)
+kiln_contract_names(optimizers.def KILN_FUSED_UPDATE KILN_FUSED_UPDATES)
 # kiln_add_model runs in whatever directory calls it (a project that includes kiln with
 # add_subdirectory, or finds it installed), where kiln's own variables are not in scope.
 set_property(GLOBAL PROPERTY KILN_STAGES ${KILN_STAGES})
+set_property(GLOBAL PROPERTY KILN_FUSED_UPDATES ${KILN_FUSED_UPDATES})

@@ -1,5 +1,6 @@
 # kiln_add_model(NAME HEADER <model.hpp> [NETWORK <expression>] [AUTOSCHEDULER <name>]
-#                [SCHEDULE <plan.json>|default] [TUNE_BATCH <rows>] [TARGETS <t1,t2,…>] [LIBRARY_ONLY])
+#                [SCHEDULE <plan.json>|default] [TUNE_BATCH <rows>] [TARGETS <t1,t2,…>]
+#                [FUSED_OPTIMIZERS <name>…|all] [LIBRARY_ONLY])
 #
 # Generates NAME's kernels from the network declared in HEADER (default expression: `network`)
 # and builds the model binary NAME (unless LIBRARY_ONLY). Schedules come from the plan SCHEDULE
@@ -13,6 +14,10 @@
 #   NAME_gen      the generator (links libHalide; runs at build time only)
 #   NAME_kernels  the generated static libraries + NAME.kiln.h descriptor (no libHalide)
 #   NAME          the model binary: train | eval | predict | grad | summary | bench | …
+# FUSED_OPTIMIZERS (default none; `all`: every optimizer with a per-element step, optimizers.def's
+# KILN_FUSED_UPDATE rows): the optimizers that get a backward stage of their own with their step
+# fused in (backward_<optimizer>, one more backward stage to generate and compile each), which
+# `train --fused-optimizer-step` runs.
 #   NAME_tune     the autotuner: times schedule candidates on this machine at TUNE_BATCH rows
 #                 (default KILN_TUNE_BATCH) for KILN_TUNE_BUDGET seconds, writes the plan to
 #                 SCHEDULE; the next build compiles with it
@@ -24,7 +29,23 @@ function(kiln_add_model name)
   # This file's directory (kiln's cmake/, or the installed package's): the templates beside it.
   set(templates ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
   get_property(stages GLOBAL PROPERTY KILN_STAGES)
-  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE;TUNE_BATCH;TARGETS" "" ${ARGN})
+  get_property(fusable GLOBAL PROPERTY KILN_FUSED_UPDATES)
+  cmake_parse_arguments(ARG "LIBRARY_ONLY" "HEADER;NETWORK;AUTOSCHEDULER;SCHEDULE;TUNE_BATCH;TARGETS" "FUSED_OPTIMIZERS" ${ARGN})
+  if(NOT ARG_FUSED_OPTIMIZERS)
+    set(ARG_FUSED_OPTIMIZERS none)
+  elseif(ARG_FUSED_OPTIMIZERS STREQUAL "all")
+    set(ARG_FUSED_OPTIMIZERS ${fusable})
+  endif()
+  set(fused_stages)
+  if(NOT ARG_FUSED_OPTIMIZERS STREQUAL "none")
+    foreach(optimizer ${ARG_FUSED_OPTIMIZERS})
+      if(NOT optimizer IN_LIST fusable)
+        message(FATAL_ERROR "kiln_add_model(${name}): FUSED_OPTIMIZERS: ${optimizer} has no per-element step (one of: ${fusable})")
+      endif()
+      list(APPEND fused_stages backward_${optimizer})
+    endforeach()
+  endif()
+  string(REPLACE ";" "," fuse_flag "${ARG_FUSED_OPTIMIZERS}")
   if(NOT ARG_TARGETS)
     set(ARG_TARGETS ${KILN_HALIDE_TARGET})
   endif()
@@ -62,7 +83,7 @@ function(kiln_add_model name)
   endif()
   set(libraries)
   set(outputs ${kernels_dir}/${name}.kiln.h)
-  foreach(stage ${stages})
+  foreach(stage ${stages} ${fused_stages})
     list(APPEND libraries ${kernels_dir}/${name}_${stage}.a)
     list(APPEND outputs ${kernels_dir}/${name}_${stage}.a ${kernels_dir}/${name}_${stage}.h)
   endforeach()
@@ -95,6 +116,7 @@ function(kiln_add_model name)
     add_custom_command(
       OUTPUT ${outputs}
       COMMAND ${name}_gen --name ${name} --output ${dir} --target ${ARG_TARGETS} ${scheduler_flags} ${plan_flags}
+              --fuse ${fuse_flag}
       DEPENDS ${name}_gen ${scheduler_depends}
       COMMENT "kiln: generating kernels for ${name}"
       VERBATIM)

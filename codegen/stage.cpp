@@ -20,14 +20,19 @@ using namespace Halide;
 namespace {
 // Dense row-major layout with the shape's sizes (NCHW for an image: x, y, c, rows innermost
 // first); the batch dimension's extent is the batch param.
-template <class Dimensions> void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context) {
-    int d = 0;
-    if (shape.image()) {
-        buffer.dim(d++).set_bounds(0, shape.width).set_stride(1);
-        buffer.dim(d++).set_bounds(0, shape.height).set_stride(shape.width);
+// `bounds` false: the strides only (a tuple's later buffers share the first one's bounds; Halide
+// refuses bounds on them).
+template <class Dimensions>
+void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context, bool bounds = true) {
+    const std::vector<std::pair<Expr, int>> dims = shape.image()
+        ? std::vector<std::pair<Expr, int>>{{shape.width, 1}, {shape.height, shape.width},
+                                            {shape.cols, shape.height * shape.width},
+                                            {context.rows(shape), shape.per_row()}}
+        : std::vector<std::pair<Expr, int>>{{shape.cols, 1}, {context.rows(shape), shape.cols}};
+    for (std::size_t d = 0; d < dims.size(); ++d) {
+        if (bounds) buffer.dim(int(d)).set_bounds(0, dims[d].first);
+        buffer.dim(int(d)).set_stride(dims[d].second);
     }
-    buffer.dim(d++).set_bounds(0, shape.cols).set_stride(shape.height * shape.width);
-    buffer.dim(d).set_bounds(0, context.rows(shape)).set_stride(shape.per_row());
 }
 
 // Estimates for the autoschedulers: the shape's sizes, 128 rows for the batch.
@@ -39,10 +44,14 @@ Region estimates(dsl::Shape shape) {
     return region;
 }
 
-// A pipeline output: its buffer dense with the shape's sizes, and estimates for autoschedulers.
+// A pipeline output: its buffers dense with the shape's sizes, and estimates for autoschedulers.
 void declare_output(Func output, dsl::Shape shape, const LoweringContext& context) {
     output.set_estimates(estimates(shape));
-    constrain(output.output_buffer(), shape, context);
+    bool first = true;
+    for (OutputImageParam buffer : output.output_buffers()) {
+        constrain(buffer, shape, context, first);
+        first = false;
+    }
 }
 }  // namespace
 
@@ -64,6 +73,32 @@ void Stage::add_output(const Value& value, BufferRole role, int index, const std
     outputs_.push_back(output);
     output_shapes_.push_back(value.shape);
     outputs_arguments_.push_back({role, index, name});
+    output_roles_.push_back(role);
+    output_value_shapes_.push_back(value.shape);
+    note_output_node(value);
+}
+
+void Stage::add_tuple_output(const Value& value, const std::function<std::vector<Expr>(Expr)>& components,
+                             const std::vector<StageArgument>& buffers) {
+    Func output(buffers.at(0).name);
+    const std::vector<Var> vars = context_.vars(value.shape);
+    const std::vector<Expr> parts = components(value.func(vars));
+    if (parts.size() != buffers.size())
+        throw std::logic_error("stage " + name_ + ": output " + output.name() + " has " +
+                               std::to_string(parts.size()) + " components for " + std::to_string(buffers.size()) +
+                               " buffers");
+    output(vars) = Tuple(parts);
+    declare_output(output, value.shape, context_);
+    outputs_.push_back(output);
+    for (std::size_t b = 0; b < buffers.size(); ++b) output_shapes_.push_back(value.shape);
+    outputs_arguments_.insert(outputs_arguments_.end(), buffers.begin(), buffers.end());
+    output_roles_.push_back(buffers[0].role);
+    output_value_shapes_.push_back(value.shape);
+    note_output_node(value);
+}
+
+// The node an output reads (the one with the longest GEMM chain when several share its Func).
+void Stage::note_output_node(const Value& value) {
     // An output reads its value once, but it is also stored: count it as a use.
     std::optional<std::type_index> node;
     for (auto& [key, known] : values_)
@@ -151,7 +186,10 @@ void Stage::fuse_gemms_into_outputs(SchedulePasses& passes) const {
         if (!values_.count(node) || uses_.at(node) != 2) continue;  // read by the output alone
         const Value& value = values_.at(node);
         if (const Value* gemm = fusable_gemm(value.gemm_chain, passes)) {
-            passes.epilogue_of[outputs_[o].name()] = gemm;
+            // A fused optimizer step reads and writes five arrays besides the product: it runs
+            // over row blocks of the product, not inside its register tiles (gemm_by_row_blocks).
+            const bool by_rows = output_roles_[o] == BufferRole::next_param && std::holds_alternative<loops::Gemm>(gemm->loops);
+            (by_rows ? passes.row_blocks_of : passes.epilogue_of)[outputs_[o].name()] = gemm;
             passes.absorbed.insert({value.func.name(), gemm->func.name()});
         }
     }
@@ -221,7 +259,7 @@ void Stage::compute_outputs_in_place(SchedulePasses& passes) {
         const Value& value = values_.at(output_nodes_[o]);
         const std::string& name = value.func.name();
         const bool is_stored = std::find(passes.stored.begin(), passes.stored.end(), &value) != passes.stored.end();
-        const BufferRole role = outputs_arguments_[o].role;
+        const BufferRole role = output_roles_[o];
         const bool tensor_role =
             role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
         if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction ||
@@ -278,10 +316,18 @@ void Stage::schedule_outputs(const SchedulePasses& passes) {
             run_gemm_in(*fused->second, output);
             continue;
         }
+        if (auto fused = passes.row_blocks_of.find(output.name()); fused != passes.row_blocks_of.end()) {
+            const Value& gemm = *fused->second;
+            const FuncSchedule knobs = context_.knobs(gemm.func, loop_kind(gemm.kind));
+            schedule::gemm_by_row_blocks(std::get<loops::Gemm>(gemm.loops).parts, knobs, output, context_);
+            applied_[plan_key(gemm.func)] = knobs;
+            applied_shapes_[plan_key(gemm.func)] = gemm.shape;
+            continue;
+        }
         const FuncSchedule knobs = context_.knobs(output, LoopKind::elementwise);
         schedule::elementwise(output, knobs, context_);
         applied_[plan_key(output)] = knobs;
-        applied_shapes_[plan_key(output)] = output_shapes_[o];
+        applied_shapes_[plan_key(output)] = output_value_shapes_[o];
     }
 }
 

@@ -17,18 +17,44 @@ void transpose(Func f, const FuncSchedule& knobs, const LoweringContext& context
         .parallel(ro);
 }
 
+namespace {
+// The tiles of a GEMM on `consumer`, without saying where `consumer` is computed; returns the row
+// block loop (what gemm() runs in parallel).
+Var tile_loops(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context);
+}  // namespace
+
 // Loop nest: row blocks (parallel) › column tiles › row tiles in the block › the tile. One column
 // strip of the right operand (K × tile_cols) serves every row tile of a block from cache.
 void gemm(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context) {
+    consumer.compute_root();
+    consumer.parallel(tile_loops(parts, knobs, consumer, context));
+}
+
+// The GEMM's product stored one row block at a time (rows_per_task × all columns: in L2), then
+// `consumer` over the same block row by row, vectors along the columns: a consumer that reads
+// and writes several other arrays at each element (a fused optimizer step) streams along their
+// rows, where in the tiles' loops it would touch rows_per_task lines of each at once.
+void gemm_by_row_blocks(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context) {
+    const Var &j = context.col, &i = context.row;
+    Var io("i_block"), ii("i_in");
+    consumer.compute_root()
+        .split(i, io, ii, knobs.rows_per_task, TailStrategy::GuardWithIf)
+        .vectorize(j, knobs.vector_width, TailStrategy::GuardWithIf)
+        .parallel(io);
+    parts.output.compute_at(consumer, io);
+    tile_loops(parts, knobs, parts.output, context);
+}
+
+namespace {
+Var tile_loops(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context) {
     const Var &j = context.col, &i = context.row;
     Var jo("j_tile"), ji("j_in"), io("i_block"), ii("i_in"), it("i_tile"), iu("i_unit");
-    consumer.compute_root()
+    consumer
         .split(j, jo, ji, knobs.tile_cols, TailStrategy::GuardWithIf)
         .split(i, io, ii, knobs.rows_per_task, TailStrategy::GuardWithIf)
         .split(ii, it, iu, knobs.tile_rows, TailStrategy::GuardWithIf)
         .reorder(ji, iu, it, jo, io)
-        .vectorize(ji, knobs.vector_width, TailStrategy::GuardWithIf)  // ShiftInwards would read before column 0
-        .parallel(io);
+        .vectorize(ji, knobs.vector_width, TailStrategy::GuardWithIf);  // ShiftInwards would read before column 0
     parts.accumulator.compute_at(consumer, it)
         .bound_extent(j, knobs.tile_cols)
         .bound_extent(i, knobs.tile_rows)
@@ -45,6 +71,8 @@ void gemm(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const Lower
             .vectorize(j, knobs.vector_width, TailStrategy::RoundUp)
             .split(i, io, ii, std::max(1, 8192 / parts.right_stride), TailStrategy::GuardWithIf)
             .parallel(io);
+    return io;
 }
+}  // namespace
 
 }  // namespace kiln::codegen::schedule

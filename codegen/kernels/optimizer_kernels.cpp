@@ -12,11 +12,15 @@
 // row, and main() fails when a row has no kernel here.
 #include <Halide.h>
 
+#include <array>
 #include <iostream>
 #include <set>
 
+#include <kiln/contract/optimizer_formulas.hpp>
 #include <kiln/contract/optimizers.hpp>
+#include <kiln/contract/table.hpp>
 
+#include <kiln/codegen/expr_math.hpp>
 #include <kiln/codegen/kernel_targets.hpp>
 
 using namespace Halide;
@@ -47,7 +51,6 @@ public:
     Param<float> lr{"lr"}, weight_decay{"weight_decay"}, grad_scale{"grad_scale"}, clip{"clip"};
 
     Expr clipped_gradient() { return clamp(grad_scale * grad(i), -clip, clip); }
-    Expr l2_gradient() { return clipped_gradient() + weight_decay * param(i); }
 
     // Arguments: param, state…, grad, lr, weight_decay, grad_scale, clip, extra…; outputs: the tuple.
     void compile(const std::vector<Expr>& outputs, const std::vector<Argument>& extra, const std::string& directory,
@@ -78,69 +81,37 @@ private:
     std::string name_;
 };
 
+// The kernel a KILN_OPTIMIZER row names first (a fused row's only kernel).
+kiln::OptimizerKernel first_kernel(const kiln::OptimizerRow& row) {
+    const std::string_view name = kiln::contract::words(row.kernels).at(0);
+    for (const kiln::OptimizerKernelRow& kernel : kiln::optimizer_kernel_table)
+        if (kernel.name == name) return kernel.kernel;
+    throw std::logic_error("optimizers.def: optimizer " + std::string(row.name) + " names no known kernel");
+}
+
 void generate_all(const std::string& dir, const std::vector<Target>& target) {
-    {  // SGD: p ← p − lr·g
-        Kernel k(kiln::OptimizerKernel::sgd_update, {});
-        k.compile({k.param(k.i) - k.lr * k.l2_gradient()}, {}, dir, target);
-    }
-    {  // Momentum (PyTorch form): v ← μv + g; p ← p − lr·v.  Nesterov: p ← p − lr·(g + μv)
-        for (bool nesterov : {false, true}) {
-            Kernel k(nesterov ? kiln::OptimizerKernel::nesterov_update : kiln::OptimizerKernel::momentum_update,
-                     {"velocity"});
-            Param<float> mu("momentum");
-            Expr g = k.l2_gradient();
-            Expr v = mu * k.state[0](k.i) + g;
-            k.compile({k.param(k.i) - k.lr * (nesterov ? g + mu * v : v), v}, {mu}, dir, target);
+    // The optimizers whose step reads only its own element: the formula the backward stages fuse
+    // (contract/optimizer_formulas.hpp), here over the flat arena. Arguments in the row's order:
+    // state buffers, then its own scalars after the common four.
+    for (const kiln::FusedUpdateRow& fused : kiln::fused_update_table) {
+        const kiln::OptimizerRow& row = kiln::optimizer_row(fused.kind);
+        std::vector<std::string> state_names;
+        for (std::string_view name : kiln::contract::words(row.state)) state_names.emplace_back(name);
+        Kernel k(first_kernel(row), state_names);
+        std::vector<Expr> scalars{k.lr, k.weight_decay, k.grad_scale, k.clip};
+        std::vector<Argument> own;
+        for (std::string_view name : kiln::contract::words(fused.scalars)) {
+            Param<float> scalar{std::string(name)};
+            scalars.push_back(scalar);
+            own.push_back(scalar);
         }
-    }
-    {  // AdaGrad: s ← s + g²; p ← p − lr·g / (√s + ε)
-        Kernel k(kiln::OptimizerKernel::adagrad_update, {"sum_squares"});
-        Param<float> eps("epsilon");
-        Expr g = k.l2_gradient();
-        Expr s = k.state[0](k.i) + g * g;
-        k.compile({k.param(k.i) - k.lr * g / (sqrt(s) + eps), s}, {eps}, dir, target);
-    }
-    {  // RMSProp: s ← ρs + (1−ρ)g²; p ← p − lr·g / (√s + ε)
-        Kernel k(kiln::OptimizerKernel::rmsprop_update, {"square_average"});
-        Param<float> rho("rho"), eps("epsilon");
-        Expr g = k.l2_gradient();
-        Expr s = rho * k.state[0](k.i) + (1.0f - rho) * g * g;
-        k.compile({k.param(k.i) - k.lr * g / (sqrt(s) + eps), s}, {rho, eps}, dir, target);
-    }
-    {  // AdaDelta: s ← ρs + (1−ρ)g²; Δ = √(u + ε)/√(s + ε)·g; u ← ρu + (1−ρ)Δ²; p ← p − lr·Δ
-        Kernel k(kiln::OptimizerKernel::adadelta_update, {"square_average", "delta_average"});
-        Param<float> rho("rho"), eps("epsilon");
-        Expr g = k.l2_gradient();
-        Expr s = rho * k.state[0](k.i) + (1.0f - rho) * g * g;
-        Expr delta = sqrt(k.state[1](k.i) + eps) / sqrt(s + eps) * g;
-        Expr u = rho * k.state[1](k.i) + (1.0f - rho) * delta * delta;
-        k.compile({k.param(k.i) - k.lr * delta, s, u}, {rho, eps}, dir, target);
-    }
-    {  // Adam (coupled L2) and AdamW (decoupled: p ← p·(1 − lr·wd) first), bias corrections c1, c2:
-        // m ← β1m + (1−β1)g; v ← β2v + (1−β2)g²; p ← p − lr·(m/c1)/(√(v/c2) + ε), computed as
-        // p − (lr/c1)·m/(√v·(1/√c2) + ε) with lr/c1 and 1/√c2 from the host: one division per element.
-        for (bool decoupled : {false, true}) {
-            Kernel k(decoupled ? kiln::OptimizerKernel::adamw_update : kiln::OptimizerKernel::adam_update, {"m", "v"});
-            Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), step("lr_over_bias_correction1"),
-                inverse_root_c2("inverse_sqrt_bias_correction2");
-            Expr g = decoupled ? k.clipped_gradient() : k.l2_gradient();
-            Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
-            Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
-            Expr p = decoupled ? k.param(k.i) * (1.0f - k.lr * k.weight_decay) : k.param(k.i);
-            k.compile({p - step * m / (sqrt(v) * inverse_root_c2 + eps), m, v},
-                      {beta1, beta2, eps, step, inverse_root_c2}, dir, target);
-        }
-    }
-    {  // NAdam (Dozat; PyTorch's momentum schedule μ_t computed on the host):
-        // p ← p − lr·(g_coefficient·g + m_coefficient·m) / (√(v/c2) + ε)
-        Kernel k(kiln::OptimizerKernel::nadam_update, {"m", "v"});
-        Param<float> beta1("beta1"), beta2("beta2"), eps("epsilon"), c2("bias_correction2"), cg("gradient_coefficient"),
-            cm("moment_coefficient");
-        Expr g = k.l2_gradient();
-        Expr m = beta1 * k.state[0](k.i) + (1.0f - beta1) * g;
-        Expr v = beta2 * k.state[1](k.i) + (1.0f - beta2) * g * g;
-        k.compile({k.param(k.i) - k.lr * (cg * g + cm * m) / (sqrt(v / c2) + eps), m, v},
-                  {beta1, beta2, eps, c2, cg, cm}, dir, target);
+        std::array<Expr, 2> state;
+        for (std::size_t s = 0; s < k.state.size(); ++s) state[s] = k.state[s](k.i);
+        const kiln::formula::ElementStep<Expr> step =
+            kiln::formula::element_step<Expr>(fused.kind, k.param(k.i), k.grad(k.i), state, scalars.data());
+        std::vector<Expr> outputs{step.param};
+        for (std::size_t s = 0; s < k.state.size(); ++s) outputs.push_back(step.state[s]);
+        k.compile(outputs, own, dir, target);
     }
     {  // LARS, per parameter tensor with its local rate (lr × trust ratio, from the host):
         // v ← μv + local_lr·(g + wd·p); p ← p − v

@@ -80,6 +80,14 @@ BenchResult benchmark_model(Model& model, int batch, int iterations, uint64_t se
         model.forward_backward(data, 1, false);
         optimizer->step(model.params(), model.gradients());
     });
+    // The same step with Adam inside the backward stage (backward_adam), when the model has it.
+    if (d.fused_update(OptimizerKind::adam))
+        add("train_step_fused", flops(StageKind::forward) + flops(StageKind::backward), [&] {
+            const FusedStep step = optimizer->begin_fused_step();
+            model.forward_backward_step(data, OptimizerKind::adam, step, 1, false);
+            model.commit_fused_step();
+            optimizer->commit_fused_step();
+        });
     return result;
 }
 

@@ -12,6 +12,7 @@ Model::Model(const ModelDescriptor& descriptor)
     : descriptor_(descriptor),
       params_(descriptor.params),
       gradients_(descriptor.params),
+      next_params_(std::vector<ParamSpec>{}),
       saved_(descriptor.saved.size()) {
     initialize_halide_runtime();
     for (const StateSpec& s : descriptor.states) batch_states_.emplace_back(s.rows, s.shape().per_row());
@@ -71,6 +72,22 @@ float Model::forward_backward(const Batch& batch, uint32_t seed, bool update_sta
     return loss;
 }
 
+float Model::forward_backward_step(const Batch& batch, OptimizerKind optimizer, const FusedStep& step, uint32_t seed,
+                                   bool update_states) {
+    const StageSpec* stage = descriptor_.fused_update(optimizer);
+    if (!stage)
+        fail("{}: no backward stage with {}'s step fused in (generated: FUSED_OPTIMIZERS of kiln_add_model)",
+             descriptor_.name, optimizer_row(optimizer).name);
+    if (next_params_.all().size() != params_.all().size()) next_params_ = Arena(descriptor_.params);
+    float loss = 0;
+    run(StageKind::forward, &batch, &batch.features, &loss, nullptr, seed);
+    if (fused_stage_name_.empty() || std::string_view(fused_stage_name_).substr(9) != optimizer_row(optimizer).name)
+        fused_stage_name_ = "backward_" + std::string(optimizer_row(optimizer).name);  // once: a warm step allocates nothing
+    run(*stage, fused_stage_name_, &batch, &batch.features, nullptr, nullptr, seed, nullptr, &step);
+    if (update_states) fold_batch_statistics(batch.size());
+    return loss;
+}
+
 float Model::training_loss(const Batch& batch, uint32_t seed) {
     float loss = 0;
     run(StageKind::forward, &batch, &batch.features, &loss, nullptr, seed);
@@ -99,10 +116,14 @@ Tensor Model::predict(const Tensor& features) {
 
 void Model::run(StageKind kind, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
                 uint32_t seed, std::vector<Tensor>* activations) {
-    const StageSpec& stage = descriptor_.stage(kind);
+    run(descriptor_.stage(kind), stage_name(kind), batch, features, loss, prediction, seed, activations, nullptr);
+}
+
+void Model::run(const StageSpec& stage, std::string_view name, const Batch* batch, const Tensor* features, float* loss,
+                Tensor* prediction, uint32_t seed, std::vector<Tensor>* activations, const FusedStep* fused) {
     int32_t n = features->rows;
     if (features->cols != descriptor_.input.per_row())  // the buffer is bound at the model's shape
-        fail("{} {} stage: input '{}' {} has {} features per sample, the data {}", descriptor_.name, stage_name(kind),
+        fail("{} {} stage: input '{}' {} has {} features per sample, the data {}", descriptor_.name, name,
              descriptor_.input.name, descriptor_.input.shape().text(), descriptor_.input.per_row(), features->cols);
     views_.clear();
     arguments_.clear();
@@ -158,11 +179,33 @@ void Model::run(StageKind kind, const Batch* batch, const Tensor* features, floa
                 bind(gradients_[argument.index].data(), descriptor_.params[argument.index].shape());
                 break;
             }
+            case BufferRole::optimizer_scalars:
+                bind(const_cast<float*>(fused->scalars.data()), {1, int(fused->scalars.size())});
+                break;
+            case BufferRole::next_param: {
+                bind(next_params_[argument.index].data(), descriptor_.params[argument.index].shape());
+                break;
+            }
+            case BufferRole::optimizer_state:
+            case BufferRole::next_optimizer_state: {
+                // index = s·P + p: state buffer s's slice at parameter p's place in the arena.
+                const std::size_t params = descriptor_.params.size(), s = std::size_t(argument.index) / params,
+                                  p = std::size_t(argument.index) % params;
+                if (int(s) >= fused->state_count)
+                    fail("{} {} stage: it reads optimizer state {}, the optimizer has {}", descriptor_.name, name, s,
+                         fused->state_count);
+                std::span<float> buffer =
+                    argument.role == BufferRole::optimizer_state ? fused->state[s] : fused->next_state[s];
+                if (buffer.size() != params_.all().size())
+                    fail("{} {} stage: optimizer state {} has {} values, the model {} parameters", descriptor_.name,
+                         name, s, buffer.size(), params_.all().size());
+                bind(buffer.data() + params_.offset(p), descriptor_.params[p].shape());
+                break;
+            }
         }
     }
     if (const int status = stage.entry(arguments_.data()); status != 0)
-        check_halide_status(
-            status, descriptor_.name + " " + std::string(stage_name(kind)) + " stage");  // the message only on failure
+        check_halide_status(status, descriptor_.name + " " + std::string(name) + " stage");  // the message only on failure
 }
 
 }  // namespace kiln

@@ -287,3 +287,38 @@ TEST_CASE("report: SVG plots of a run's metrics, and clear errors for malformed 
     require_refused(run(binary("two_layer_sigmoid") + " report --metrics /dev/zero --output " + dir.path().string()),
                     "/dev/zero: cannot read metrics (written by train --metrics): not a regular file");
 }
+
+TEST_CASE("--fused-optimizer-step trains through backward_adam; where the step needs the whole gradient it is refused",
+          "[e2e]") {
+    TempDir dir;
+    const std::string common = binary("fashion_mlp") + " train --data " + fashion +
+                               " --epochs 2 --optimizer adam --lr 1e-3 --seed 3 --no-progress";
+    Run fused = run(common + " --fused-optimizer-step --metrics " + dir.file("fused.jsonl") + " --checkpoint " +
+                    dir.file("fused.st"));
+    INFO(fused.output);
+    REQUIRE(fused.status == 0);
+    Run separate = run(common + " --metrics " + dir.file("separate.jsonl"));
+    REQUIRE(separate.status == 0);
+    const auto a = read_jsonl(dir.file("fused.jsonl")), b = read_jsonl(dir.file("separate.jsonl"));
+    REQUIRE(a.size() == 2);
+    REQUIRE(b.size() == 2);
+    CHECK(a[0]["optimizer_step"] == "fused");
+    CHECK(b[0]["optimizer_step"] == "separate");
+    // The same run up to float rounding (summation inside the step's loops): the same losses to a
+    // few digits, the same accuracy to a fraction of a point.
+    CHECK(a[0]["train_loss"].get<double>() == Approx(b[0]["train_loss"].get<double>()).epsilon(1e-3));
+    CHECK(a[1]["val_accuracy"].get<double>() == Approx(b[1]["val_accuracy"].get<double>()).margin(0.005));
+    // The checkpoint carries the fused step's optimizer state: resuming with the separate step works.
+    Run resumed = run(binary("fashion_mlp") + " train --data " + fashion +
+                      " --epochs 3 --optimizer adam --lr 1e-3 --seed 3 --no-progress --resume " + dir.file("fused.st"));
+    INFO(resumed.output);
+    CHECK(resumed.status == 0);
+
+    require_refused(run(common + " --fused-optimizer-step --clip-norm 1"), "needs the whole gradient first");
+    require_refused(run(binary("fashion_mlp") + " train --data " + fashion +
+                        " --epochs 1 --optimizer lamb --fused-optimizer-step --no-progress"),
+                    "needs the whole gradient first");
+    require_refused(run(binary("fashion_mlp") + " train --data " + fashion +
+                        " --epochs 1 --optimizer momentum --fused-optimizer-step --no-progress"),
+                    "has no backward stage with momentum's step fused in");
+}

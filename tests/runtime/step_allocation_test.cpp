@@ -94,3 +94,37 @@ TEST_CASE("a training step allocates nothing once warm: gather, forward+backward
     INFO(name);
     CHECK(during_steps == 0);
 }
+
+TEST_CASE("a fused training step allocates nothing once warm", "[runtime][allocation]") {
+    const kiln::ModelDescriptor& d = kiln::models::regularized();
+    kiln::Model model(d);
+    std::mt19937_64 rng(4);
+    std::normal_distribution<float> normal(0.0f, 0.5f);
+    for (float& v : model.params().all()) v = normal(rng);
+    kiln::Dataset data;
+    data.features = kiln::Tensor(300, d.input.per_row());
+    for (float& v : data.features.values) v = normal(rng);
+    for (int i = 0; i < data.size(); ++i) data.labels.push_back(float(rng() % uint64_t(d.supervision.classes)));
+    std::vector<int> order(std::size_t(data.size()));
+    std::iota(order.begin(), order.end(), 0);
+
+    const std::string name = GENERATE(as<std::string>{}, "adam", "adadelta", "sgd");
+    kiln::OptimizerSettings settings{name, 1e-3f};
+    auto optimizer = kiln::make_optimizer(settings, model.params().all().size());
+    const kiln::OptimizerKind kind = optimizer->fusable().value();
+    kiln::Batch batch;
+    auto step = [&](int s) {
+        std::span<const int> indices(order.data() + (s % 4) * 64, 64);
+        kiln::gather_batch(data, indices, d.supervision, batch);
+        const kiln::FusedStep arguments = optimizer->begin_fused_step();
+        model.forward_backward_step(batch, kind, arguments, uint32_t(s));
+        model.commit_fused_step();
+        optimizer->commit_fused_step();
+    };
+    for (int s = 0; s < 10; ++s) step(s);  // warm-up: the second arena and state buffers sized
+    const long before = allocations.load();
+    for (int s = 10; s < 20; ++s) step(s);
+    const long during_steps = allocations.load() - before;
+    INFO(name);
+    CHECK(during_steps == 0);
+}

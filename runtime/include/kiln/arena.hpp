@@ -20,6 +20,10 @@ public:
         return {values_.data() + offsets_[param], sizes_[param]};
     }
     std::size_t count() const { return offsets_.size(); }
+    std::size_t offset(std::size_t param) const { return offsets_[param]; }
+    // Exchanges the values with another arena of the same layout (a fused step's next parameters
+    // becoming current): no copy; spans taken before point at the other arena afterwards.
+    void swap_values(Arena& other) { values_.swap(other.values_); }
 
 private:
     std::vector<float> values_;

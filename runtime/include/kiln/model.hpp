@@ -6,6 +6,7 @@
 
 #include "kiln/arena.hpp"
 #include "kiln/halide_call.hpp"
+#include "kiln/optim/optimizer.hpp"
 #include <kiln/contract/model_descriptor.hpp>
 #include "kiln/tensor.hpp"
 
@@ -37,6 +38,16 @@ public:
     // `seed`, batch statistics), then backward. Returns the training loss and leaves ∂loss/∂θ in
     // gradients(); folds the batch statistics into the running ones when update_states.
     float forward_backward(const Batch& batch, uint32_t seed = 0, bool update_states = true);
+    // One training step with the optimizer's step fused into the backward stage
+    // (descriptor().fused_update(optimizer)): forward, then backward_<optimizer>, which writes the
+    // next parameters into a second arena and the next state into step.next_state. Nothing is
+    // current until commit_fused_step() (a diverged loss can still be refused); gradients() is
+    // not written. Returns the training loss; folds batch statistics as forward_backward does.
+    float forward_backward_step(const Batch& batch, OptimizerKind optimizer, const FusedStep& step,
+                                uint32_t seed = 0, bool update_states = true);
+    // The parameters forward_backward_step wrote become params() (the optimizer commits its own).
+    void commit_fused_step() { params_.swap_values(next_params_); }
+
     // The training-mode loss alone (no state update): what forward_backward differentiates.
     float training_loss(const Batch& batch, uint32_t seed = 0);
     // The loss in inference mode (running statistics, no dropout): validation and test loss.
@@ -56,10 +67,15 @@ public:
 private:
     void run(StageKind stage, const Batch* batch, const Tensor* features, float* loss, Tensor* prediction,
              uint32_t seed = 0, std::vector<Tensor>* activations = nullptr);
+    void run(const StageSpec& stage, std::string_view stage_name, const Batch* batch, const Tensor* features,
+             float* loss, Tensor* prediction, uint32_t seed, std::vector<Tensor>* activations,
+             const FusedStep* fused);
     void fold_batch_statistics(int batch_size);
 
     const ModelDescriptor& descriptor_;
     Arena params_, gradients_;
+    Arena next_params_;  // what a fused step writes (sized on the first one)
+    std::string fused_stage_name_;
     std::vector<Tensor> saved_, states_, batch_states_;
     int32_t dropout_ = 1;
     // A stage call's buffer descriptors and argument list, refilled per call: a training step

@@ -41,6 +41,10 @@ void run_summary(const ModelDescriptor& d, bool expanded) {
     fmt::print("\nsaved set (forward values the backward stage reads)\n");
     for (std::size_t i = 0; i < d.saved.size(); ++i)
         fmt::print("  saved_{} {} = {}\n", i, d.saved[i].shape().text(), named ? shared.saved[i] : d.saved[i].formula);
+    std::vector<std::string_view> fused;
+    for (const FusedUpdateSpec& f : d.fused_updates) fused.push_back(optimizer_row(f.optimizer).name);
+    fmt::print("\nbackward stages with an optimizer's step fused in (train --fused-optimizer-step): {}\n",
+               fused.empty() ? "none (a separate pass over the gradients)" : fmt::format("{}", fmt::join(fused, ", ")));
 }
 }  // namespace
 

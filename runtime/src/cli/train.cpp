@@ -140,6 +140,10 @@ Command add_train(CLI::App& app, const Session& session) {
                       "save here whenever the validation loss improves");
     train->add_option("--resume", o->train.resume_path,
                       "continue a run from its --checkpoint (same flags; bit-identical to not stopping)");
+    train->add_flag("--fused-optimizer-step", o->train.fused_step,
+                    "run the optimizer's step inside the backward stage (backward_<optimizer>, where the model has "
+                    "one: `summary` lists them) instead of as a pass over the gradients after it; not with "
+                    "--clip-norm, lars, lamb or mpirun");
     train->add_flag("--allow-changed-flags", o->train.allow_changed_flags,
                     "with --resume: continue although --batch, --lr or --schedule differ from the run's");
     train

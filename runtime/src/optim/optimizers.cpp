@@ -69,6 +69,11 @@ double norm(std::span<const float> values, float scale = 1, float clip = std::nu
 float or_default(float value, float fallback) { return std::isnan(value) ? fallback : value; }
 
 class TableOptimizer;
+// The scalars a per-element step reads after the common four (optimizers.def's KILN_FUSED_UPDATE
+// row), written to `out`; advances the step count and running products as a step does. Both the
+// stand-alone kernels and the fused backward stages take them from here. Returns how many.
+std::size_t own_scalars(TableOptimizer& o, const Common& c, float* out);
+
 // What one optimizer does on the host each step: the kernels it calls and the reductions between
 // them. One function per row of optimizers.def (updates[], below); everything else an optimizer
 // has — state buffers, host scalars, defaults, checkpoint names, clipping, dispatch — comes from
@@ -90,9 +95,13 @@ public:
         if (row.kind == OptimizerKind::lamb) scratch.resize(arena_size);  // LAMB's direction, between its kernels
     }
 
+    Common common() const {
+        return {lr, settings.weight_decay, 1.0f,
+                settings.clip_value > 0 ? settings.clip_value : std::numeric_limits<float>::infinity()};
+    }
+
     void step(Arena& params, Arena& gradients) override {
-        Common c{lr, settings.weight_decay, 1.0f,
-                 settings.clip_value > 0 ? settings.clip_value : std::numeric_limits<float>::infinity()};
+        Common c = common();
         if (settings.clip_norm > 0) {
             const double total = norm(gradients.all(), 1, c.clip);
             if (total > settings.clip_norm) c.grad_scale = float(settings.clip_norm / (total + 1e-6));
@@ -100,6 +109,35 @@ public:
         const auto start = std::chrono::steady_clock::now();
         update_(*this, params, gradients, c);
         dispatch_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+
+    std::optional<OptimizerKind> fusable() const override {
+        if (!fused_update_row(row.kind) || settings.clip_norm > 0) return std::nullopt;
+        return row.kind;
+    }
+
+    FusedStep begin_fused_step() override {
+        if (!fusable()) fail("{}: this optimizer's step cannot be fused into the backward stage", settings.name);
+        const Common c = common();
+        fused_scalars_[0] = c.lr;
+        fused_scalars_[1] = c.weight_decay;
+        fused_scalars_[2] = c.grad_scale;
+        fused_scalars_[3] = c.clip;
+        const std::size_t own = own_scalars(*this, c, fused_scalars_.data() + fused_common_scalar_count);
+        FusedStep step;
+        step.scalars = std::span<const float>(fused_scalars_.data(), fused_common_scalar_count + own);
+        step.state_count = int(state_.size());
+        next_state_.resize(state_.size());
+        for (std::size_t b = 0; b < state_.size(); ++b) {
+            next_state_[b].resize(state_[b].size());  // allocates on the first fused step only
+            step.state[b] = state_[b];
+            step.next_state[b] = next_state_[b];
+        }
+        return step;
+    }
+
+    void commit_fused_step() override {
+        for (std::size_t b = 0; b < state_.size(); ++b) state_[b].swap(next_state_[b]);
     }
 
     OptimizerState state() const override {
@@ -149,7 +187,8 @@ public:
 
 private:
     std::vector<std::string_view> state_names_;
-    std::vector<std::vector<float>> state_;
+    std::vector<std::vector<float>> state_, next_state_;  // next: what a fused step writes
+    std::array<float, 16> fused_scalars_{};
     std::map<std::string, double> scalars_;
     HostUpdate update_;
     // Whether threads pay off depends on the arena and the machine (here 2.9 M parameters update
@@ -177,6 +216,48 @@ void call(const TableOptimizer& o, Kernel kernel, Kernel serial_kernel, const ch
 }
 #define KILN_CALL(kernel, ...) call(o, kernel, kernel##_serial, #kernel, __VA_ARGS__)
 
+std::size_t own_scalars(TableOptimizer& o, const Common& c, float* out) {
+    const auto& s = o.settings;
+    switch (o.row.kind) {
+        case OptimizerKind::sgd: return 0;
+        case OptimizerKind::momentum:
+        case OptimizerKind::nesterov: out[0] = s.momentum; return 1;
+        case OptimizerKind::adagrad: out[0] = o.epsilon(); return 1;
+        case OptimizerKind::rmsprop:
+        case OptimizerKind::adadelta:
+            out[0] = o.rho();
+            out[1] = o.epsilon();
+            return 2;
+        case OptimizerKind::adam:
+        case OptimizerKind::adamw:  // the bias corrections folded into lr/c1 and 1/√c2
+            ++o.t;
+            out[0] = s.beta1;
+            out[1] = s.beta2;
+            out[2] = o.epsilon();
+            out[3] = float(double(c.lr) / o.bias_correction(s.beta1));
+            out[4] = float(1 / std::sqrt(double(o.bias_correction(s.beta2))));
+            return 5;
+        case OptimizerKind::nadam: {  // PyTorch's momentum schedule μ_t = β1·(1 − ½·0.96^(tψ)); scalar 0 is Πμ
+            ++o.t;
+            auto mu_at = [&](long step) {
+                return double(s.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * s.momentum_decay));
+            };
+            const double mu = mu_at(o.t), mu_next = mu_at(o.t + 1);
+            double& mu_product = o.scalar(0);
+            mu_product *= mu;
+            out[0] = s.beta1;
+            out[1] = s.beta2;
+            out[2] = o.epsilon();
+            out[3] = o.bias_correction(s.beta2);
+            out[4] = float((1 - mu) / (1 - mu_product));            // the gradient's coefficient
+            out[5] = float(mu_next / (1 - mu_product * mu_next));  // the moment's
+            return 6;
+        }
+        default: break;
+    }
+    fail("{}: no per-element step (optimizers.def)", s.name);
+}
+
 void sgd(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
     Flat p(params.all()), out(params.all()), g(grads.all());
     KILN_CALL(kiln_sgd_update, p.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, out.get());
@@ -186,9 +267,11 @@ void sgd(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
 using MomentumKernel = decltype(&kiln_momentum_update);
 void momentum_family(TableOptimizer& o, Arena& params, Arena& grads, const Common& c, MomentumKernel kernel,
                      MomentumKernel serial_kernel, const char* name) {
+    float k[1];
+    own_scalars(o, c, k);
     Flat p(params.all()), p_out(params.all()), g(grads.all()), v(o.state(0)), v_out(o.state(0));
-    call(o, kernel, serial_kernel, name, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-         o.settings.momentum, p_out.get(), v_out.get());
+    call(o, kernel, serial_kernel, name, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, k[0],
+         p_out.get(), v_out.get());
 }
 void momentum(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
     momentum_family(o, params, grads, c, kiln_momentum_update, kiln_momentum_update_serial, "kiln_momentum_update");
@@ -198,22 +281,28 @@ void nesterov(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
 }
 
 void adagrad(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    float k[1];
+    own_scalars(o, c, k);
     Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0));
-    KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, o.epsilon(),
+    KILN_CALL(kiln_adagrad_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, k[0],
               p_out.get(), s_out.get());
 }
 
 void rmsprop(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    float k[2];
+    own_scalars(o, c, k);
     Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0));
-    KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, o.rho(),
-              o.epsilon(), p_out.get(), s_out.get());
+    KILN_CALL(kiln_rmsprop_update, p.get(), s.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, k[0], k[1],
+              p_out.get(), s_out.get());
 }
 
 void adadelta(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
+    float k[2];
+    own_scalars(o, c, k);
     Flat p(params.all()), p_out(params.all()), g(grads.all()), s(o.state(0)), s_out(o.state(0)), u(o.state(1)),
         u_out(o.state(1));
     KILN_CALL(kiln_adadelta_update, p.get(), s.get(), u.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-              o.rho(), o.epsilon(), p_out.get(), s_out.get(), u_out.get());
+              k[0], k[1], p_out.get(), s_out.get(), u_out.get());
 }
 
 // Adam, AdamW, NAdam and LAMB keep the moments m and v as the row's state 0 and 1 (exp_avg, exp_avg_sq).
@@ -221,13 +310,12 @@ void adadelta(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
 using AdamKernel = decltype(&kiln_adam_update);
 void adam_family(TableOptimizer& o, Arena& params, Arena& grads, const Common& c, AdamKernel kernel,
                  AdamKernel serial_kernel, const char* name) {
-    ++o.t;
-    const auto& s = o.settings;
+    float k[5];
+    own_scalars(o, c, k);
     Flat p(params.all()), p_out(params.all()), g(grads.all()), m(o.state(0)), m_out(o.state(0)), v(o.state(1)),
         v_out(o.state(1));
     call(o, kernel, serial_kernel, name, p.get(), m.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-         s.beta1, s.beta2, o.epsilon(), float(double(c.lr) / o.bias_correction(s.beta1)),
-         float(1 / std::sqrt(double(o.bias_correction(s.beta2)))), p_out.get(), m_out.get(), v_out.get());
+         k[0], k[1], k[2], k[3], k[4], p_out.get(), m_out.get(), v_out.get());
 }
 void adam(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
     adam_family(o, params, grads, c, kiln_adam_update, kiln_adam_update_serial, "kiln_adam_update");
@@ -236,23 +324,13 @@ void adamw(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
     adam_family(o, params, grads, c, kiln_adamw_update, kiln_adamw_update_serial, "kiln_adamw_update");
 }
 
-// NAdam with PyTorch's momentum schedule μ_t = β1·(1 − ½·0.96^(tψ)); the row's scalar 0 is Πμ.
 void nadam(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
-    ++o.t;
-    const auto& s = o.settings;
-    auto mu_at = [&](long step) {
-        return double(s.beta1) * (1 - 0.5 * std::pow(0.96, double(step) * s.momentum_decay));
-    };
-    const double mu = mu_at(o.t), mu_next = mu_at(o.t + 1);
-    double& mu_product = o.scalar(0);
-    mu_product *= mu;
-    const float gradient_coefficient = float((1 - mu) / (1 - mu_product));
-    const float moment_coefficient = float(mu_next / (1 - mu_product * mu_next));
+    float k[6];
+    own_scalars(o, c, k);
     Flat p(params.all()), p_out(params.all()), g(grads.all()), m(o.state(0)), m_out(o.state(0)), v(o.state(1)),
         v_out(o.state(1));
-    KILN_CALL(kiln_nadam_update, p.get(), m.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
-              s.beta1, s.beta2, o.epsilon(), o.bias_correction(s.beta2), gradient_coefficient, moment_coefficient,
-              p_out.get(), m_out.get(), v_out.get());
+    KILN_CALL(kiln_nadam_update, p.get(), m.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip, k[0],
+              k[1], k[2], k[3], k[4], k[5], p_out.get(), m_out.get(), v_out.get());
 }
 
 // LAMB: Adam's direction plus decoupled decay, scaled per tensor by ‖p‖/‖direction‖.

@@ -129,6 +129,9 @@ private:
     // One step on the samples `indices`; `last_step` of the epoch also measures update ratios.
     float step(std::span<const int> indices, int epoch, int step_in_epoch, bool last_step, bool final_step,
                StepTimes& times);
+    float fused_step(int epoch, int step_in_epoch, bool last_step, bool final_step, StepTimes& times, uint64_t seed);
+    // At an LR minimum (snapshot ensembles) and at the run's last step: a snapshot checkpoint.
+    void take_snapshot(int epoch, bool final_step);
     void check_loss(float loss, int batch_rows, int epoch, int step_in_epoch);
     void write_epoch_record(int epoch, const EpochOutcome& outcome, double seconds, int steps, const StepTimes& times);
 
@@ -139,6 +142,8 @@ private:
     const TrainSettings& settings_;
     const Dataset& validation_set_;
     std::unique_ptr<Optimizer> optimizer_;
+    // Set when the optimizer's step runs inside the model's backward_<optimizer> stage.
+    std::optional<OptimizerKind> fused_;
     LrSchedule schedule_;
     long steps_per_epoch_;
     TrainingProgress progress_;
@@ -195,6 +200,22 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
             "directory, or a CSV with --image-shape C,H,W); {} has no image shape and model '{}' takes [N×{}]",
             data.train.source, d_.name, input.cols);
     optimizer_ = make_optimizer(settings.optimizer, model.params().all().size());
+    // The fused step reads one rank's gradient tile by tile: a data-parallel job must reduce the
+    // whole gradient first, as clipping by global norm must (fusable() says no to that itself).
+    if (settings.fused_step) {
+        const std::optional<OptimizerKind> kind = optimizer_->fusable();
+        if (!kind)
+            fail("--fused-optimizer-step: {}'s step needs the whole gradient first (clipping by global norm, or a "
+                 "trust ratio per tensor)",
+                 settings.optimizer.name);
+        if (distributed::active())
+            fail("--fused-optimizer-step: a data-parallel job reduces the whole gradient before the step");
+        if (!d_.fused_update(*kind))
+            fail("--fused-optimizer-step: model '{}' has no backward stage with {}'s step fused in (add it to "
+                 "FUSED_OPTIMIZERS of its kiln_add_model)",
+                 d_.name, settings.optimizer.name);
+        fused_ = kind;
+    }
     schedule_ = settings.schedule;
     schedule_.lr = settings.optimizer.lr;
     validate(schedule_);
@@ -319,6 +340,7 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     }
     optimizer_->lr = float(learning_rate(schedule_, progress_.step, steps_per_epoch_));
     times.data += seconds_since(step_start);
+    if (fused_) return fused_step(epoch, step_in_epoch, last_step, final_step, times, seed);
     const auto model_start = Clock::now();
     float loss = rows.empty() ? 0.0f : model_.forward_backward(batch_, step_seed(seed, progress_.step));
     state_updates_ += !rows.empty();  // batches folded into the running statistics
@@ -333,6 +355,31 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     optimizer_->step(model_.params(), model_.gradients());
     times.optimizer += seconds_since(optimizer_start);
     if (last_step) ratios_ = update_ratios(d_, before_step_, model_.params());
+    take_snapshot(epoch, final_step);
+    return loss;
+}
+
+// The same step with the optimizer inside the backward stage: the stage writes the next
+// parameters and state beside the current ones, and they replace them once the loss passed the
+// divergence checks (a diverged step leaves the parameters as they were, as in step()).
+float TrainingRun::fused_step(int epoch, int step_in_epoch, bool last_step, bool final_step, StepTimes& times,
+                              uint64_t seed) {
+    if (last_step) std::copy(model_.params().all().begin(), model_.params().all().end(), before_step_.all().begin());
+    const auto model_start = Clock::now();
+    const FusedStep arguments = optimizer_->begin_fused_step();
+    const float loss = model_.forward_backward_step(batch_, *fused_, arguments, step_seed(seed, progress_.step));
+    ++state_updates_;
+    times.model += seconds_since(model_start);
+    ++progress_.step;
+    check_loss(loss, batch_.size(), epoch, step_in_epoch);
+    model_.commit_fused_step();
+    optimizer_->commit_fused_step();
+    if (last_step) ratios_ = update_ratios(d_, before_step_, model_.params());
+    take_snapshot(epoch, final_step);
+    return loss;
+}
+
+void TrainingRun::take_snapshot(int epoch, bool final_step) {
     if (!settings_.snapshot_directory.empty() &&
         (final_step || at_lr_minimum(schedule_, progress_.step - 1, steps_per_epoch_))) {
         const std::string path =
@@ -344,7 +391,6 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
         if (settings_.progress)
             fmt::print(stderr, "\nsnapshot at step {} (lr {:.3g}): {}\n", progress_.step, optimizer_->lr, path);
     }
-    return loss;
 }
 
 // Babysitting: the first loss against ln C, then NaN/Inf on every step, and divergence: the
@@ -393,7 +439,9 @@ void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, dou
                           {"step_ms",
                            {{"data", 1e3 * times.data / steps},
                             {"forward_backward", 1e3 * times.model / steps},
-                            {"optimizer", 1e3 * times.optimizer / steps}}}};
+                            {"optimizer", 1e3 * times.optimizer / steps}}},
+                          // "fused": inside backward_<optimizer> (its time is forward_backward's)
+                          {"optimizer_step", fused_ ? "fused" : "separate"}};
     if (distributed::active()) {
         record["ranks"] = distributed::size();
         record["step_ms"]["allreduce"] = 1e3 * times.allreduce / steps;

@@ -28,6 +28,7 @@ template <> struct Math<Halide::Expr> {
     static Expr tanh(Expr x) { return Halide::tanh(x); }
     static Expr abs(Expr x) { return Halide::abs(x); }
     static Expr max(Expr x, double y) { return Halide::max(x, constant(x, y)); }
+    static Expr clamp(Expr x, Expr low, Expr high) { return Halide::clamp(x, low, high); }
     static Expr select(Expr condition, Expr yes, Expr no) { return Halide::select(condition, yes, no); }
     static Expr constant(const Expr& like, double value) { return Halide::Internal::make_const(like.type(), value); }
 };

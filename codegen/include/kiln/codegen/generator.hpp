@@ -9,6 +9,8 @@
 
 #include <kiln/dsl.hpp>
 #include <kiln/contract/model_descriptor.hpp>
+#include <kiln/contract/optimizer_formulas.hpp>
+#include <kiln/contract/table.hpp>
 
 #include "kiln/codegen/generator_options.hpp"
 #include "kiln/codegen/kernel_targets.hpp"
@@ -140,6 +142,74 @@ template <class P, class L> ModelDescriptor describe(dsl::Network<P, L>, const s
     return model;
 }
 
+// The backward stage's inputs: the saved set the forward stage wrote, in its order.
+template <class P, class L> void read_saved_set(Stage& stage, dsl::Network<P, L> network) {
+    int index = 0;
+    hana::for_each(dsl::saved_set(network), [&](auto t) {
+        using Node = dsl::node_of<decltype(t)>;
+        const std::string saved = "saved_" + std::to_string(index);
+        stage.remember(typeid(Node),
+                       stage.buffer_argument(BufferRole::saved, index++, saved, Node::shape, Halide::Float(32)));
+    });
+}
+
+// The backward stage with `optimizer`'s step fused in (backward_<optimizer>): each parameter's
+// next value and state are computed from its gradient where the gradient is produced — a weight's
+// GEMM tile goes from the accumulators through the step into the next parameter arena, in the
+// core and cache that summed it — and the gradient is never written. The parameters are read
+// from one arena and written to the other (the stage still reads W for the data adjoint g·Wᵀ);
+// the state likewise. Same loops as backward otherwise (its plan's knobs, by the same Func names).
+template <class P, class L>
+std::unique_ptr<Stage> build_fused_backward(dsl::Network<P, L> network, OptimizerKind optimizer,
+                                            const LeafIndex& leaf_index, int parameter_count,
+                                            const StageSchedule* plan, const RegisterFile& machine) {
+    const OptimizerRow& row = optimizer_row(optimizer);
+    const FusedUpdateRow* fused = fused_update_row(optimizer);
+    if (!fused) throw std::invalid_argument(std::string(row.name) + "'s step is not per element: it cannot be fused");
+    auto stage = std::make_unique<Stage>("backward_" + std::string(row.name), StageMode::training, plan, machine);
+    read_saved_set(*stage, network);
+    const std::vector<std::string_view> state_names = contract::words(row.state);
+    const int scalar_count = fused_common_scalar_count + int(contract::words(fused->scalars).size());
+    const Value scalars = stage->buffer_argument(BufferRole::optimizer_scalars, 0, "optimizer_scalars",
+                                                 dsl::Shape{1, scalar_count}, Halide::Float(32));
+    auto gradients = dsl::grad(L{});
+    hana::for_each(dsl::parameters(L{}), [&](auto t) {
+        using Leaf = dsl::node_of<decltype(t)>;
+        using Op = typename Leaf::op;
+        const int p = leaf_index.param(Op::name);
+        const std::string id = c_identifier(Op::name);
+        const Value gradient = lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index);
+        const Value param = lower_node(*stage, Leaf{}, leaf_index);
+        if (gradient.shape != Leaf::shape)
+            throw std::logic_error("the gradient of " + std::string(Op::name) + " has another shape than it");
+        std::vector<Value> state;
+        std::vector<StageArgument> buffers{{BufferRole::next_param, p, "next_" + id}};
+        for (std::size_t s = 0; s < state_names.size(); ++s) {
+            const int index = int(s) * parameter_count + p;
+            const std::string state_name = std::string(state_names[s]) + "_" + id;
+            state.push_back(stage->buffer_argument(BufferRole::optimizer_state, index, state_name, Leaf::shape,
+                                                   Halide::Float(32)));
+            buffers.push_back({BufferRole::next_optimizer_state, index, "next_" + state_name});
+        }
+        const LoweringContext& context = stage->context();
+        stage->add_tuple_output(
+            gradient,
+            [&](Halide::Expr g) {
+                std::vector<Halide::Expr> k;
+                for (int i = 0; i < scalar_count; ++i) k.push_back(scalars.func(i, 0));
+                std::array<Halide::Expr, 2> s;
+                for (std::size_t i = 0; i < state.size(); ++i) s[i] = context.at(state[i], Leaf::shape);
+                const formula::ElementStep<Halide::Expr> step =
+                    formula::element_step<Halide::Expr>(optimizer, context.at(param, Leaf::shape), g, s, k.data());
+                std::vector<Halide::Expr> next{step.param};
+                for (std::size_t i = 0; i < state.size(); ++i) next.push_back(step.state[i]);
+                return next;
+            },
+            buffers);
+    });
+    return stage;
+}
+
 // Builds any of a model's stages afresh: once per target for the AOT build, and once per candidate
 // schedule when tuning (a scheduled Halide Func cannot be rescheduled). `record`, when given,
 // collects what the runtime needs to know (activation layers, the saved set). `machine`: the
@@ -200,13 +270,7 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
         }
         case StageKind::backward: {
             auto stage = std::make_unique<Stage>(name, mode, plan, machine);
-            int index = 0;
-            hana::for_each(dsl::saved_set(network), [&](auto t) {
-                using Node = dsl::node_of<decltype(t)>;
-                const std::string saved = "saved_" + std::to_string(index);
-                stage->remember(typeid(Node), stage->buffer_argument(BufferRole::saved, index++, saved, Node::shape,
-                                                                     Halide::Float(32)));
-            });
+            read_saved_set(*stage, network);
             auto gradients = dsl::grad(L{});
             hana::for_each(dsl::parameters(L{}), [&](auto t) {
                 using Op = typename dsl::node_of<decltype(t)>::op;
@@ -260,9 +324,22 @@ template <class P, class L> int generator_main(dsl::Network<P, L> network, int a
             stages.push_back(
                 compile_stage(build, options.output_directory, options.model_name + "_" + name, targets, options.scheduler));
         }
+        // The backward stage once more per fused optimizer, with the backward's plan.
+        auto backward_plan = plan.stages.find(std::string(stage_name(StageKind::backward)));
+        const StageSchedule* backward_knobs = backward_plan == plan.stages.end() ? nullptr : &backward_plan->second;
+        std::vector<FusedStage> fused;
+        for (OptimizerKind optimizer : options.fused) {
+            auto build = [&](const Halide::Target& target, bool primary) {
+                return build_fused_backward(network, optimizer, leaf_index, int(model.params.size()),
+                                            primary ? backward_knobs : nullptr, register_file(target));
+            };
+            const std::string function = options.model_name + "_backward_" + std::string(optimizer_row(optimizer).name);
+            stages.push_back(compile_stage(build, options.output_directory, function, targets, options.scheduler));
+            fused.push_back({optimizer, stages.back().get()});
+        }
         std::vector<const Stage*> compiled;
-        for (const auto& stage : stages) compiled.push_back(stage.get());
-        write_descriptor(model, compiled, options);
+        for (int s = 0; s < stage_count; ++s) compiled.push_back(stages[std::size_t(s)].get());
+        write_descriptor(model, compiled, fused, options);
         return 0;
     } catch (const std::exception& error) {
         return report_generator_failure(options.model_name, error);

@@ -25,6 +25,9 @@ struct GeneratorOptions {
     double budget_seconds = 120;
     int tune_batch = 128;
     std::vector<std::string> compare;  // autoscheduler plugins to time against, when tuning
+    // The optimizers whose step gets a backward stage of its own (backward_<optimizer>, the step
+    // fused in): --fuse all (every KILN_FUSED_UPDATE row), none, or a comma-separated list.
+    std::vector<OptimizerKind> fused;
 };
 GeneratorOptions parse_generator_options(int argc, char** argv);
 // The first target of `list` (GeneratorOptions::target): what plans are tuned and keyed for.
@@ -34,8 +37,13 @@ std::string primary_target(const std::string& list);
 ModelSchedule load_plan(const ModelDescriptor& model, const GeneratorOptions& options);
 void tune_and_write(const std::vector<std::pair<std::string, StageFactory>>& stages, const ModelDescriptor& model,
                     const GeneratorOptions& options);
+// A stage compiled with an optimizer's step fused into the backward pass.
+struct FusedStage {
+    OptimizerKind optimizer;
+    const Stage* stage;
+};
 void write_descriptor(const ModelDescriptor& model, const std::vector<const Stage*>& stages,
-                      const GeneratorOptions& options);
+                      const std::vector<FusedStage>& fused, const GeneratorOptions& options);
 int report_generator_failure(const std::string& model, const std::exception& error);
 // A DSL name ("fc1.weight") as a C identifier for generated symbols ("fc1_weight").
 std::string c_identifier(std::string_view name);

@@ -34,5 +34,9 @@ void conv_into(const ConvFacts& facts, const FuncSchedule& knobs, Halide::Func c
 void transpose(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
 // The register-blocked GEMM schedule on `consumer`; see gemm/matmul.cpp for its algorithm (gemm/loops.cpp).
 void gemm(GemmFuncs gemm, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
+// The GEMM's product stored per block of rows_per_task rows inside `consumer`'s parallel row
+// blocks, and `consumer` over each block row by row (a fused optimizer step: gemm/loops.cpp).
+void gemm_by_row_blocks(GemmFuncs gemm, const FuncSchedule& knobs, Halide::Func consumer,
+                        const LoweringContext& context);
 
 }  // namespace kiln::codegen::schedule

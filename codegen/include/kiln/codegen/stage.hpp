@@ -45,6 +45,12 @@ public:
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
     Value buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
     void add_output(const Value& value, BufferRole role, int index, const std::string& name);
+    // An output of several buffers computed element by element from `value` (a fused optimizer
+    // step: the next parameter and state from the gradient): `components` maps the value at an
+    // element to one Expr per buffer, written to `buffers` (role, index, name) in order. A GEMM or
+    // convolution that ends in `value` runs in its loops, like any output's.
+    void add_tuple_output(const Value& value, const std::function<std::vector<Halide::Expr>(Halide::Expr)>& components,
+                          const std::vector<StageArgument>& buffers);
 
     const Value* find(std::type_index node);
     const Value& remember(std::type_index node, Value value);
@@ -67,13 +73,14 @@ public:
     std::vector<Halide::Argument> halide_arguments() const;
     const std::vector<Halide::ImageParam>& buffers() const { return buffers_; }
     const std::vector<dsl::Shape>& buffer_shapes() const { return buffer_shapes_; }
-    const std::vector<dsl::Shape>& output_shapes() const { return output_shapes_; }
+    const std::vector<dsl::Shape>& output_shapes() const { return output_shapes_; }  // one per output buffer
 
 private:
     // What the scheduling passes of apply_plan (stage.cpp) hand on to each other.
     struct SchedulePasses {
         std::set<std::string> absorbed;                   // Funcs computed inside another Func's loops
         std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
+        std::map<std::string, const Value*> row_blocks_of;  // a fused optimizer step → the GEMM it runs by row blocks
         std::vector<const Value*> stored;                 // values with storage of their own, in lowering order
         std::set<std::size_t> stored_outputs;             // outputs that are their stored value's Func
         std::set<std::string> wanted;                     // Funcs a GEMM asks to be stored (its operands)
@@ -100,7 +107,10 @@ private:
     std::vector<Halide::ImageParam> buffers_;
     std::vector<dsl::Shape> buffer_shapes_, output_shapes_;
     std::vector<Halide::Func> outputs_;
+    std::vector<BufferRole> output_roles_;  // per output (a tuple output's first buffer's)
+    std::vector<dsl::Shape> output_value_shapes_;  // per output (output_shapes_: per buffer)
     std::vector<std::type_index> output_nodes_;
+    void note_output_node(const Value& value);
     StageSchedule applied_;
     std::map<std::string, dsl::Shape> applied_shapes_;
     bool scheduled_ = false;

@@ -16,7 +16,7 @@
 namespace kiln::formula {
 
 template <class T>
-struct Math;  // exp, expm1, log, log1p, sqrt, tanh, abs, max(T, double), select(condition, T, T), constant(like, value)
+struct Math;  // exp, expm1, log, log1p, sqrt, tanh, abs, max(T, double), clamp(T, T, T), select(condition, T, T), constant(like, value)
 
 template <> struct Math<double> {
     static double exp(double x) { return std::exp(x); }
@@ -27,6 +27,7 @@ template <> struct Math<double> {
     static double tanh(double x) { return std::tanh(x); }
     static double abs(double x) { return std::abs(x); }
     static double max(double x, double y) { return std::max(x, y); }
+    static double clamp(double x, double low, double high) { return std::min(std::max(x, low), high); }
     static double select(bool condition, double yes, double no) { return condition ? yes : no; }
     static double constant(double, double value) { return value; }
 };

@@ -12,6 +12,7 @@
 #include "kiln/contract/buffer_roles.hpp"
 #include "kiln/contract/initializers.hpp"
 #include "kiln/contract/losses.hpp"
+#include "kiln/contract/optimizers.hpp"
 #include "kiln/contract/stages.hpp"
 #include "kiln/contract/tensor_shape.hpp"
 
@@ -22,7 +23,8 @@ namespace kiln {
 // 3: every buffer's spec carries height and width (values of rank 4).
 // 4: a parameter says whether it is a dense layer's weight (linear_weight); the Halide target the
 //    kernels were generated for (halide_target); the formulas with shared parts named once.
-inline constexpr int descriptor_format_version = 4;
+// 5: backward stages with an optimizer's step fused in (fused_updates).
+inline constexpr int descriptor_format_version = 5;
 
 // Each spec below has the fields of a TensorShape (rows, cols, height, width; tensor_shape.hpp)
 // and shape() to read them as one.
@@ -91,6 +93,13 @@ struct StageSpec {
     double flops_per_sample = 0, flops_fixed = 0;  // 2·M·K·N per matmul, 2 per multiply-add of a convolution: per batch row, and fixed
 };
 
+// A backward stage with an optimizer's step fused in (optimizers.def's KILN_FUSED_UPDATE rows):
+// it writes the next parameters and optimizer state where the backward stage writes gradients.
+struct FusedUpdateSpec {
+    OptimizerKind optimizer;
+    StageSpec stage;
+};
+
 // The prediction, the loss and every gradient again, with each subexpression they share printed
 // once ("t1 = x · fc1.weight + fc1.bias", in dependency order) and the formulas in terms of them.
 struct SharedFormulaSet {
@@ -112,6 +121,7 @@ struct ModelDescriptor {
     std::vector<SavedSpec> saved;
     std::vector<StateSpec> states;
     std::array<StageSpec, stage_count> stages;      // indexed by StageKind (stages.def)
+    std::vector<FusedUpdateSpec> fused_updates;     // backward_<optimizer> stages, those generated
     std::vector<ActivationSpec> activation_layers;  // what the activations stage outputs
     std::string prediction_formula, loss_formula;
     SharedFormulaSet shared_formulas;  // what `summary` prints
@@ -119,6 +129,12 @@ struct ModelDescriptor {
 
     StageSpec& stage(StageKind kind) { return stages[std::size_t(kind)]; }
     const StageSpec& stage(StageKind kind) const { return stages[std::size_t(kind)]; }
+    // The backward stage with `optimizer`'s step fused in, or nullptr when the model has none.
+    const StageSpec* fused_update(OptimizerKind optimizer) const {
+        for (const FusedUpdateSpec& fused : fused_updates)
+            if (fused.optimizer == optimizer) return &fused.stage;
+        return nullptr;
+    }
     std::size_t parameter_count() const {
         std::size_t total = 0;
         for (const ParamSpec& p : params) total += p.size();

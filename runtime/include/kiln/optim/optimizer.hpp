@@ -1,12 +1,16 @@
 // Optimizers: each step is one call of a Halide-generated kernel over the whole arena.
 #pragma once
+#include <array>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "kiln/arena.hpp"
+#include <kiln/contract/optimizers.hpp>
 
 namespace kiln {
 
@@ -32,6 +36,16 @@ struct OptimizerState {
     std::map<std::string, double> scalars;
 };
 
+// What a backward stage with the optimizer's step fused in (backward_<optimizer>) reads and
+// writes besides the model's own buffers: the step's scalars (lr, weight_decay, grad_scale, clip,
+// then the optimizer's own: optimizers.def), and each state buffer (laid out like the parameter
+// arena) now and after the step.
+struct FusedStep {
+    std::span<const float> scalars;
+    int state_count = 0;
+    std::array<std::span<float>, 2> state, next_state;
+};
+
 class Optimizer {
 public:
     virtual ~Optimizer() = default;
@@ -40,6 +54,15 @@ public:
     virtual OptimizerState state() const = 0;
     // Throws kiln::Error if a buffer is missing or has another size (a checkpoint of another run).
     virtual void restore(const OptimizerState& state) = 0;
+
+    // The fused path. `fusable`: the optimizer, when its step reads only its own element and
+    // nothing needs the whole gradient first (clipping by global norm does); else nothing.
+    virtual std::optional<OptimizerKind> fusable() const = 0;
+    // The next fused step's inputs; advances the step count (bias corrections) as step() does.
+    virtual FusedStep begin_fused_step() = 0;
+    // The stage ran and its result is kept: the state it wrote becomes the current state.
+    virtual void commit_fused_step() = 0;
+
     float lr = 0;  // the current learning rate; schedules change it between steps
 };
 

@@ -33,6 +33,11 @@ struct TrainSettings {
     AugmentSettings augment;           // when enabled, data.train holds raw images, preprocessed per batch
     bool progress = true;              // the progress bar
     bool report_epochs = true;         // a line per epoch (and warnings) on stderr
+    // Run the optimizer's step inside the backward stage (backward_<optimizer>, generated for the
+    // model's FUSED_OPTIMIZERS) instead of as a pass over the gradient arena after it. Asked for,
+    // not the default: it has not measured faster yet (bench/README.md). Refused where something
+    // needs the whole gradient first (clipping by global norm, a data-parallel job's allreduce).
+    bool fused_step = false;
 };
 
 struct TrainResult {
