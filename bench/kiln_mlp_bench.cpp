@@ -1,6 +1,9 @@
 // kiln's side of the Fashion-MNIST MLP benchmark: the same recipe as torch_mlp_bench.cpp (ReLU MLP,
 // He init, Adam 1e-3, standardized pixels): "fashion" 784-256-128-10 at batch 128 or "wide"
-// 784-1024-1024-10 at batch 256. Prints one JSON object.
+// 784-1024-1024-10 at batch 256. Prints one JSON object: seconds per epoch, test accuracy after
+// each epoch (evaluated outside the timed loop), the training time until it first reached 0.88,
+// inference throughput, and where a step's time goes. A fifth argument "fused" runs Adam's step
+// inside the backward stage (backward_adam) instead of as a pass over the gradients.
 #include <chrono>
 #include <iostream>
 #include <kiln/bench.hpp>
@@ -20,6 +23,7 @@ int main(int argc, char** argv) {
     const int epochs = argc > 2 ? std::stoi(argv[2]) : 10;
     const int threads = argc > 3 ? std::stoi(argv[3]) : 2;
     const bool wide = argc > 4 && std::string(argv[4]) == "wide";
+    const bool fused = argc > 5 && std::string(argv[5]) == "fused";
     const std::size_t batch_size = wide ? 256 : 128;
     using clock = std::chrono::steady_clock;
     kiln::initialize_halide_runtime(threads);
@@ -36,7 +40,9 @@ int main(int argc, char** argv) {
     kiln::Model model(d);
     kiln::initialize(model.params(), d.params, 0);
     auto optimizer = kiln::make_optimizer({"adam", 1e-3f}, model.params().all().size());
-    std::vector<double> epoch_seconds;
+    std::vector<double> epoch_seconds, accuracy_by_epoch;
+    double training_seconds = 0, seconds_to_target = -1;
+    constexpr double target_accuracy = 0.88;
     kiln::Batch batch;
     // Where a step's time goes after the first epoch (the in-loop costs differ from `bench`'s
     // isolated stages: the optimizer's state and the shuffled rows come from colder caches).
@@ -50,9 +56,17 @@ int main(int argc, char** argv) {
             auto t0 = clock::now();
             kiln::gather_batch(data.train, indices, d.supervision, batch);
             auto t1 = clock::now();
-            model.forward_backward(batch);
             auto t2 = clock::now();
-            optimizer->step(model.params(), model.gradients());
+            if (fused) {
+                const kiln::FusedStep step = optimizer->begin_fused_step();
+                model.forward_backward_step(batch, kiln::OptimizerKind::adam, step);
+                model.commit_fused_step();
+                optimizer->commit_fused_step();
+            } else {
+                model.forward_backward(batch);
+                t2 = clock::now();
+                optimizer->step(model.params(), model.gradients());
+            }
             if (epoch == 1) continue;
             gather_s += std::chrono::duration<double>(t1 - t0).count();
             forward_backward_s += std::chrono::duration<double>(t2 - t1).count();
@@ -60,8 +74,11 @@ int main(int argc, char** argv) {
             ++timed_steps;
         }
         epoch_seconds.push_back(std::chrono::duration<double>(clock::now() - start).count());
+        training_seconds += epoch_seconds.back();
+        accuracy_by_epoch.push_back(kiln::evaluate(model, data.test, 1000).accuracy);
+        if (seconds_to_target < 0 && accuracy_by_epoch.back() >= target_accuracy) seconds_to_target = training_seconds;
     }
-    const double accuracy = kiln::evaluate(model, data.test, 1000).accuracy;
+    const double accuracy = accuracy_by_epoch.back();
 
     // Inference: the whole test set in batches of 1000, best of 5. The batches are cut once, before
     // timing, as LibTorch's side slices its test tensor (a view) before its loop.
@@ -85,6 +102,9 @@ int main(int argc, char** argv) {
         {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
         {"first_epoch_seconds", epoch_seconds[0]},
         {"test_accuracy", accuracy},
+        {"test_accuracy_by_epoch", accuracy_by_epoch},
+        {"seconds_to_0.88", seconds_to_target < 0 ? nlohmann::json() : nlohmann::json(seconds_to_target)},
+        {"optimizer_step", fused ? "fused" : "separate"},
         {"inference_samples_per_second", data.test.size() / best}};
     // GEMM FLOPs per sample, the same arithmetic for both frameworks (neither computes the input's gradient).
     result["train_samples"] = data.train.size();
@@ -94,7 +114,7 @@ int main(int argc, char** argv) {
     result["inference_flops_per_sample"] = d.stage(kiln::StageKind::infer).flops_per_sample;
     if (timed_steps > 0)
         result["step_ms"] = {{"data", 1e3 * gather_s / timed_steps},
-                             {"forward_backward", 1e3 * forward_backward_s / timed_steps},
+                             {"forward_backward", 1e3 * forward_backward_s / timed_steps},  // with the step, fused
                              {"optimizer", 1e3 * optimizer_s / timed_steps}};
     std::cout << result.dump() << std::endl;
 }

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs kiln and LibTorch on the Fashion-MNIST MLP, interleaved (kiln, torch, kiln, torch, …) so both
 # see the same machine load, and prints each round plus the median ratios.
-# Usage: bash bench/run.sh [build-directory] [epochs] [rounds] [fashion|wide]
+# Usage: bash bench/run.sh [build-directory] [epochs] [rounds] [fashion|wide] [separate|fused]
+# (fused: kiln runs Adam's step inside its backward stage)
 set -euo pipefail
 build=${1:-build}
 epochs=${2:-10}
 rounds=${3:-3}
 model=${4:-fashion}
+step=${5:-separate}
 data=/usr/share/datasets/fashion-mnist
 results=()
 for ((r = 1; r <= rounds; ++r)); do
-  results+=("$("$build/bench/kiln_mlp_bench" "$data" "$epochs" 2 "$model")")
+  results+=("$("$build/bench/kiln_mlp_bench" "$data" "$epochs" 2 "$model" "$step")")
   # LibTorch's fastest setting on 2 cores: 1 intra-op (OpenMP) thread, 2 OpenBLAS threads.
   results+=("$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=2 "$build/bench/torch_mlp_bench" "$data" "$epochs" 1 "$model")")
 done
@@ -37,4 +39,10 @@ for label, key, rate in (("train", "train_flops_per_sample", train_rate), ("infe
     tp = statistics.median(percent(t, k, key, rate) for k, t in zip(kiln, torch))
     print(f"  {label + ' % of FMA peak:':<26}kiln {kp:.0f}%   libtorch {tp:.0f}%   (peak {statistics.median(k['peak_gflops'] for k in kiln):.0f} GFLOP/s)")
 print(f"  test accuracy after {kiln[0]['epochs']} epochs: kiln {kiln[0]['test_accuracy']:.4f}   libtorch {torch[0]['test_accuracy']:.4f}")
+# Time to accuracy: the training seconds (evaluation excluded) until the test accuracy after an
+# epoch first reached 0.88; "never" when the run's epochs were not enough.
+def to_target(rs):
+    reached = [r["seconds_to_0.88"] for r in rs if r.get("seconds_to_0.88") is not None]
+    return f"{statistics.median(reached):.2f} s ({len(reached)} of {len(rs)} runs)" if reached else "never"
+print(f"  time to 0.88 test accuracy: kiln {to_target(kiln)}   libtorch {to_target(torch)}   (kiln's optimizer step: {kiln[0].get('optimizer_step', 'separate')})")
 PY

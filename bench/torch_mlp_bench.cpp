@@ -47,7 +47,13 @@ int main(int argc, char** argv) {
 
     Mlp model(wide ? 1024 : 256, wide ? 1024 : 128);
     torch::optim::Adam optimizer(model.parameters(), torch::optim::AdamOptions(1e-3));
-    std::vector<double> epoch_seconds;
+    std::vector<double> epoch_seconds, accuracy_by_epoch;
+    double training_seconds = 0, seconds_to_target = -1;
+    constexpr double target_accuracy = 0.88;
+    auto test_accuracy = [&] {  // outside the timed loop, as kiln's side
+        torch::NoGradGuard no_grad;
+        return model.forward(test_x).argmax(1).eq(test_y).to(torch::kFloat).mean().item<double>();
+    };
     for (int epoch = 1; epoch <= epochs; ++epoch) {
         auto order = kiln::shuffled_indices(data.train.size(), uint64_t(epoch));
         auto index = torch::tensor(std::vector<int64_t>(order.begin(), order.end()));
@@ -61,9 +67,12 @@ int main(int argc, char** argv) {
             optimizer.step();
         }
         epoch_seconds.push_back(std::chrono::duration<double>(clock::now() - start).count());
+        training_seconds += epoch_seconds.back();
+        accuracy_by_epoch.push_back(test_accuracy());
+        if (seconds_to_target < 0 && accuracy_by_epoch.back() >= target_accuracy) seconds_to_target = training_seconds;
     }
     torch::NoGradGuard no_grad;
-    const double accuracy = model.forward(test_x).argmax(1).eq(test_y).to(torch::kFloat).mean().item<double>();
+    const double accuracy = accuracy_by_epoch.back();
     double best = 1e30;
     for (int repeat = 0; repeat < 5; ++repeat) {
         auto start = clock::now();
@@ -79,6 +88,8 @@ int main(int argc, char** argv) {
         {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
         {"first_epoch_seconds", epoch_seconds[0]},
         {"test_accuracy", accuracy},
+        {"test_accuracy_by_epoch", accuracy_by_epoch},
+        {"seconds_to_0.88", seconds_to_target < 0 ? nlohmann::json() : nlohmann::json(seconds_to_target)},
         {"inference_samples_per_second", test_x.size(0) / best}};
     std::cout << result.dump() << std::endl;
 }

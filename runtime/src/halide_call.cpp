@@ -2,6 +2,7 @@
 #include "kiln/halide_call.hpp"
 
 #include "caching_allocator.hpp"
+#include "spinning_thread_pool.hpp"
 
 #include <mutex>
 
@@ -56,8 +57,12 @@ void initialize_halide_runtime(int threads) {
         halide_set_error_handler(kiln_halide_error);
         install_caching_allocator();
         halide_set_num_threads(physical_core_count());  // Halide's default counts SMT siblings as cores
+        use_spinning_thread_pool(physical_core_count());
     });
-    if (threads > 0) halide_set_num_threads(threads);
+    if (threads > 0) {
+        halide_set_num_threads(threads);
+        use_spinning_thread_pool(threads);
+    }
 }
 
 void check_halide_status(int status, std::string_view what) {

@@ -288,7 +288,7 @@ TEST_CASE("report: SVG plots of a run's metrics, and clear errors for malformed 
                     "/dev/zero: cannot read metrics (written by train --metrics): not a regular file");
 }
 
-TEST_CASE("--fused-optimizer-step trains through backward_adam; where the step needs the whole gradient it is refused",
+TEST_CASE("train with the optimizer step fused into backward_adam, and refused where the step needs the whole gradient",
           "[e2e]") {
     TempDir dir;
     const std::string common = binary("fashion_mlp") + " train --data " + fashion +
