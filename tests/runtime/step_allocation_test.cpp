@@ -62,69 +62,66 @@ void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
-TEST_CASE("a training step allocates nothing once warm: gather, forward+backward, optimizer", "[runtime][allocation]") {
+namespace {
+// The regularized test network with random parameters and 300 random samples, and the heap
+// allocations of steps 10–19 of `step` (0–9 warm up: storage sized, kernel choices made).
+struct WarmSteps {
     const kiln::ModelDescriptor& d = kiln::models::regularized();
-    kiln::Model model(d);
-    std::mt19937_64 rng(3);
-    std::normal_distribution<float> normal(0.0f, 0.5f);
-    for (float& v : model.params().all()) v = normal(rng);
+    kiln::Model model{d};
     kiln::Dataset data;
-    data.features = kiln::Tensor(300, d.input.per_row());
-    for (float& v : data.features.values) v = normal(rng);
-    for (int i = 0; i < data.size(); ++i) data.labels.push_back(float(rng() % uint64_t(d.supervision.classes)));
-    std::vector<int> order(std::size_t(data.size()));
-    std::iota(order.begin(), order.end(), 0);
+    std::vector<int> order;
+    kiln::Batch batch;
 
+    explicit WarmSteps(uint64_t seed) {
+        std::mt19937_64 rng(seed);
+        std::normal_distribution<float> normal(0.0f, 0.5f);
+        for (float& v : model.params().all()) v = normal(rng);
+        data.features = kiln::Tensor(300, d.input.per_row());
+        for (float& v : data.features.values) v = normal(rng);
+        for (int i = 0; i < data.size(); ++i) data.labels.push_back(float(rng() % uint64_t(d.supervision.classes)));
+        order.resize(std::size_t(data.size()));
+        std::iota(order.begin(), order.end(), 0);
+    }
+    const kiln::Batch& batch_for(int s) {
+        std::span<const int> indices(order.data() + (s % 4) * 64, 64);
+        kiln::gather_batch(data, indices, d.supervision, batch);
+        return batch;
+    }
+    template <class Step> long allocations_in_warm_steps(Step step) {
+        for (int s = 0; s < 10; ++s) step(s);
+        const long before = allocations.load();
+        for (int s = 10; s < 20; ++s) step(s);
+        return allocations.load() - before;  // read before Catch's own messages allocate
+    }
+};
+}  // namespace
+
+TEST_CASE("a training step allocates nothing once warm: gather, forward+backward, optimizer", "[runtime][allocation]") {
+    WarmSteps run(3);
     // Global-norm clipping takes the optimizers' extra pass; Adam and momentum keep state.
     const std::string name = GENERATE(as<std::string>{}, "adam", "momentum", "sgd");
     kiln::OptimizerSettings settings{name, 1e-3f};
     settings.clip_norm = 1.0f;
-    auto optimizer = kiln::make_optimizer(settings, model.params().all().size());
-    kiln::Batch batch;
-    auto step = [&](int s) {
-        std::span<const int> indices(order.data() + (s % 4) * 64, 64);
-        kiln::gather_batch(data, indices, d.supervision, batch);
-        model.forward_backward(batch, uint32_t(s));
-        optimizer->step(model.params(), model.gradients());
-    };
-    for (int s = 0; s < 10; ++s) step(s);  // warm-up: storage sized, the optimizer's kernel choice made
-    const long before = allocations.load();
-    for (int s = 10; s < 20; ++s) step(s);
-    const long during_steps = allocations.load() - before;  // read before Catch's own messages allocate
+    auto optimizer = kiln::make_optimizer(settings, run.model.params().all().size());
+    const long during_steps = run.allocations_in_warm_steps([&](int s) {
+        run.model.forward_backward(run.batch_for(s), uint32_t(s));
+        optimizer->step(run.model.params(), run.model.gradients());
+    });
     INFO(name);
     CHECK(during_steps == 0);
 }
 
 TEST_CASE("a fused training step allocates nothing once warm", "[runtime][allocation]") {
-    const kiln::ModelDescriptor& d = kiln::models::regularized();
-    kiln::Model model(d);
-    std::mt19937_64 rng(4);
-    std::normal_distribution<float> normal(0.0f, 0.5f);
-    for (float& v : model.params().all()) v = normal(rng);
-    kiln::Dataset data;
-    data.features = kiln::Tensor(300, d.input.per_row());
-    for (float& v : data.features.values) v = normal(rng);
-    for (int i = 0; i < data.size(); ++i) data.labels.push_back(float(rng() % uint64_t(d.supervision.classes)));
-    std::vector<int> order(std::size_t(data.size()));
-    std::iota(order.begin(), order.end(), 0);
-
+    WarmSteps run(4);
     const std::string name = GENERATE(as<std::string>{}, "adam", "adadelta", "sgd");
-    kiln::OptimizerSettings settings{name, 1e-3f};
-    auto optimizer = kiln::make_optimizer(settings, model.params().all().size());
+    auto optimizer = kiln::make_optimizer(kiln::OptimizerSettings{name, 1e-3f}, run.model.params().all().size());
     const kiln::OptimizerKind kind = optimizer->fusable().value();
-    kiln::Batch batch;
-    auto step = [&](int s) {
-        std::span<const int> indices(order.data() + (s % 4) * 64, 64);
-        kiln::gather_batch(data, indices, d.supervision, batch);
+    const long during_steps = run.allocations_in_warm_steps([&](int s) {
         const kiln::FusedStep arguments = optimizer->begin_fused_step();
-        model.forward_backward_step(batch, kind, arguments, uint32_t(s));
-        model.commit_fused_step();
+        run.model.forward_backward_step(run.batch_for(s), kind, arguments, uint32_t(s));
+        run.model.commit_fused_step();
         optimizer->commit_fused_step();
-    };
-    for (int s = 0; s < 10; ++s) step(s);  // warm-up: the second arena and state buffers sized
-    const long before = allocations.load();
-    for (int s = 10; s < 20; ++s) step(s);
-    const long during_steps = allocations.load() - before;
+    });
     INFO(name);
     CHECK(during_steps == 0);
 }
