@@ -24,11 +24,12 @@ namespace {
 // refuses bounds on them).
 template <class Dimensions>
 void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context, bool bounds = true) {
-    const std::vector<std::pair<Expr, int>> dims = shape.image()
-        ? std::vector<std::pair<Expr, int>>{{shape.width, 1}, {shape.height, shape.width},
-                                            {shape.cols, shape.height * shape.width},
-                                            {context.rows(shape), shape.per_row()}}
-        : std::vector<std::pair<Expr, int>>{{shape.cols, 1}, {context.rows(shape), shape.cols}};
+    const std::vector<std::pair<Expr, int>> dims =
+        shape.image() ? std::vector<std::pair<Expr, int>>{{shape.width, 1},
+                                                          {shape.height, shape.width},
+                                                          {shape.cols, shape.height * shape.width},
+                                                          {context.rows(shape), shape.per_row()}}
+                      : std::vector<std::pair<Expr, int>>{{shape.cols, 1}, {context.rows(shape), shape.cols}};
     for (std::size_t d = 0; d < dims.size(); ++d) {
         if (bounds) buffer.dim(int(d)).set_bounds(0, dims[d].first);
         buffer.dim(int(d)).set_stride(dims[d].second);
@@ -84,9 +85,8 @@ void Stage::add_tuple_output(const Value& value, const std::function<std::vector
     const std::vector<Var> vars = context_.vars(value.shape);
     const std::vector<Expr> parts = components(value.func(vars));
     if (parts.size() != buffers.size())
-        throw std::logic_error("stage " + name_ + ": output " + output.name() + " has " +
-                               std::to_string(parts.size()) + " components for " + std::to_string(buffers.size()) +
-                               " buffers");
+        throw std::logic_error("stage " + name_ + ": output " + output.name() + " has " + std::to_string(parts.size()) +
+                               " components for " + std::to_string(buffers.size()) + " buffers");
     output(vars) = Tuple(parts);
     declare_output(output, value.shape, context_);
     outputs_.push_back(output);
@@ -188,7 +188,8 @@ void Stage::fuse_gemms_into_outputs(SchedulePasses& passes) const {
         if (const Value* gemm = fusable_gemm(value.gemm_chain, passes)) {
             // A fused optimizer step reads and writes five arrays besides the product: it runs
             // over row blocks of the product, not inside its register tiles (gemm_by_row_blocks).
-            const bool by_rows = output_roles_[o] == BufferRole::next_param && std::holds_alternative<loops::Gemm>(gemm->loops);
+            const bool by_rows =
+                output_roles_[o] == BufferRole::next_param && std::holds_alternative<loops::Gemm>(gemm->loops);
             (by_rows ? passes.row_blocks_of : passes.epilogue_of)[outputs_[o].name()] = gemm;
             passes.absorbed.insert({value.func.name(), gemm->func.name()});
         }

@@ -49,8 +49,7 @@ namespace {
 Var tile_loops(GemmFuncs parts, const FuncSchedule& knobs, Func consumer, const LoweringContext& context) {
     const Var &j = context.col, &i = context.row;
     Var jo("j_tile"), ji("j_in"), io("i_block"), ii("i_in"), it("i_tile"), iu("i_unit");
-    consumer
-        .split(j, jo, ji, knobs.tile_cols, TailStrategy::GuardWithIf)
+    consumer.split(j, jo, ji, knobs.tile_cols, TailStrategy::GuardWithIf)
         .split(i, io, ii, knobs.rows_per_task, TailStrategy::GuardWithIf)
         .split(ii, it, iu, knobs.tile_rows, TailStrategy::GuardWithIf)
         .reorder(ji, iu, it, jo, io)

@@ -82,7 +82,8 @@ float Model::forward_backward_step(const Batch& batch, OptimizerKind optimizer, 
     float loss = 0;
     run(StageKind::forward, &batch, &batch.features, &loss, nullptr, seed);
     if (fused_stage_name_.empty() || std::string_view(fused_stage_name_).substr(9) != optimizer_row(optimizer).name)
-        fused_stage_name_ = "backward_" + std::string(optimizer_row(optimizer).name);  // once: a warm step allocates nothing
+        fused_stage_name_ =
+            "backward_" + std::string(optimizer_row(optimizer).name);  // once: a warm step allocates nothing
     run(*stage, fused_stage_name_, &batch, &batch.features, nullptr, nullptr, seed, nullptr, &step);
     if (update_states) fold_batch_statistics(batch.size());
     return loss;
@@ -205,7 +206,8 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
         }
     }
     if (const int status = stage.entry(arguments_.data()); status != 0)
-        check_halide_status(status, descriptor_.name + " " + std::string(name) + " stage");  // the message only on failure
+        check_halide_status(status,
+                            descriptor_.name + " " + std::string(name) + " stage");  // the message only on failure
 }
 
 }  // namespace kiln

@@ -65,8 +65,8 @@ void check_close(std::span<const float> separate, std::span<const float> fused, 
 TEST_CASE("a fused step equals the separate step, for every optimizer with a per-element step", "[runtime][fused]") {
     Fixture f;
     REQUIRE(f.d.fused_updates.size() == std::size(kiln::fused_update_table));
-    const kiln::FusedUpdateRow& row = GENERATE(from_range(std::begin(kiln::fused_update_table),
-                                                           std::end(kiln::fused_update_table)));
+    const kiln::FusedUpdateRow& row =
+        GENERATE(from_range(std::begin(kiln::fused_update_table), std::end(kiln::fused_update_table)));
     const std::string name(row.name);
     INFO(name);
     kiln::OptimizerSettings settings{name, 1e-2f};

@@ -50,7 +50,8 @@ TEST_CASE("every iteration of a parallel loop runs exactly once, at any pool siz
     }
 }
 
-TEST_CASE("a failing iteration's status comes back, and a loop inside an iteration runs serially", "[runtime][threads]") {
+TEST_CASE("a failing iteration's status comes back, and a loop inside an iteration runs serially",
+          "[runtime][threads]") {
     kiln::SpinningThreadPool& pool = kiln::SpinningThreadPool::instance();
     pool.set_threads(2);
     const int status = pool.run(nullptr, failing_iteration, 0, 10, nullptr);
@@ -63,10 +64,9 @@ TEST_CASE("a failing iteration's status comes back, and a loop inside an iterati
 TEST_CASE("loops after the workers went to sleep run, through halide_do_par_for", "[runtime][threads]") {
     kiln::SpinningThreadPool& pool = kiln::SpinningThreadPool::instance();
     pool.set_threads(2);
-    halide_set_custom_do_par_for(
-        [](void* user_context, halide_task_t f, int min, int size, uint8_t* closure) {
-            return kiln::SpinningThreadPool::instance().run(user_context, f, min, size, closure);
-        });
+    halide_set_custom_do_par_for([](void* user_context, halide_task_t f, int min, int size, uint8_t* closure) {
+        return kiln::SpinningThreadPool::instance().run(user_context, f, min, size, closure);
+    });
     Counts counts(64);
     for (int repeat = 0; repeat < 4; ++repeat) {
         // Past the spin window: the worker sleeps and must be woken by the next loop.

@@ -249,7 +249,7 @@ std::size_t own_scalars(TableOptimizer& o, const Common& c, float* out) {
             out[1] = s.beta2;
             out[2] = o.epsilon();
             out[3] = o.bias_correction(s.beta2);
-            out[4] = float((1 - mu) / (1 - mu_product));            // the gradient's coefficient
+            out[4] = float((1 - mu) / (1 - mu_product));           // the gradient's coefficient
             out[5] = float(mu_next / (1 - mu_product * mu_next));  // the moment's
             return 6;
         }

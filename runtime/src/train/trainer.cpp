@@ -205,15 +205,17 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
     if (settings.fused_step) {
         const std::optional<OptimizerKind> kind = optimizer_->fusable();
         if (!kind)
-            fail("--fused-optimizer-step: {}'s step needs the whole gradient first (clipping by global norm, or a "
-                 "trust ratio per tensor)",
-                 settings.optimizer.name);
+            fail(
+                "--fused-optimizer-step: {}'s step needs the whole gradient first (clipping by global norm, or a "
+                "trust ratio per tensor)",
+                settings.optimizer.name);
         if (distributed::active())
             fail("--fused-optimizer-step: a data-parallel job reduces the whole gradient before the step");
         if (!d_.fused_update(*kind))
-            fail("--fused-optimizer-step: model '{}' has no backward stage with {}'s step fused in (add it to "
-                 "FUSED_OPTIMIZERS of its kiln_add_model)",
-                 d_.name, settings.optimizer.name);
+            fail(
+                "--fused-optimizer-step: model '{}' has no backward stage with {}'s step fused in (add it to "
+                "FUSED_OPTIMIZERS of its kiln_add_model)",
+                d_.name, settings.optimizer.name);
         fused_ = kind;
     }
     schedule_ = settings.schedule;
