@@ -56,12 +56,13 @@ int main(int argc, char** argv) {
             auto t0 = clock::now();
             kiln::gather_batch(data.train, indices, d.supervision, batch);
             auto t1 = clock::now();
-            auto t2 = clock::now();
+            clock::time_point t2;  // the end of forward+backward: with the fused step, the step's end too
             if (fused) {
                 const kiln::FusedStep step = optimizer->begin_fused_step();
                 model.forward_backward_step(batch, kiln::OptimizerKind::adam, step);
                 model.commit_fused_step();
                 optimizer->commit_fused_step();
+                t2 = clock::now();
             } else {
                 model.forward_backward(batch);
                 t2 = clock::now();
