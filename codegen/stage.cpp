@@ -326,7 +326,8 @@ void Stage::schedule_outputs(const SchedulePasses& passes) {
             continue;
         }
         const FuncSchedule knobs = context_.knobs(output, LoopKind::elementwise);
-        schedule::elementwise(output, knobs, context_);
+        const dsl::Shape& shape = output_value_shapes_[o];
+        schedule::elementwise(output, knobs, context_, shape.image() ? shape.width : 0);
         applied_[plan_key(output)] = knobs;
         applied_shapes_[plan_key(output)] = output_value_shapes_[o];
     }

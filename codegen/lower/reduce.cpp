@@ -36,8 +36,11 @@ Value lower(const dsl::ReshapeInfo&, LoweringContext& context, const Operands& o
     const Expr flat = (p.col * shape.height + p.y) * shape.width + p.x;
     const int height = a.shape.height, width = a.shape.width;
     Func f(context.fresh_name("reshape"));
-    f(context.vars(shape)) = context.at(a, Coordinates{p.row, flat / (height * width), (flat / width) % height, flat % width});
-    Value value{f, shape, ValueKind::elementwise, loops::Pointwise{}};
+    f(context.vars(shape)) =
+        context.at(a, Coordinates{p.row, flat / (height * width), (flat / width) % height, flat % width});
+    loops::Pointwise facts;
+    if (!shape.image() && a.shape.image()) facts.flattened_image = a.shape;
+    Value value{f, shape, ValueKind::elementwise, facts};
     value.index_map = true;
     return value;
 }

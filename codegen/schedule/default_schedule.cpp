@@ -6,12 +6,38 @@ namespace kiln::codegen::schedule {
 
 using namespace Halide;
 
-void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context) {
+namespace {
+// Vectors along an image row of `width`: the widest of `lanes`, its half or its quarter that fits,
+// the last vector shifted inwards; a row narrower than a quarter register keeps masked vectors.
+void vectorize_along_row(Func f, Var x, int width, int lanes) {
+    int fitting = lanes;
+    while (fitting > 4 && fitting > width) fitting /= 2;
+    if (fitting <= width) f.vectorize(x, fitting, TailStrategy::ShiftInwards);
+    else f.vectorize(x, lanes, TailStrategy::GuardWithIf);
+}
+}  // namespace
+
+void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context, int width) {
     Var row_block("row_block"), row_in("row_in");
     f.compute_root()
         .split(context.row, row_block, row_in, knobs.rows_per_task, TailStrategy::GuardWithIf)
-        .vectorize(f.dimensions() == 4 ? context.x : context.col, knobs.vector_width, TailStrategy::GuardWithIf)
         .parallel(row_block);
+    if (f.dimensions() != 4 || width <= 0) {
+        f.vectorize(f.dimensions() == 4 ? context.x : context.col, knobs.vector_width, TailStrategy::GuardWithIf);
+        return;
+    }
+    vectorize_along_row(f, context.x, width, knobs.vector_width);
+}
+
+void flattened_image(Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context) {
+    Var row_block("row_block"), row_in("row_in"), image_row("image_row"), channel("channel"), y("y"), x("x");
+    f.compute_root()
+        .bound(context.col, 0, image.per_row())
+        .split(context.col, image_row, x, image.width, TailStrategy::RoundUp)
+        .split(image_row, channel, y, image.height, TailStrategy::RoundUp)
+        .split(context.row, row_block, row_in, knobs.rows_per_task, TailStrategy::GuardWithIf)
+        .parallel(row_block);
+    vectorize_along_row(f, x, image.width, knobs.vector_width);
 }
 
 namespace {

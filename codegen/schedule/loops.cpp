@@ -16,7 +16,8 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
             using Facts = std::decay_t<decltype(facts)>;
             if constexpr (std::is_same_v<Facts, loops::Pointwise>) {
                 store(facts.stored_first);
-                elementwise(f, knobs, context);
+                if (facts.flattened_image.image()) flattened_image(f, facts.flattened_image, knobs, context);
+                else elementwise(f, knobs, context, value.shape.image() ? value.shape.width : 0);
             } else if constexpr (std::is_same_v<Facts, loops::Reduction>) {
                 reduction(f, facts.axis, knobs, context);
             } else if constexpr (std::is_same_v<Facts, loops::Scalar>) {

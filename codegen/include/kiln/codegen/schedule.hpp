@@ -1,6 +1,7 @@
 // Loops built from a value's loop facts (value.hpp) and its knobs (FuncSchedule). The stage calls
 // stored_value / gemm_into; the pieces below are what they are made of. Every split guards its
-// tail, so any batch (1, 3, 130 …) and any feature count is valid.
+// tail or (an image's rows, whose width is known) shifts its last vector inwards, so any batch
+// (1, 3, 130 …) and any feature count is valid.
 #pragma once
 #include "kiln/codegen/value.hpp"
 
@@ -13,7 +14,14 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
 void gemm_into(const Value& gemm, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
 
 // Stores f at root: columns (an image's x) vectorized, blocks of rows in parallel.
-void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
+// An image's pointwise loops: vectors along x of `width` (0: unknown), which leave no lanes idle
+// and no loads masked when x holds whole vectors: a narrow image's rows take vectors of a half or
+// a quarter of the register, the last overlapping the one before (Halide's ShiftInwards), since
+// a masked load of a pooling's stride-2 neighbours is a gather.
+void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context, int width = 0);
+// A flatten (image [N×C×H×W] read as a matrix [N×CHW]): the columns split into the image's
+// channel, y and x, x vectorized as an image's.
+void flattened_image(Halide::Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context);
 // A reduction over rows into [1 × C] (update vectorized over columns, column blocks in parallel)
 // or over columns into [R × 1] (row blocks in parallel); an image's over any axis (vectors along x).
 void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context);
@@ -24,7 +32,8 @@ void reduction_with(Halide::Func f, Halide::Func sibling, const LoweringContext&
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context);
 // An output-tiled convolution's tiles in the loops of `consumer`, a pointwise function of it
 // (its bias): the sums go from registers through the consumer's formula into its storage.
-void conv_into(const ConvFacts& facts, const FuncSchedule& knobs, Halide::Func consumer, const LoweringContext& context);
+void conv_into(const ConvFacts& facts, const FuncSchedule& knobs, Halide::Func consumer,
+               const LoweringContext& context);
 // A stored transpose: square tiles of vector_width × vector_width, each written as unrolled
 // vectors whose gathers all fall in the same vector_width cache lines of the operand (row-by-row
 // vectors would touch a new line per element and thrash L1 on wide matrices). Tiles of rows in

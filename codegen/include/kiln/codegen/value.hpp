@@ -42,6 +42,10 @@ namespace loops {
 // at root before.
 struct Pointwise {
     std::vector<Halide::Func> stored_first;
+    // A matrix whose columns are an image's (channel, y, x) flattened (reshape): its loops split
+    // the columns back into them, so that vectors run along x and each lane's source is a plain
+    // offset, not a division of its column.
+    dsl::Shape flattened_image{};
 };
 // An update over an RDom along `axis` (0: over rows, into [1 × C]; 1: over columns, into [R × 1];
 // 2, 3: over an image's height or width).
@@ -59,8 +63,8 @@ using Conv = ConvFacts;
 // A GEMM (gemm.hpp): its Funcs, and what it asks of its operands.
 using Gemm = GemmFacts;
 }  // namespace loops
-using LoopFacts = std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm,
-                               loops::Conv>;
+using LoopFacts =
+    std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm, loops::Conv>;
 
 struct Value {
     Halide::Func func;
@@ -97,8 +101,8 @@ struct LoweringContext {
     Halide::Param<uint32_t> seed{"seed"};
     Halide::Param<int32_t> dropout{"dropout"};  // 0: masks are 1 even while training
     bool training = true;
-    const StageSchedule* plan = nullptr;                     // knobs by Func name; absent: the defaults
-    RegisterFile machine;                                    // the target's vector registers: what tiles fit
+    const StageSchedule* plan = nullptr;           // knobs by Func name; absent: the defaults
+    RegisterFile machine;                          // the target's vector registers: what tiles fit
     double flops_per_sample = 0, flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul, 2·MACs per convolution
     int next_id = 0;
 
