@@ -26,6 +26,10 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
         f.vectorize(f.dimensions() == 4 ? context.x : context.col, knobs.vector_width, TailStrategy::GuardWithIf);
         return;
     }
+    // Whole rows, whatever its readers need: a last vector shifted inwards must find a full vector
+    // of the row before it (a 3×3 pooling of a 5-wide row reads 3), or it would ask its own
+    // producers for x = -1. Every lowering reads an image inside its width (padding is a select).
+    f.bound(context.x, 0, width);
     vectorize_along_row(f, context.x, width, knobs.vector_width);
 }
 

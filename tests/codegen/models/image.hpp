@@ -1,6 +1,7 @@
 // A test network over rank-4 values (images [N×C×H×W]): per-channel batch norm, a per-position
 // parameter, a per-channel scale, activations and dropout on the image, a reduction over height
-// broadcast back, a rank-4 filter-shaped parameter, then flatten into a dense head.
+// broadcast back, a rank-4 filter-shaped parameter, then flatten into a dense head; beside it, a
+// pooling that reads part of its input's rows.
 #pragma once
 #include <kiln/dsl.hpp>
 
@@ -15,6 +16,7 @@ constexpr auto mixer = tensor_param<"mixer", image_shape(1, 2, 5, 4), init::he_n
 constexpr auto h1 = tanh(batch_norm<"bn">(x) + pixel);
 constexpr auto h2 = relu(h1 * scale);
 constexpr auto h3 = dropout<"drop", 0.25>(h2) * mixer + mean<2>(h1) - sum<1>(h1 * h1) / constant<4.0>;
-constexpr auto logits = dense<"head", 3>(flatten(h3));
+// A 3×3 pooling of the 4-wide h1 reads 3 of its columns: h1's vectors still cover whole rows.
+constexpr auto logits = dense<"head", 3>(flatten(h3)) + dense<"pooled", 3>(flatten(max_pool<3>(h1)));
 constexpr auto network = kiln::dsl::network(logits, softmax_cross_entropy(logits, y));
 }  // namespace image
