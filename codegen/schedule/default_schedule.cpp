@@ -45,15 +45,15 @@ void flattened_image(Func f, dsl::Shape image, const FuncSchedule& knobs, const 
 }
 
 namespace {
+// An image sum over rows runs over each plane's H×W elements as one loop of this name.
+Var plane_var() { return Var("plane"); }
+
 // An image-shaped sum (over rows, channels, height or width): vectors along x unless x is the
 // axis summed, blocks of rows in parallel unless rows are; a sum over rows (batch norm's
 // statistics, a bias gradient: [N×C×H×W] into [1×C×H×W]) runs its channels in parallel instead,
 // each channel's rows one after the other, whole planes at a time: the H×W sums stay in L1 while
 // each row's plane streams in order. (Halide's default puts the rows innermost: 128 loads from
 // 128 rows a plane apart for each vector of sums, measured 1–2% of a CNN's step per sum.)
-// An image sum over rows runs over each plane's H×W elements as one loop of this name.
-Var plane_var() { return Var("plane"); }
-
 void image_reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContext& context) {
     f.compute_root();
     for (int u = 0; u < f.num_update_definitions(); ++u) {
