@@ -14,8 +14,9 @@
 #include <nlohmann/json.hpp>
 
 struct Cnn : torch::nn::Module {
-    torch::nn::Conv2d conv1{torch::nn::Conv2dOptions(1, 32, 3).padding(1)};
-    torch::nn::Conv2d conv2{torch::nn::Conv2dOptions(32, 64, 3).padding(1)};
+    // No conv biases, as kiln's model: the batch norm after each cancels one.
+    torch::nn::Conv2d conv1{torch::nn::Conv2dOptions(1, 32, 3).padding(1).bias(false)};
+    torch::nn::Conv2d conv2{torch::nn::Conv2dOptions(32, 64, 3).padding(1).bias(false)};
     torch::nn::BatchNorm2d bn1{32}, bn2{64};
     torch::nn::Linear fc1{64 * 7 * 7, 128}, fc2{128, 10};
     torch::nn::Dropout drop{0.3};
@@ -29,7 +30,7 @@ struct Cnn : torch::nn::Module {
         register_module("drop", drop);
         // kiln's initializers for this model: the weights keep LibTorch's defaults (kiln's
         // init::torch_default), the biases start at zero.
-        for (torch::Tensor* b : {&conv1->bias, &conv2->bias, &fc1->bias, &fc2->bias}) torch::nn::init::zeros_(*b);
+        for (torch::Tensor* b : {&fc1->bias, &fc2->bias}) torch::nn::init::zeros_(*b);
     }
     torch::Tensor forward(torch::Tensor x) {
         x = torch::max_pool2d(torch::relu(bn1(conv1(x))), 2);

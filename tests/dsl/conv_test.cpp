@@ -1,6 +1,7 @@
 // 2-D convolution and its two adjoints: finite differences in double over strides, paddings,
 // dilations and odd sizes; the adjoint identity ⟨conv(x, w), g⟩ = ⟨x, conv_data(g, w)⟩ =
-// ⟨w, conv_filter(x, g)⟩; PyTorch's output-size rule; a hand-computed value; the layer's bias.
+// ⟨w, conv_filter(x, g)⟩; PyTorch's output-size rule; a hand-computed value; the layer's bias, and
+// the layer without it (no_bias) before a batch norm.
 #include "gradient_check.hpp"
 
 using namespace kiln::test;
@@ -111,4 +112,30 @@ TEST_CASE("a conv2d layer network (bias, relu, stride, flatten, dense): gradient
     check_gradients(loss, context, x, tensor_param<"c1.weight", image_shape(3, 2, 3, 3), init::he_normal>,
                     param<"c1.bias", 1, 3, init::zeros>, tensor_param<"c2.weight", image_shape(2, 3, 3, 3), init::he_normal>,
                     param<"c2.bias", 1, 2, init::zeros>);
+}
+
+TEST_CASE("conv2d and dense with no_bias: no bias parameter, and through batch norm the gradients still match",
+          "[dsl][grad][conv]") {
+    std::mt19937_64 rng(71);
+    constexpr auto x = image_input<"x", 2, 5, 5>;
+    constexpr auto y = labels<"y", 3>;
+    constexpr auto c = conv2d<"c", 3, 3, 1, 1>(x, no_bias);
+    CHECK(to_string(c) == "conv2d[3×3 s1 p1](x, c.weight)");
+    CHECK(to_string(dense<"fc", 4>(input<"v", 6>, no_bias)) == "v · fc.weight");
+    constexpr auto h = flatten(max_pool<2>(relu(batch_norm<"bn">(c))));
+    constexpr auto logits = dense<"head", 3>(relu(batch_norm<"bn2">(dense<"fc", 4>(h, no_bias))));
+    constexpr auto loss = softmax_cross_entropy(logits, y);
+    std::vector<std::string> names;
+    hana::for_each(parameters(loss), [&](auto p) { names.push_back(std::string(node_of<decltype(p)>::op::name)); });
+    CHECK(std::count(names.begin(), names.end(), "c.bias") == 0);
+    CHECK(std::count(names.begin(), names.end(), "fc.bias") == 0);
+    CHECK(std::count(names.begin(), names.end(), "c.weight") == 1);
+    CHECK(std::count(names.begin(), names.end(), "head.bias") == 1);
+
+    Context context = context_with_batch(rng);
+    bind(context, rng, x);
+    context.bindings["y"] = Matrix(context.batch, 1);
+    for (int i = 0; i < context.batch; ++i) context.bindings["y"](i, 0) = double(i % 3);
+    hana::for_each(parameters(loss), [&](auto p) { bind(context, rng, node_of<decltype(p)>{}, 0.3, 1.2); });
+    hana::for_each(parameters(loss), [&](auto p) { check_gradient(loss, context, node_of<decltype(p)>{}); });
 }

@@ -21,33 +21,56 @@ template <Expression X, Expression W, Expression B> constexpr auto dense(X x, W 
     if constexpr (X::shape.cols == W::shape.rows) return add(matmul(x, w), b);  // else: only the error above
 }
 
+// `no_bias` as a layer's second argument — dense<"fc", 64>(x, no_bias), conv2d<…>(x, no_bias) —
+// leaves out its bias parameter, as PyTorch's bias=False. It is for a layer followed by a batch
+// norm: the norm subtracts each feature's (channel's) batch mean, so a bias before it cancels, and
+// its gradient is a sum that is zero but for float rounding, computed over the whole batch for
+// nothing (in fashion_cnn, two passes over the first layer's 12.8 MB image and one over the
+// second's, each step). The bias's place at inference is the norm's own β.
+struct NoBias {};
+inline constexpr NoBias no_bias{};
+
 template <fixed_string Name, int Units, Initializer WeightInit = init::xavier_uniform,
           Initializer BiasInit = init::zeros, Expression X>
-constexpr auto dense(X x) {
+constexpr auto dense(X x, NoBias) {
     static_assert(Units > 0, "dense: units must be positive");
     static_assert(check::matrix_operand<"dense", X::shape>::ok);
     static_assert(X::shape.cols != batch, "dense: the input's features must be a compile-time size, not the batch");
-    if constexpr (!X::shape.image()) {  // else: only the error above
-        constexpr auto weight = param<concat<Name, ".weight">(), X::shape.cols, Units, WeightInit>;
-        constexpr auto bias = param<concat<Name, ".bias">(), 1, Units, BiasInit>;
-        return dense(x, weight, bias);
-    }
+    if constexpr (!X::shape.image())  // else: only the error above
+        return matmul(x, param<concat<Name, ".weight">(), X::shape.cols, Units, WeightInit>);
+}
+
+template <fixed_string Name, int Units, Initializer WeightInit = init::xavier_uniform,
+          Initializer BiasInit = init::zeros, Expression X>
+constexpr auto dense(X x) {
+    if constexpr (X::shape.image())  // only dense(x, no_bias)'s error
+        dense<Name, Units, WeightInit>(x, no_bias);
+    else
+        return add(dense<Name, Units, WeightInit>(x, no_bias), param<concat<Name, ".bias">(), 1, Units, BiasInit>);
 }
 
 // conv2d<"conv1", 32, 3, 1, 1>(x): the convolution of an image x [N×C×H×W] with the filter
 // "<name>.weight" [out × C × k × k] (PyTorch's layout), plus the per-channel bias "<name>.bias"
-// [1 × out] broadcast over N, H and W. Output size: PyTorch's floor rule.
+// [1 × out] broadcast over N, H and W (conv2d<…>(x, no_bias): without it). Output size: PyTorch's
+// floor rule.
 template <fixed_string Name, int OutChannels, int Kernel, int Stride = 1, int Padding = 0,
           Initializer WeightInit = init::he_normal, Initializer BiasInit = init::zeros, int Dilation = 1,
           Expression X>
-constexpr auto conv2d(X x) {
+constexpr auto conv2d(X x, NoBias) {
     static_assert(OutChannels > 0, "conv2d: out_channels must be positive");
     static_assert(X::shape.batched() && X::shape.cols != batch, "conv2d: expects a batched image [N × C × H × W]");
     constexpr ConvGeometry geometry{Kernel, Kernel, Stride, Padding, Dilation};
     constexpr auto weight =
         tensor_param<concat<Name, ".weight">(), Shape{OutChannels, X::shape.cols, Kernel, Kernel}, WeightInit>;
-    constexpr auto bias = param<concat<Name, ".bias">(), 1, OutChannels, BiasInit>;
-    return add(convolution<geometry>(x, weight), bias);
+    return convolution<geometry>(x, weight);
+}
+
+template <fixed_string Name, int OutChannels, int Kernel, int Stride = 1, int Padding = 0,
+          Initializer WeightInit = init::he_normal, Initializer BiasInit = init::zeros, int Dilation = 1,
+          Expression X>
+constexpr auto conv2d(X x) {
+    return add(conv2d<Name, OutChannels, Kernel, Stride, Padding, WeightInit, BiasInit, Dilation>(x, no_bias),
+               param<concat<Name, ".bias">(), 1, OutChannels, BiasInit>);
 }
 
 // The mean of each feature (matrix [N×C]) or channel (image [N×C×H×W], over N, H and W): [1×C].
