@@ -4,7 +4,9 @@
 // the training set's mean and std — kiln's `--preprocess channel` for one channel), on data loaded
 // by kiln's loader so both read identical tensors. Prints one JSON line: seconds per training
 // epoch, test accuracy, inference samples/s, and whether LibTorch runs its convolutions on oneDNN.
-// Usage: torch_cnn_bench [fashion-mnist-dir] [epochs] [threads]
+// Usage: torch_cnn_bench [fashion-mnist-dir] [epochs] [threads] [flush]
+// `flush` sets LibTorch's flush-denormal mode (torch.set_flush_denormal(True)): subnormal floats
+// become zero instead of taking the CPU's slow path.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
     const int batch_size = 128;
     using clock = std::chrono::steady_clock;
     torch::set_num_threads(threads);
+    const bool flush_denormal = argc > 4 && std::string(argv[4]) == "flush";
+    if (flush_denormal && !at::globalContext().setFlushDenormal(true))
+        throw std::runtime_error("this CPU cannot flush denormals");
     torch::manual_seed(0);
     kiln::DataSplit data = kiln::load_data(path);
     kiln::Preprocessor preprocessor = kiln::Preprocessor::fit(data.train.features, {"channel", 1});
@@ -94,6 +99,7 @@ int main(int argc, char** argv) {
         {"model", "fashion_cnn"},
         {"mkldnn", at::hasMKLDNN()},
         {"threads", threads},
+        {"flush_denormal", flush_denormal},
         {"epochs", epochs},
         {"seconds_per_epoch", epoch_seconds.size() > 1 ? sum / (epoch_seconds.size() - 1) : epoch_seconds[0]},
         {"first_epoch_seconds", epoch_seconds[0]},

@@ -1,0 +1,16 @@
+// fashion_cnn's first layer in small: a convolution without bias (no_bias) before a per-channel
+// batch norm, ReLU and max pooling. Without a bias gradient to sum, the norm's data adjoint has
+// one reader, the filter adjoint, which computes it inside its staged blocks of images instead of
+// reading it stored.
+#pragma once
+#include <kiln/dsl.hpp>
+
+namespace conv_no_bias {
+using namespace kiln::dsl;
+
+constexpr auto x = image_input<"x", 1, 6, 7>;
+constexpr auto y = labels<"y", 3>;
+constexpr auto h = max_pool<2>(relu(batch_norm<"bn">(conv2d<"c", 4, 3, 1, 1>(x, no_bias))));  // [N×4×3×3]
+constexpr auto logits = dense<"head", 3>(flatten(h));
+constexpr auto network = kiln::dsl::network(logits, softmax_cross_entropy(logits, y));
+}  // namespace conv_no_bias
