@@ -48,7 +48,11 @@ int main(int argc, char** argv) {
     const int batch_size = 128;
     using clock = std::chrono::steady_clock;
     torch::set_num_threads(threads);
-    const bool flush_denormal = argc > 4 && std::string(argv[4]) == "flush";
+    if (argc > 4 && std::string(argv[4]) != "flush") {
+        std::cerr << "torch_cnn_bench: the fourth argument may only be 'flush', got '" << argv[4] << "'\n";
+        return 1;
+    }
+    const bool flush_denormal = argc > 4;
     if (flush_denormal && !at::globalContext().setFlushDenormal(true))
         throw std::runtime_error("this CPU cannot flush denormals");
     torch::manual_seed(0);
