@@ -36,17 +36,23 @@ for r in runs:
     by_label.setdefault(r["label"], []).append(r)
 median = lambda label, f: statistics.median(f(r) for r in by_label[label])
 
-print("measured here (medians):")
+print("measured here (medians; 'buckets': reduced while the backward stage runs, the default; 'after': "
+      "--allreduce-bucket-mb 0; allreduce = the step's wait after the backward stage):")
 for model in ("wide", "fashion_mlp"):
-    one, two = f"{model}_1x2", f"{model}_2x1"
-    if one not in by_label or two not in by_label:
+    one = f"{model}_1x2"
+    if one not in by_label:
         continue
     s1 = median(one, lambda r: r["record"]["seconds"])
-    s2 = median(two, lambda r: r["record"]["seconds"])
-    allreduce = median(two, lambda r: r["record"]["step_ms"]["allreduce"])
-    share = median(two, lambda r: r["record"]["step_ms"]["allreduce"] / step_ms(r["record"]))
-    print(f"  {model:<12} 1×2 threads {s1:.3f} s/epoch   2 ranks×1 thread {s2:.3f} s/epoch   "
-          f"throughput ratio {s1 / s2:.2f}   allreduce {allreduce:.3f} ms/step = {100 * share:.1f}% of the step")
+    for two, how in ((f"{model}_2x1", "buckets"), (f"{model}_2x1_after", "after")):
+        if two not in by_label:
+            continue
+        s2 = median(two, lambda r: r["record"]["seconds"])
+        allreduce = median(two, lambda r: r["record"]["step_ms"]["allreduce"])
+        share = median(two, lambda r: r["record"]["step_ms"]["allreduce"] / step_ms(r["record"]))
+        buckets = by_label[two][0]["record"].get("allreduce_buckets", 0)
+        print(f"  {model:<12} 1×2 threads {s1:.3f} s/epoch   2 ranks×1 thread, {how} ({buckets} buckets) "
+              f"{s2:.3f} s/epoch   throughput ratio {s1 / s2:.2f}   allreduce {allreduce:.3f} ms/step = "
+              f"{100 * share:.1f}% of the step")
 
 print("\nprojected (α–β ring allreduce, fp32 gradients, per-rank batch as measured, compute = 1×2 step):")
 for label, model in (("wide_1x2", "wide 784-1024-1024-10"), ("fashion_mlp_1x2", "fashion_mlp"),

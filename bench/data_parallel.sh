@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Data-parallel training on this machine: 1 process × 2 threads against 2 ranks × 1 thread (mpirun),
 # interleaved round by round, on the wide model (784-1024-1024-10, batch 256) and fashion_mlp
-# (batch 128); then an α–β model of ring allreduce that projects the measured step to 8, 64 and 512
-# ranks on 25 and 100 Gb/s networks (bench/README: "Data-parallel training").
+# (batch 128); the 2-rank runs once with the gradient buckets reduced while the backward stage runs
+# (the default) and once with one reduction after it (--allreduce-bucket-mb 0); then an α–β model
+# of ring allreduce that projects the measured step to 8, 64 and 512 ranks on 25 and 100 Gb/s
+# networks (bench/README: "Data-parallel training").
 # Usage: bash bench/data_parallel.sh [build-directory] [epochs] [rounds]
 set -euo pipefail
 build=${1:-build}
@@ -20,7 +22,7 @@ train() {
   local label=$1 binary=$2 batch=$3
   shift 3
   "$@" "$binary" train --no-progress --data "$data" --epochs "$epochs" --batch "$batch" --optimizer adam --lr 0.001 \
-    --metrics "$work/$label.jsonl" > /dev/null
+    --metrics "$work/$label.jsonl" ${bucket_flags:-} > /dev/null
   printf '{"label": "%s", "parameters": %s, "batch": %s, "record": %s}\n' "$label" \
     "$("$binary" --help | sed -n "s/.*: \([0-9]*\) parameters.*/\1/p")" "$batch" "$(tail -n 1 "$work/$label.jsonl")"
 }
@@ -28,8 +30,10 @@ results=()
 for ((r = 1; r <= rounds; ++r)); do
   results+=("$(train wide_1x2 "$build/bench/wide_mlp" 256 "${alone[@]}")")
   results+=("$(train wide_2x1 "$build/bench/wide_mlp" 256 "${job[@]}")")
+  results+=("$(bucket_flags="--allreduce-bucket-mb 0" train wide_2x1_after "$build/bench/wide_mlp" 256 "${job[@]}")")
   results+=("$(train fashion_mlp_1x2 "$build/examples/fashion_mlp" 128 "${alone[@]}")")
   results+=("$(train fashion_mlp_2x1 "$build/examples/fashion_mlp" 128 "${job[@]}")")
+  results+=("$(bucket_flags="--allreduce-bucket-mb 0" train fashion_mlp_2x1_after "$build/examples/fashion_mlp" 128 "${job[@]}")")
 done
 # fashion_cnn's step, once (it is only projected): 20 steps an epoch on 2560 samples.
 "$build/examples/fashion_cnn" train --no-progress --data "$data" --overfit 2560 --epochs 2 --batch 128 \

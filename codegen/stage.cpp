@@ -97,6 +97,41 @@ void Stage::add_tuple_output(const Value& value, const std::function<std::vector
     note_output_node(value);
 }
 
+void Stage::signal_when_complete(int index) {
+    if (outputs_.empty()) throw std::logic_error("stage " + name_ + ": a gradient signal needs its output first");
+    signals_[outputs_.size() - 1] = index;
+}
+
+// The outputs in call order with each requested signal right after its gradient; the argument list
+// and buffer shapes follow (a signal is one more output buffer: one int32).
+std::vector<Func> Stage::outputs_with_signals() {
+    if (signals_.empty()) return outputs_;
+    std::vector<Func> outputs;
+    std::vector<StageArgument> arguments;
+    std::vector<dsl::Shape> shapes;
+    std::size_t buffer = 0;
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        outputs.push_back(outputs_[o]);
+        for (int component = 0; component < outputs_[o].outputs(); ++component, ++buffer) {
+            arguments.push_back(outputs_arguments_.at(buffer));
+            shapes.push_back(output_shapes_.at(buffer));
+        }
+        const auto signal = signals_.find(o);
+        if (signal == signals_.end()) continue;
+        Func ready("signal_" + outputs_[o].name());
+        ready.define_extern("kiln_gradient_ready", {outputs_[o], Expr(signal->second)}, Int(32), 2);
+        ready.compute_root();
+        ready.output_buffer().dim(0).set_bounds(0, 1).dim(1).set_bounds(0, 1);
+        outputs.push_back(ready);
+        arguments.push_back({BufferRole::gradient_signal, signal->second, ready.name()});
+        shapes.push_back(dsl::Shape{1, 1});
+    }
+    outputs_arguments_ = std::move(arguments);
+    output_shapes_ = std::move(shapes);
+    signals_.clear();  // once: the argument list now has them
+    return outputs;
+}
+
 // The node an output reads (the one with the longest GEMM chain when several share its Func).
 void Stage::note_output_node(const Value& value) {
     // An output reads its value once, but it is also stored: count it as a use.
@@ -415,9 +450,11 @@ Pipeline Stage::scheduled_pipeline(const Target& target, const std::string& sche
     scheduled_ = true;
     if (scheduler == "default") {
         apply_plan();  // may make stored values the outputs themselves: before the Pipeline exists
-        return Pipeline(outputs_);
+        return Pipeline(outputs_with_signals());
     }
-    // A Halide autoscheduler, from the estimates every buffer and output carries.
+    // A Halide autoscheduler, from the estimates every buffer and output carries (no extern
+    // stages: the runtime reduces this stage's gradients after it returns).
+    signals_.clear();
     Pipeline pipeline(outputs_);
     context_.batch.set_estimate(128);
     context_.seed.set_estimate(0);

@@ -13,7 +13,8 @@ Model::Model(const ModelDescriptor& descriptor)
       params_(descriptor.params),
       gradients_(descriptor.params),
       next_params_(std::vector<ParamSpec>{}),
-      saved_(descriptor.saved.size()) {
+      saved_(descriptor.saved.size()),
+      signals_(descriptor.params.size()) {
     initialize_halide_runtime();
     for (const StateSpec& s : descriptor.states) batch_states_.emplace_back(s.rows, s.shape().per_row());
     reset_states();
@@ -64,10 +65,21 @@ void Model::validate(const Batch& batch, const std::string& source) const {
                          source, supervision.name, i, v);
 }
 
-float Model::forward_backward(const Batch& batch, uint32_t seed, bool update_states) {
+bool Model::signals_gradients() const {
+    std::size_t signals = 0;
+    for (const StageArgumentSpec& argument : descriptor_.stage(StageKind::backward).arguments)
+        signals += argument.role == BufferRole::gradient_signal;
+    return signals > 0 && signals == descriptor_.params.size();
+}
+
+float Model::forward_backward(const Batch& batch, uint32_t seed, bool update_states,
+                              const GradientListener* listener) {
     float loss = 0;
     run(StageKind::forward, &batch, &batch.features, &loss, nullptr, seed);
-    run(StageKind::backward, &batch, &batch.features, nullptr, nullptr, seed);
+    {
+        ListenToGradients listening(listener);
+        run(StageKind::backward, &batch, &batch.features, nullptr, nullptr, seed);
+    }
     if (update_states) fold_batch_statistics(batch.size());
     return loss;
 }
@@ -180,6 +192,7 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
                 bind(gradients_[argument.index].data(), descriptor_.params[argument.index].shape());
                 break;
             }
+            case BufferRole::gradient_signal: bind(&signals_.at(std::size_t(argument.index)), {1, 1}); break;
             case BufferRole::optimizer_scalars:
                 bind(const_cast<float*>(fused->scalars.data()), {1, int(fused->scalars.size())});
                 break;
@@ -205,7 +218,9 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
             }
         }
     }
-    if (const int status = stage.entry(arguments_.data()); status != 0)
+    const int status = stage.entry(arguments_.data());
+    rethrow_listener_error();  // what a gradient listener threw, rather than Halide's "extern stage failed"
+    if (status != 0)
         check_halide_status(status,
                             descriptor_.name + " " + std::string(name) + " stage");  // the message only on failure
 }

@@ -45,6 +45,15 @@ inline Share share_of(std::size_t items) { return share_of(items, rank(), size()
 // Element-wise sums in place: every rank ends with the same values.
 void sum(std::span<float> values);
 void sum(std::span<double> values);
+// The same sum, started now and finished in the background while the caller computes (a bucket
+// of gradients while the backward stage computes the rest): the values are multiplied by `scale`,
+// then summed in place over the ranks. Sums start in the order they are asked for, which must be
+// the same on every rank; nothing may touch `values` until wait_for_sums() returns, which waits
+// for every sum started and throws what failed. Every other collective waits for them first.
+// Over MPI a communication thread issues them (MPI_Iallreduce, polled without spinning), when MPI
+// grants threads (MPI_THREAD_SERIALIZED); otherwise they run in wait_for_sums().
+void start_sum(std::span<float> values, float scale);
+void wait_for_sums();
 // Rank 0's values to every rank (the same count everywhere).
 void broadcast(std::span<float> values);
 // Rank 0's bytes to every rank (any size: the others' strings are resized).

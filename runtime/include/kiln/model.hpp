@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kiln/arena.hpp"
+#include "kiln/gradient_signals.hpp"
 #include "kiln/halide_call.hpp"
 #include "kiln/optim/optimizer.hpp"
 #include <kiln/contract/model_descriptor.hpp>
@@ -37,7 +38,13 @@ public:
     // One training step's gradients: the forward stage in training mode (dropout masks drawn from
     // `seed`, batch statistics), then backward. Returns the training loss and leaves ∂loss/∂θ in
     // gradients(); folds the batch statistics into the running ones when update_states.
-    float forward_backward(const Batch& batch, uint32_t seed = 0, bool update_states = true);
+    // `listener` hears each parameter's index as its gradient completes, when the backward stage
+    // was generated with signals (signals_gradients()).
+    float forward_backward(const Batch& batch, uint32_t seed = 0, bool update_states = true,
+                           const GradientListener* listener = nullptr);
+    // Whether the backward stage signals each gradient as it completes (kiln's own schedules; not
+    // a Halide autoscheduler's).
+    bool signals_gradients() const;
     // One training step with the optimizer's step fused into the backward stage
     // (descriptor().fused_update(optimizer)): forward, then backward_<optimizer>, which writes the
     // next parameters into a second arena and the next state into step.next_state. Nothing is
@@ -78,6 +85,7 @@ private:
     std::string fused_stage_name_;
     std::vector<Tensor> saved_, states_, batch_states_;
     int32_t dropout_ = 1;
+    std::vector<int32_t> signals_;  // the backward stage's gradient_signal outputs, one per parameter
     // A stage call's buffer descriptors and argument list, refilled per call: a training step
     // allocates nothing once every stage has run.
     std::vector<BufferView> views_;

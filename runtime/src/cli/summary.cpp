@@ -45,6 +45,13 @@ void run_summary(const ModelDescriptor& d, bool expanded) {
     for (const FusedUpdateSpec& f : d.fused_updates) fused.push_back(optimizer_row(f.optimizer).name);
     fmt::print("\nbackward stages with an optimizer's step fused in (train --fused-optimizer-step): {}\n",
                fused.empty() ? "none (a separate pass over the gradients)" : fmt::format("{}", fmt::join(fused, ", ")));
+    // The backward stage's outputs in call order: each signal follows its gradient's realization.
+    std::vector<std::string_view> signalled;
+    for (const StageArgumentSpec& a : d.stage(StageKind::backward).arguments)
+        if (a.role == BufferRole::gradient_signal) signalled.push_back(d.params.at(std::size_t(a.index)).name);
+    fmt::print("gradients signalled as they complete (mpirun reduces them meanwhile), in order: {}\n",
+               signalled.empty() ? "none (the stage is autoscheduled: one reduction after it)"
+                                 : fmt::format("{}", fmt::join(signalled, ", ")));
 }
 }  // namespace
 

@@ -144,6 +144,14 @@ Command add_train(CLI::App& app, const Session& session) {
                     "run the optimizer's step inside the backward stage (backward_<optimizer>, where the model has "
                     "one: `summary` lists them) instead of as a pass over the gradients after it; not with "
                     "--clip-norm, lars, lamb or mpirun");
+    train
+        ->add_option_function<double>(
+            "--allreduce-bucket-mb",
+            [o](double megabytes) { o->train.allreduce_bucket_bytes = std::size_t(megabytes * (1 << 20)); },
+            "mpirun: reduce the gradients in buckets of at least this many MiB, each as soon as the backward stage "
+            "has completed it, while it computes the rest (0: one reduction after the stage; default: 4 when the "
+            "job spans several machines, 0 on one)")
+        ->check(non_negative());
     train->add_flag("--allow-changed-flags", o->train.allow_changed_flags,
                     "with --resume: continue although --batch, --lr or --schedule differ from the run's");
     train

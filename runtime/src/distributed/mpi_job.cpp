@@ -6,9 +6,15 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <fmt/ranges.h>
@@ -23,6 +29,7 @@ namespace {
 
 struct Job {
     bool started = false, finished = false, check = false;
+    bool threads = false;  // MPI granted MPI_THREAD_SERIALIZED: background sums have a thread of their own
     int rank = 0, size = 1, local_size = 1;
     uint64_t collectives = 0;  // issued so far: the position the collective check names
 };
@@ -76,16 +83,134 @@ template <class T, class Call> void in_pieces(std::span<T> values, Call call) {
         call(values.data() + at, int(std::min(piece, values.size() - at)));
 }
 
+// The sums start_sum begins: queued in order and issued as MPI_Iallreduce by one communication
+// thread, which then polls MPI_Testall every few microseconds until they complete. Open MPI
+// progresses a non-blocking collective only inside MPI calls, so someone must keep calling; a
+// blocking wait would spin on a core the kernels need. Only one thread is ever inside MPI: the
+// caller issues no other collective until wait() returned (MPI_THREAD_SERIALIZED). Without
+// threads from MPI, wait() issues the queued sums itself, one blocking allreduce each.
+class BackgroundSums {
+public:
+    void start(std::span<float> values, float scale) {
+        std::lock_guard lock(mutex_);
+        if (error_) return;  // wait() throws it
+        queued_.push_back({values, scale});
+        ++unfinished_;
+        if (job().threads && !thread_.joinable()) thread_ = std::thread([this] { loop(); });
+        work_.notify_one();
+    }
+
+    void wait() {
+        if (!job().threads) {
+            std::deque<Sum> queued;
+            {
+                std::lock_guard lock(mutex_);
+                queued.swap(queued_);
+                unfinished_ = 0;
+            }
+            for (const Sum& s : queued) {
+                scale(s);
+                sum(s.values);
+            }
+            return;
+        }
+        std::unique_lock lock(mutex_);
+        idle_.wait(lock, [&] { return unfinished_ == 0 || error_; });
+        if (error_) std::rethrow_exception(error_);
+    }
+
+    // Before MPI_Finalize: the thread leaves MPI and ends.
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        work_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    struct Sum {
+        std::span<float> values;
+        float scale;
+    };
+    static void scale(const Sum& s) {
+        if (s.scale != 1.0f)
+            for (float& v : s.values) v *= s.scale;
+    }
+
+    void loop() {
+        std::vector<MPI_Request> in_flight;
+        std::size_t in_flight_sums = 0;
+        for (;;) {
+            std::deque<Sum> starting;
+            {
+                std::unique_lock lock(mutex_);
+                if (in_flight.empty()) work_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+                if (in_flight.empty() && queued_.empty()) return;  // stopping, nothing left
+                starting.swap(queued_);
+            }
+            try {
+                for (const Sum& s : starting) issue(s, in_flight);
+                in_flight_sums += starting.size();
+                int done = 0;
+                require(MPI_Testall(int(in_flight.size()), in_flight.data(), &done, MPI_STATUSES_IGNORE),
+                        "MPI_Testall");
+                if (done) {
+                    in_flight.clear();
+                    std::lock_guard lock(mutex_);
+                    unfinished_ -= std::exchange(in_flight_sums, 0);
+                    if (unfinished_ == 0) idle_.notify_all();
+                } else {
+                    std::this_thread::sleep_for(std::chrono::microseconds(20));
+                }
+            } catch (...) {  // the caller's wait() throws it; the CLI then ends the job
+                std::lock_guard lock(mutex_);
+                error_ = std::current_exception();
+                idle_.notify_all();
+                return;
+            }
+        }
+    }
+
+    static void issue(const Sum& s, std::vector<MPI_Request>& requests) {
+        scale(s);
+        announce(Collective::sum_float, s.values.size());
+        in_pieces(s.values, [&](float* data, int count) {
+            MPI_Request request;
+            require(MPI_Iallreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+                    "MPI_Iallreduce");
+            requests.push_back(request);
+        });
+    }
+
+    std::mutex mutex_;
+    std::condition_variable work_, idle_;
+    std::deque<Sum> queued_;
+    std::size_t unfinished_ = 0;  // queued or in flight
+    std::exception_ptr error_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+// Never destroyed: a thread still joinable at exit would call std::terminate (finish() joins it).
+BackgroundSums& background_sums() {
+    static BackgroundSums* sums = new BackgroundSums;
+    return *sums;
+}
+
 }  // namespace
 
 void start() {
     Job& j = job();
     if (j.started || !detail::launched_job_size()) return;
     int provided = 0;
-    // Only the main thread calls MPI (the kernels' worker threads never do).
-    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    // One thread at a time calls MPI: the main thread, or the communication thread of start_sum
+    // while the main thread runs kernels (the kernels' worker threads never do).
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
         fail("MPI_Init_thread failed: cannot join the job the launcher started");
     j.started = true;
+    j.threads = provided >= MPI_THREAD_SERIALIZED;
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     require(MPI_Comm_rank(MPI_COMM_WORLD, &j.rank), "MPI_Comm_rank");
     require(MPI_Comm_size(MPI_COMM_WORLD, &j.size), "MPI_Comm_size");
@@ -107,6 +232,7 @@ void finish() {
     Job& j = job();
     if (!j.started || j.finished) return;
     j.finished = true;
+    background_sums().stop();
     MPI_Finalize();
 }
 
@@ -122,6 +248,7 @@ int local_size() { return job().local_size; }
 
 void sum(std::span<float> values) {
     if (!active()) return;
+    wait_for_sums();
     announce(Collective::sum_float, values.size());
     in_pieces(values, [](float* data, int count) {
         require(MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
@@ -130,6 +257,7 @@ void sum(std::span<float> values) {
 
 void sum(std::span<double> values) {
     if (!active()) return;
+    wait_for_sums();
     announce(Collective::sum_double, values.size());
     in_pieces(values, [](double* data, int count) {
         require(MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
@@ -138,6 +266,7 @@ void sum(std::span<double> values) {
 
 void broadcast(std::span<float> values) {
     if (!active()) return;
+    wait_for_sums();
     announce(Collective::broadcast_float, values.size());
     in_pieces(values, [](float* data, int count) {
         require(MPI_Bcast(data, count, MPI_FLOAT, 0, MPI_COMM_WORLD), "MPI_Bcast");
@@ -146,6 +275,7 @@ void broadcast(std::span<float> values) {
 
 void broadcast(std::string& bytes) {
     if (!active()) return;
+    wait_for_sums();
     announce(Collective::broadcast_bytes, 0);  // the size is what is being sent
     uint64_t length = bytes.size();
     require(MPI_Bcast(&length, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
@@ -157,11 +287,25 @@ void broadcast(std::string& bytes) {
 
 bool same_on_every_rank(uint64_t value) {
     if (!active()) return true;
+    wait_for_sums();
     announce(Collective::same_value, 1);
     // The maximum of v and of ~v: both are v's (and ~v's) exactly when no rank's value differs.
     uint64_t both[2] = {value, ~value};
     require(MPI_Allreduce(MPI_IN_PLACE, both, 2, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
     return both[0] == value && both[1] == ~value;
+}
+
+void start_sum(std::span<float> values, float scale) {
+    if (!active()) {  // the sum over one rank of the scaled values
+        if (scale != 1.0f)
+            for (float& v : values) v *= scale;
+        return;
+    }
+    background_sums().start(values, scale);
+}
+
+void wait_for_sums() {
+    if (active()) background_sums().wait();
 }
 
 void check_collectives(bool enabled) { job().check = enabled; }

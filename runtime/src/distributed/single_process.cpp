@@ -29,6 +29,11 @@ int size() { return 1; }
 int local_size() { return 1; }
 void sum(std::span<float>) {}
 void sum(std::span<double>) {}
+void start_sum(std::span<float> values, float scale) {  // the sum over one rank of the scaled values
+    if (scale != 1.0f)
+        for (float& v : values) v *= scale;
+}
+void wait_for_sums() {}
 void broadcast(std::span<float>) {}
 void broadcast(std::string&) {}
 bool same_on_every_rank(uint64_t) { return true; }

@@ -1,6 +1,7 @@
 // Data-parallel training's reductions, broadcasts and replica checks (data_parallel.hpp).
 #include "data_parallel.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 #include <utility>
@@ -52,6 +53,62 @@ float reduce_gradients(Model& model, float local_loss, int local_rows, int globa
         for (float& g : gradients) g *= weight;
     distributed::sum(gradients);
     double loss[1] = {local_rows == 0 ? 0.0 : double(local_loss) * weight};
+    distributed::sum(std::span<double>(loss));
+    return float(loss[0]);
+}
+
+GradientBuckets::GradientBuckets(Model& model, std::size_t bucket_bytes)
+    : model_(model), bucket_of_(model.params().count()) {
+    if (!distributed::active() || bucket_bytes == 0 || !model.signals_gradients()) return;
+    const Arena& gradients = model.gradients();
+    for (std::size_t p = gradients.count(); p-- > 0;) {
+        if (buckets_.empty() || (buckets_.back().end - buckets_.back().begin) * sizeof(float) >= bucket_bytes)
+            buckets_.push_back({gradients.offset(p), gradients.offset(p) + gradients[p].size(), 0, 0});
+        Bucket& bucket = buckets_.back();
+        bucket.begin = gradients.offset(p);  // the arena's order: parameter p before p + 1
+        ++bucket.parameters;
+        bucket_of_[p] = int(buckets_.size() - 1);
+    }
+    listener_ = [this](int parameter) {
+        if (--buckets_.at(std::size_t(bucket_of_.at(std::size_t(parameter)))).missing == 0) start_ready_buckets();
+    };
+}
+
+const GradientListener* GradientBuckets::begin_step(int local_rows, int global_rows) {
+    local_rows_ = local_rows;
+    global_rows_ = global_rows;
+    next_ = 0;
+    for (Bucket& bucket : buckets_) bucket.missing = bucket.parameters;
+    return overlapping() ? &listener_ : nullptr;
+}
+
+void GradientBuckets::start_ready_buckets() {
+    const float weight = float(local_rows_) / float(global_rows_);
+    std::span<float> arena = model_.gradients().all();
+    while (next_ < buckets_.size() && buckets_[next_].missing <= 0) {
+        const Bucket& bucket = buckets_[next_++];
+        distributed::start_sum(arena.subspan(bucket.begin, bucket.end - bucket.begin), weight);
+    }
+}
+
+float GradientBuckets::finish_step(float local_loss) {
+    if (!overlapping()) return reduce_gradients(model_, local_loss, local_rows_, global_rows_);
+    if (local_rows_ == 0) {  // no rows, no backward stage: zeros, in the same buckets as every rank
+        std::span<float> gradients = model_.gradients().all();
+        std::fill(gradients.begin(), gradients.end(), 0.0f);
+        for (Bucket& bucket : buckets_) bucket.missing = 0;
+    }
+    if (next_ < buckets_.size()) {
+        // A stage that signalled fewer gradients than it has would leave a bucket unreduced.
+        for (std::size_t b = next_; b < buckets_.size(); ++b)
+            if (buckets_[b].missing > 0)
+                fail("data-parallel step: the backward stage of '{}' signalled {} fewer gradients than it has",
+                     model_.descriptor().name, buckets_[b].missing);
+        start_ready_buckets();
+    }
+    distributed::wait_for_sums();
+    const float weight = float(local_rows_) / float(global_rows_);  // as reduce_gradients weighs it
+    double loss[1] = {local_rows_ == 0 ? 0.0 : double(local_loss) * weight};
     distributed::sum(std::span<double>(loss));
     return float(loss[0]);
 }

@@ -153,6 +153,7 @@ private:
     nlohmann::json ratios_;
     int epochs_without_improvement_ = 0;
     long state_updates_ = 0;  // batches this rank folded into the running statistics since their last average
+    data_parallel::GradientBuckets buckets_;  // the gradient allreduce, overlapped with the backward stage
     // The divergence check's view of the loss: an average over about divergence_window samples
     // (exponential, bias-corrected), so that one hard sample in a small batch is not a divergence.
     static constexpr double divergence_window = 256;
@@ -177,7 +178,9 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
       preprocessor_(preprocessor),
       settings_(settings),
       validation_set_(data.validation.size() > 0 ? data.validation : data.test),
-      before_step_(model.params()) {
+      before_step_(model.params()),
+      buckets_(model, settings.allreduce_bucket_bytes.value_or(
+                          distributed::local_size() < distributed::size() ? std::size_t(4) << 20 : 0)) {
     if (settings.epochs < 1) fail("--epochs: must be at least 1, got {}", settings.epochs);
     if (settings.batch < 1) fail("--batch: must be at least 1, got {}", settings.batch);
     if (data.train.size() == 0) fail("{}: no training samples", data.train.source);
@@ -344,11 +347,15 @@ float TrainingRun::step(std::span<const int> indices, int epoch, int step_in_epo
     times.data += seconds_since(step_start);
     if (fused_) return fused_step(epoch, step_in_epoch, last_step, final_step, times, seed);
     const auto model_start = Clock::now();
-    float loss = rows.empty() ? 0.0f : model_.forward_backward(batch_, step_seed(seed, progress_.step));
+    const GradientListener* reduce_while_computing = buckets_.begin_step(int(rows.size()), int(indices.size()));
+    float loss = rows.empty() ? 0.0f
+                              : model_.forward_backward(batch_, step_seed(seed, progress_.step), true,
+                                                        reduce_while_computing);
     state_updates_ += !rows.empty();  // batches folded into the running statistics
     times.model += seconds_since(model_start);
+    // The reduction's time after the stage: all of it, or what the stage did not hide.
     const auto allreduce_start = Clock::now();
-    loss = data_parallel::reduce_gradients(model_, loss, int(rows.size()), int(indices.size()));
+    loss = buckets_.finish_step(loss);
     times.allreduce += seconds_since(allreduce_start);
     ++progress_.step;
     check_loss(loss, int(indices.size()), epoch, step_in_epoch);
@@ -446,7 +453,9 @@ void TrainingRun::write_epoch_record(int epoch, const EpochOutcome& outcome, dou
                           {"optimizer_step", fused_ ? "fused" : "separate"}};
     if (distributed::active()) {
         record["ranks"] = distributed::size();
+        // With buckets, the wait after the backward stage: the part of the reduction it did not hide.
         record["step_ms"]["allreduce"] = 1e3 * times.allreduce / steps;
+        record["allreduce_buckets"] = buckets_.bucket_count();  // 0: one reduction after the stage
     }
     if (!d_.activation_layers.empty()) record["dead_relu_fraction"] = dead_relu_fractions(model_, data_.train);
     if (validation.accuracy >= 0) record["val_accuracy"] = validation.accuracy;

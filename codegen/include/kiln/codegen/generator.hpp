@@ -213,10 +213,13 @@ std::unique_ptr<Stage> build_fused_backward(dsl::Network<P, L> network, Optimize
 // Builds any of a model's stages afresh: once per target for the AOT build, and once per candidate
 // schedule when tuning (a scheduled Halide Func cannot be rescheduled). `record`, when given,
 // collects what the runtime needs to know (activation layers, the saved set). `machine`: the
-// register file of the target it is compiled for, which sizes the default tiles.
+// register file of the target it is compiled for, which sizes the default tiles. `gradient_signals`:
+// the backward stage signals each gradient as it completes (Stage::signal_when_complete; not
+// while tuning, whose timing runs have no runtime to signal).
 template <class P, class L>
 std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, const LeafIndex& leaf_index,
-                                   const StageSchedule* plan, ModelDescriptor* record, const RegisterFile& machine) {
+                                   const StageSchedule* plan, ModelDescriptor* record, const RegisterFile& machine,
+                                   bool gradient_signals = false) {
     const std::string name(stage_name(kind));
     const StageMode mode = stage_row(kind).mode;
     switch (kind) {
@@ -272,12 +275,25 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
             auto stage = std::make_unique<Stage>(name, mode, plan, machine);
             read_saved_set(*stage, network);
             auto gradients = dsl::grad(L{});
+            // Lowered in the parameters' order (Func names, which plans are keyed by, are numbered
+            // in lowering order), then added as outputs last parameter first: the order the chain
+            // rule completes them in (the last layer's gradients need the least of the backward
+            // chain), and so the order they signal in.
+            struct Gradient {
+                Value value;
+                int index;
+                std::string name;
+            };
+            std::vector<Gradient> lowered;
             hana::for_each(dsl::parameters(L{}), [&](auto t) {
                 using Op = typename dsl::node_of<decltype(t)>::op;
-                stage->add_output(lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index),
-                                  BufferRole::gradient, leaf_index.param(Op::name),
-                                  "gradient_" + c_identifier(Op::name));
+                lowered.push_back({lower_node(*stage, gradients[dsl::name<Op::fixed_name>], leaf_index),
+                                   leaf_index.param(Op::name), "gradient_" + c_identifier(Op::name)});
             });
+            for (auto g = lowered.rbegin(); g != lowered.rend(); ++g) {
+                stage->add_output(g->value, BufferRole::gradient, g->index, g->name);
+                if (gradient_signals) stage->signal_when_complete(g->index);
+            }
             return stage;
         }
     }
@@ -319,7 +335,7 @@ template <class P, class L> int generator_main(dsl::Network<P, L> network, int a
             // The plan and the descriptor are the primary target's; other targets get heuristics.
             auto build = [&](const Halide::Target& target, bool primary) {
                 return build_stage(network, row.kind, leaf_index, primary ? knobs : nullptr, primary ? &model : nullptr,
-                                   register_file(target));
+                                   register_file(target), true);
             };
             stages.push_back(
                 compile_stage(build, options.output_directory, options.model_name + "_" + name, targets, options.scheduler));

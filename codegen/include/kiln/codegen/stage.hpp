@@ -52,6 +52,14 @@ public:
     void add_tuple_output(const Value& value, const std::function<std::vector<Halide::Expr>(Halide::Expr)>& components,
                           const std::vector<StageArgument>& buffers);
 
+    // Parameter `index`'s gradient, the output added last, signals the runtime as soon as it is
+    // complete: an extern stage, kiln_gradient_ready(gradient, index, signal), realized right after
+    // it (Halide realizes a pipeline's outputs depth first, in the order they were added, so a
+    // backward stage that adds its gradients last layer first signals them in that order). A
+    // data-parallel job starts reducing a bucket of gradients while the stage computes the rest.
+    // Under kiln's schedules only: an autoscheduled stage, and the tuner's, have no signals.
+    void signal_when_complete(int index);
+
     const Value* find(std::type_index node);
     const Value& remember(std::type_index node, Value value);
 
@@ -96,6 +104,7 @@ private:
     void schedule_outputs(const SchedulePasses&);
     void fuse_sibling_reductions(const SchedulePasses&);
     void run_gemm_in(const Value& gemm, Halide::Func consumer);
+    std::vector<Halide::Func> outputs_with_signals();
     const Value* fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses&) const;
     bool read_once(std::type_index node) const { return uses_.at(node) == 1; }
 
@@ -110,6 +119,7 @@ private:
     std::vector<BufferRole> output_roles_;  // per output (a tuple output's first buffer's)
     std::vector<dsl::Shape> output_value_shapes_;  // per output (output_shapes_: per buffer)
     std::vector<std::type_index> output_nodes_;
+    std::map<std::size_t, int> signals_;  // output → the parameter whose gradient it is
     void note_output_node(const Value& value);
     StageSchedule applied_;
     std::map<std::string, dsl::Shape> applied_shapes_;

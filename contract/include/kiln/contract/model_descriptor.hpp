@@ -24,7 +24,8 @@ namespace kiln {
 // 4: a parameter says whether it is a dense layer's weight (linear_weight); the Halide target the
 //    kernels were generated for (halide_target); the formulas with shared parts named once.
 // 5: backward stages with an optimizer's step fused in (fused_updates).
-inline constexpr int descriptor_format_version = 5;
+// 6: the backward stage's gradient_signal outputs (the gradient_signal role).
+inline constexpr int descriptor_format_version = 6;
 
 // Each spec below has the fields of a TensorShape (rows, cols, height, width; tensor_shape.hpp)
 // and shape() to read them as one.

@@ -3,6 +3,7 @@
 // ln C, divergence, update/weight ratios, the train/validation gap), early stopping, the best
 // checkpoint, and checkpoints that resume bit-identically, all written atomically.
 #pragma once
+#include <optional>
 #include <cstdint>
 #include <string>
 
@@ -38,6 +39,13 @@ struct TrainSettings {
     // not the default: it has not measured faster yet (bench/README.md). Refused where something
     // needs the whole gradient first (clipping by global norm, a data-parallel job's allreduce).
     bool fused_step = false;
+    // Data-parallel jobs: the gradient arena is reduced in buckets of at least this many bytes,
+    // each started as soon as the backward stage has completed its gradients, while the stage
+    // computes the rest (PyTorch DDP's bucket_cap_mb; 0: one reduction after the stage). Unset:
+    // 4 MiB when the job spans several machines, where a network carries the sums; 0 when every
+    // rank shares one machine, where summing is the same cores' work as the stage's and measured
+    // slower overlapped (bench/README.md, "Data-parallel training").
+    std::optional<std::size_t> allreduce_bucket_bytes;
 };
 
 struct TrainResult {
