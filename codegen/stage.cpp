@@ -102,24 +102,43 @@ void Stage::signal_when_complete(int index) {
     signals_[outputs_.size() - 1] = index;
 }
 
-// The outputs in call order with each requested signal right after its gradient; the argument list
-// and buffer shapes follow (a signal is one more output buffer: one int32).
+// The outputs in call order — a stage that writes one output per parameter (a backward stage's
+// gradients, a fused step's next parameters) last parameter first, the order the chain rule
+// completes them in, whatever order they were added in, so that backward and backward_<optimizer>
+// realize their outputs alike — with each requested signal right after its gradient. The argument
+// list and buffer shapes follow (a signal is one more output buffer: one int32).
 std::vector<Func> Stage::outputs_with_signals() {
-    if (signals_.empty()) return outputs_;
+    std::vector<std::size_t> first_buffer, order;
+    std::size_t buffers = 0;
+    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+        first_buffer.push_back(buffers);
+        buffers += std::size_t(outputs_[o].outputs());
+        order.push_back(o);
+    }
+    const bool per_parameter = !outputs_.empty() && std::all_of(order.begin(), order.end(), [&](std::size_t o) {
+        return output_roles_[o] == BufferRole::gradient || output_roles_[o] == BufferRole::next_param;
+    });
+    if (per_parameter)
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return outputs_arguments_[first_buffer[a]].index > outputs_arguments_[first_buffer[b]].index;
+        });
     std::vector<Func> outputs;
     std::vector<StageArgument> arguments;
     std::vector<dsl::Shape> shapes;
-    std::size_t buffer = 0;
-    for (std::size_t o = 0; o < outputs_.size(); ++o) {
+    for (std::size_t o : order) {
         outputs.push_back(outputs_[o]);
-        for (int component = 0; component < outputs_[o].outputs(); ++component, ++buffer) {
-            arguments.push_back(outputs_arguments_.at(buffer));
-            shapes.push_back(output_shapes_.at(buffer));
+        for (int component = 0; component < outputs_[o].outputs(); ++component) {
+            arguments.push_back(outputs_arguments_.at(first_buffer[o] + std::size_t(component)));
+            shapes.push_back(output_shapes_.at(first_buffer[o] + std::size_t(component)));
         }
         const auto signal = signals_.find(o);
         if (signal == signals_.end()) continue;
+        // It reads nothing: Halide realizes a pipeline's outputs depth first in their order, so the
+        // call comes right after the gradient's realization all the same. (Given the gradient's
+        // Func to read, Halide 14 realized a second copy of that output for the call, its whole
+        // producer chain recomputed under default schedules: twice the stage's code, other sums.)
         Func ready("signal_" + outputs_[o].name());
-        ready.define_extern("kiln_gradient_ready", {outputs_[o], Expr(signal->second)}, Int(32), 2);
+        ready.define_extern("kiln_gradient_ready", {Expr(signal->second)}, Int(32), 2);
         ready.compute_root();
         ready.output_buffer().dim(0).set_bounds(0, 1).dim(1).set_bounds(0, 1);
         outputs.push_back(ready);

@@ -24,18 +24,10 @@ void rethrow_listener_error() {
 
 }  // namespace kiln
 
-// Called by the generated code once per parameter and step; `signal` is the stage's one-int32
-// output for it. First Halide asks, in bounds-query mode, which part of the gradient it reads: one
-// element (the listener knows the gradient by its index and reads the arena; what this asks for
-// only makes Halide order the call after the gradient's whole realization, an output's region).
-extern "C" int kiln_gradient_ready(halide_buffer_t* gradient, int32_t parameter, halide_buffer_t* signal) {
-    if (gradient->is_bounds_query()) {
-        for (int d = 0; d < gradient->dimensions; ++d) {
-            gradient->dim[d].min = 0;
-            gradient->dim[d].extent = 1;
-        }
-        return 0;
-    }
+// Called by the generated code once per parameter and step, right after its gradient's
+// realization; `signal` is the stage's one-int32 output for it. It reads no gradient (the listener
+// knows it by its index and reads the arena), so Halide asks nothing of it in bounds queries.
+extern "C" int kiln_gradient_ready(int32_t parameter, halide_buffer_t* signal) {
     if (signal->is_bounds_query()) return 0;
     *reinterpret_cast<int32_t*>(signal->host) = 1;
     if (kiln::gradient_listener && *kiln::gradient_listener) try {

@@ -53,11 +53,12 @@ public:
                           const std::vector<StageArgument>& buffers);
 
     // Parameter `index`'s gradient, the output added last, signals the runtime as soon as it is
-    // complete: an extern stage, kiln_gradient_ready(gradient, index, signal), realized right after
-    // it (Halide realizes a pipeline's outputs depth first, in the order they were added, so a
-    // backward stage that adds its gradients last layer first signals them in that order). A
-    // data-parallel job starts reducing a bucket of gradients while the stage computes the rest.
-    // Under kiln's schedules only: an autoscheduled stage, and the tuner's, have no signals.
+    // complete: an extern stage, kiln_gradient_ready(index, signal), realized right after it
+    // (Halide realizes a pipeline's outputs depth first, in their order; a stage whose outputs
+    // are all per parameter puts them last parameter first, the order the chain rule completes
+    // them in). A data-parallel job starts reducing a bucket of gradients while the stage
+    // computes the rest. Under kiln's schedules only: an autoscheduled stage, and the tuner's,
+    // have no signals.
     void signal_when_complete(int index);
 
     const Value* find(std::type_index node);
