@@ -22,11 +22,12 @@ run() {
   local label=$1 binary=$2 batch=$3 bucket=$4
   shift 4
   "${job[@]}" "$binary" train --no-progress --data "$data" --batch "$batch" --optimizer adam --lr 0.001 \
-    --allreduce-bucket-mb "$bucket" --metrics "$work/$label.jsonl" "$@" > /dev/null
+    --allreduce-bucket-mb "$bucket" --metrics "$work/$label.jsonl" "$@" > /dev/null 2>&1
   python3 -c 'import json, sys
 r = json.loads(open(sys.argv[2]).read().splitlines()[-1])
-print(f"{sys.argv[1]:<24} {r[\"seconds\"]:7.3f} s/epoch  buckets {r[\"allreduce_buckets\"]}  step ms: " +
-      "  ".join(f"{k} {v:.2f}" for k, v in r["step_ms"].items()))' "$label" "$work/$label.jsonl"
+steps = "  ".join(f"{k} {v:.2f}" for k, v in r["step_ms"].items())
+print(f"{sys.argv[1]:<14} {r['"'"'seconds'"'"']:7.3f} s/epoch  buckets {r['"'"'allreduce_buckets'"'"']}  step ms: {steps}")' \
+    "$label" "$work/$label.jsonl"
 }
 echo "lo shaped to $rate; 2 ranks × 1 thread over TCP"
 for ((r = 1; r <= rounds; ++r)); do
