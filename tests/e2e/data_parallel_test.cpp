@@ -292,4 +292,9 @@ TEST_CASE("gradient buckets reduced while the backward stage runs give the bits 
     INFO(job.output);
     REQUIRE(job.status == 0);
     CHECK(relative_difference(dir.file("idle_rank.safetensors"), dir.file("alone.safetensors")) <= 1e-5);
+    // A bucket size that is no size is refused before anything trains.
+    for (const char* bad : {"-1", "nan", "many"}) {
+        INFO(bad);
+        kiln::test::require_refused(run(model + flags + " --allreduce-bucket-mb " + bad), "--allreduce-bucket-mb");
+    }
 }

@@ -83,6 +83,11 @@ template <class T, class Call> void in_pieces(std::span<T> values, Call call) {
         call(values.data() + at, int(std::min(piece, values.size() - at)));
 }
 
+void scale(std::span<float> values, float factor) {
+    if (factor != 1.0f)
+        for (float& v : values) v *= factor;
+}
+
 // The sums start_sum begins: queued in order and issued as MPI_Iallreduce by one communication
 // thread, which then polls MPI_Testall every few microseconds until they complete. Open MPI
 // progresses a non-blocking collective only inside MPI calls, so someone must keep calling; a
@@ -109,7 +114,7 @@ public:
                 unfinished_ = 0;
             }
             for (const Sum& s : queued) {
-                scale(s);
+                scale(s.values, s.scale);
                 sum(s.values);
             }
             return;
@@ -134,10 +139,6 @@ private:
         std::span<float> values;
         float scale;
     };
-    static void scale(const Sum& s) {
-        if (s.scale != 1.0f)
-            for (float& v : s.values) v *= s.scale;
-    }
 
     void loop() {
         std::vector<MPI_Request> in_flight;
@@ -174,7 +175,7 @@ private:
     }
 
     static void issue(const Sum& s, std::vector<MPI_Request>& requests) {
-        scale(s);
+        scale(s.values, s.scale);
         announce(Collective::sum_float, s.values.size());
         in_pieces(s.values, [&](float* data, int count) {
             MPI_Request request;
@@ -295,13 +296,9 @@ bool same_on_every_rank(uint64_t value) {
     return both[0] == value && both[1] == ~value;
 }
 
-void start_sum(std::span<float> values, float scale) {
-    if (!active()) {  // the sum over one rank of the scaled values
-        if (scale != 1.0f)
-            for (float& v : values) v *= scale;
-        return;
-    }
-    background_sums().start(values, scale);
+void start_sum(std::span<float> values, float factor) {
+    if (!active()) return distributed::scale(values, factor);  // the sum over one rank of the scaled values
+    background_sums().start(values, factor);
 }
 
 void wait_for_sums() {

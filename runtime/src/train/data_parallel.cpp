@@ -42,6 +42,15 @@ uint64_t fingerprint(const Dataset& set, uint64_t hash) {
     return fingerprint(std::span<const float>(set.labels), hash);
 }
 
+// The global batch's mean loss on every rank: each rank's mean over its rows, weighted by its
+// share of the rows (the weight its gradients got), summed.
+float global_loss(float local_loss, int local_rows, int global_rows) {
+    const float weight = float(local_rows) / float(global_rows);
+    double loss[1] = {local_rows == 0 ? 0.0 : double(local_loss) * weight};
+    distributed::sum(std::span<double>(loss));
+    return float(loss[0]);
+}
+
 }  // namespace
 
 float reduce_gradients(Model& model, float local_loss, int local_rows, int global_rows) {
@@ -52,9 +61,7 @@ float reduce_gradients(Model& model, float local_loss, int local_rows, int globa
     else if (local_rows != global_rows)
         for (float& g : gradients) g *= weight;
     distributed::sum(gradients);
-    double loss[1] = {local_rows == 0 ? 0.0 : double(local_loss) * weight};
-    distributed::sum(std::span<double>(loss));
-    return float(loss[0]);
+    return global_loss(local_loss, local_rows, global_rows);
 }
 
 GradientBuckets::GradientBuckets(Model& model, std::size_t bucket_bytes)
@@ -107,10 +114,7 @@ float GradientBuckets::finish_step(float local_loss) {
         start_ready_buckets();
     }
     distributed::wait_for_sums();
-    const float weight = float(local_rows_) / float(global_rows_);  // as reduce_gradients weighs it
-    double loss[1] = {local_rows_ == 0 ? 0.0 : double(local_loss) * weight};
-    distributed::sum(std::span<double>(loss));
-    return float(loss[0]);
+    return global_loss(local_loss, local_rows_, global_rows_);
 }
 
 void broadcast_model(Model& model) {
