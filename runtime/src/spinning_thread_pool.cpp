@@ -1,6 +1,7 @@
 // SpinningThreadPool: see the header for why kiln runs Halide's parallel loops on its own pool.
 #include "spinning_thread_pool.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -41,10 +42,15 @@ SpinningThreadPool::~SpinningThreadPool() { stop_workers(); }
 
 void SpinningThreadPool::set_threads(int threads) {
     std::lock_guard submitting(submit_);
+    threads = std::clamp(threads, 1, max_threads);
     if (int(workers_.size()) == threads - 1) return;
     stop_workers();
     stop_ = false;
-    for (int t = 1; t < threads; ++t) workers_.emplace_back([this] { work(); });
+    threads_ = threads;
+    // The workers wait for loops published after this one: read here, not when they first run,
+    // or the first loop, published before a worker's thread started, would pass it by.
+    const uint64_t published = sequence_.load(std::memory_order_acquire);
+    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t, published] { work(t, published); });
 }
 
 void SpinningThreadPool::stop_workers() {
@@ -77,7 +83,8 @@ int SpinningThreadPool::run(void* user_context, halide_task_t f, int min, int si
     const uint32_t generation = uint32_t((sequence + 2) / 2);
     status_.store(0, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
-    next_.store(uint64_t(generation) << 32, std::memory_order_relaxed);
+    for (int t = 0; t < threads_; ++t)
+        blocks_[t].next.store(uint64_t(generation) << 32 | uint32_t(block_begin(t, size)), std::memory_order_relaxed);
     sequence_.store(sequence + 2, std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
         std::lock_guard lock(sleep_mutex_);
@@ -85,29 +92,35 @@ int SpinningThreadPool::run(void* user_context, halide_task_t f, int min, int si
     }
 
     inside_iteration = true;
-    take_iterations(generation, {f, user_context, min, size, closure});
+    take_iterations(generation, {f, user_context, min, size, closure}, 0);
     inside_iteration = false;
     while (done_.load(std::memory_order_acquire) < size) relax();
     return status_.load(std::memory_order_acquire);
 }
 
-void SpinningThreadPool::take_iterations(uint32_t generation, const Loop& loop) {
-    for (;;) {
-        uint64_t claimed = next_.load(std::memory_order_relaxed);
-        do {
-            if (uint32_t(claimed >> 32) != generation || int(uint32_t(claimed)) >= loop.size) return;
-        } while (!next_.compare_exchange_weak(claimed, claimed + 1, std::memory_order_acq_rel));
-        if (const int status = loop.f(loop.user_context, loop.min + int(uint32_t(claimed)), loop.closure)) {
-            int none = 0;
-            status_.compare_exchange_strong(none, status);
+void SpinningThreadPool::take_iterations(uint32_t generation, const Loop& loop, int self) {
+    for (int k = 0; k < threads_; ++k) {
+        const int t = (self + k) % threads_;
+        const int end = block_begin(t + 1, loop.size);
+        std::atomic<uint64_t>& next = blocks_[t].next;
+        for (;;) {
+            uint64_t claimed = next.load(std::memory_order_relaxed);
+            do {
+                if (uint32_t(claimed >> 32) != generation) return;  // the loop is over: a stale reader
+                if (int(uint32_t(claimed)) >= end) break;
+            } while (!next.compare_exchange_weak(claimed, claimed + 1, std::memory_order_acq_rel));
+            if (int(uint32_t(claimed)) >= end) break;  // this block is done: help with the next
+            if (const int status = loop.f(loop.user_context, loop.min + int(uint32_t(claimed)), loop.closure)) {
+                int none = 0;
+                status_.compare_exchange_strong(none, status);
+            }
+            done_.fetch_add(1, std::memory_order_acq_rel);
         }
-        done_.fetch_add(1, std::memory_order_acq_rel);
     }
 }
 
-void SpinningThreadPool::work() {
+void SpinningThreadPool::work(int self, uint64_t seen) {
     inside_iteration = true;  // a loop started inside an iteration runs serially on its thread
-    uint64_t seen = sequence_.load(std::memory_order_acquire);
     for (;;) {
         auto since = std::chrono::steady_clock::now();
         uint64_t sequence;
@@ -136,7 +149,7 @@ void SpinningThreadPool::work() {
         std::atomic_thread_fence(std::memory_order_acquire);
         if (sequence_.load(std::memory_order_relaxed) != sequence) continue;  // republished while read: look again
         seen = sequence;
-        take_iterations(uint32_t(sequence / 2), loop);
+        take_iterations(uint32_t(sequence / 2), loop, self);
     }
 }
 
