@@ -30,6 +30,26 @@ int vector_along(int width, int widest) {
     return lanes;
 }
 
+// Whether f's definition calls a Func that is computed inline (a formula, not a stored buffer).
+bool reads_values_computed_inline(const Func& f) {
+    struct Finder : Internal::IRVisitor {
+        using Internal::IRVisitor::visit;
+        bool found = false;
+        void visit(const Internal::Call* call) override {
+            if (call->call_type == Internal::Call::Halide && call->func.defined()) {
+                // A copy of the Func's level as scheduled so far (the stage schedules its stored
+                // values in lowering order, an operand before its readers); locked to be read,
+                // which scheduling the Func later would not see: compute_at assigns a new level.
+                LoopLevel level = Internal::Function(call->func).schedule().compute_level();
+                found |= level.lock().is_inlined();
+            }
+            Internal::IRVisitor::visit(call);
+        }
+    } finder;
+    for (const Expr& value : f.function().definition().values()) value.accept(&finder);
+    return finder.found;
+}
+
 // The zero-padded copies the sums read: stored at root, vectors along x, images in parallel.
 void store_padded(const std::vector<Func>& padded, const LoweringContext& context) {
     for (Func f : padded)
@@ -69,7 +89,7 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, con
 // two vector loads of packed weights and one broadcast input value per position, with the input
 // channels innermost in the reduction (the weights' stream then walks 64-float steps, and the
 // broadcasts stay in the same few lines). The tile is stored channels innermost and copied out to
-// NCHW once its sums are done: 448 scalar moves against 8,000 vector FMAs per 32 → 64 tile.
+// NCHW once its sums are done: 448 values against 8,000 vector FMAs per 32 → 64 tile.
 // (Measured on Zen 5, one core, 3×3 32 → 64 on 14×14: this order with 2 vectors × 14 positions
 // 77–89% of the peak; the taps innermost with 2 vectors × 4 × 2 positions, the previous loops,
 // 71–72%.)
@@ -90,6 +110,13 @@ void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
         .reorder(xi, yi, ci, xo, yo, r, co)
         .fuse(r, co, task)
         .parallel(task);
+    // The copy out: each channel's run of positions is one vector store along x, its values a
+    // stride-`channels` load from the tile, which Halide turns into shuffles of the tile's vectors.
+    // Left to itself it stored channels along the vector, one scatter per 8 values: a quarter of
+    // the forward kernel's time in fashion_cnn (32 → 64 on 14×14, one core on Zen 5, probe: 144–159
+    // GFLOP/s with scatters, 166–180 with this, 186–202 with no copy at all).
+    if (columns > 1) output.vectorize(xi);
+    output.unroll(ci);
     // Tasks of one tile of channels are consecutive, so both cores stream the same weights; and
     // where the tile holds some of the channels, a task copies its slice of the packed weights
     // (36 KB for 32 of 64 channels × 288 terms) to a buffer of its own: in the packed filter the
@@ -189,7 +216,19 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     // vectors of output channels are plain loads.
     Func input = facts.padded[0], gradient = facts.padded[1];
     input.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
-    gradient.compute_at(task_sums, run)
+    // A gradient computed here rather than stored (a first layer's, its one reader being this
+    // filter adjoint) is staged twice: evaluated along x, where its formula's loads are plain
+    // vectors, then transposed. Staged straight into channels-innermost storage, every load of
+    // the formula was a gather of 16 planes. (fashion_cnn, perf, one core, in units of conv2's
+    // forward: the first layer's filter adjoint 0.45–0.46 → 0.39–0.42; for a stored gradient the
+    // extra copy cost the second layer's 0.05–0.07, so it keeps one stage.)
+    Func transposed = gradient;
+    if (reads_values_computed_inline(gradient)) {
+        transposed = gradient.in(sum);
+        gradient.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes,
+                                                                                 TailStrategy::GuardWithIf);
+    }
+    transposed.compute_at(task_sums, run)
         .store_at(task_sums, task)
         .reorder_storage(context.col, context.x, context.y, context.row)
         .reorder(context.col, context.x, context.y, context.row)
