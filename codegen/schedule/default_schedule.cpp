@@ -31,6 +31,11 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
     // producers for x = -1. Every lowering reads an image inside its width (padding is a select).
     f.bound(context.x, 0, width);
     vectorize_along_row(f, context.x, width, knobs.vector_width);
+    // Rows in unrolled pairs: a value that reads a 2×2 pooling's window (its gradient's route,
+    // which recomputes the window's first maximum) reads the same pooled row for both rows of a
+    // pair, and the pair's copies of that computation are one after simplification.
+    Var pair("y_pair"), in_pair("y_in_pair");
+    f.split(context.y, pair, in_pair, 2, TailStrategy::GuardWithIf).unroll(in_pair);
 }
 
 void flattened_image(Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context) {
