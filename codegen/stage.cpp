@@ -387,10 +387,11 @@ void Stage::schedule_outputs(const SchedulePasses& passes) {
     }
 }
 
-// Pass 7: sums over the batch of images into the same shape ([N×C×H×W] → [1×C×H×W]) that do not
-// read each other run in one pass over the batch (schedule::reduction_with): batch norm's backward
-// takes four such sums of the same incoming gradient and image. Each sum joins the first group it
-// can: same shape and vector width, and the groups still ordered (no group reads, through any
+// Pass 7: sums over the batch of images that do not read each other run in one pass over the batch
+// (schedule::channel_reduction_with, schedule::reduction_with): batch norm's backward takes four
+// per-channel sums of the same incoming gradient and image. Each sum joins the first group it can:
+// the same form (per channel over the same image shape, or over rows into the same shape), the
+// same vector width and rows per task, and the groups still ordered (no group reads, through any
 // chain of values, a sum of a group that reads one of its own).
 void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
     std::set<std::string> reductions;
@@ -399,7 +400,9 @@ void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
     std::map<std::string, std::set<std::string>> reads;  // Func → the stored reductions it reads, transitively
     struct Group {
         std::vector<const Value*> members;
-        int vector_width;
+        int vector_width, rows_per_task;
+        bool per_channel;
+        dsl::Shape summed;  // the image a per-channel sum reads, or a sum over rows' result
     };
     std::vector<Group> groups;
     auto reads_any = [&](const Group& reader, const Group& read) {
@@ -439,22 +442,30 @@ void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
             mine.insert(through.begin(), through.end());
             if (reductions.count(read)) mine.insert(read);
         }
-        const auto* facts = std::get_if<loops::Reduction>(&value.loops);
-        if (!reductions.count(name) || !seen.insert(name).second || !facts || facts->axis != 0 || !value.shape.image())
-            continue;
-        const int width = applied_.at(plan_key(value.func)).vector_width;
+        const auto* over_rows = std::get_if<loops::Reduction>(&value.loops);
+        const auto* per_channel = std::get_if<loops::ChannelReduction>(&value.loops);
+        const bool image_rows = over_rows && over_rows->axis == 0 && value.shape.image();
+        if (!reductions.count(name) || !seen.insert(name).second || !(image_rows || per_channel)) continue;
+        const FuncSchedule& knobs = applied_.at(plan_key(value.func));
+        const Group mine_alone{{&value}, knobs.vector_width, knobs.rows_per_task, per_channel != nullptr,
+                               per_channel ? per_channel->image : value.shape};
         bool joined = false;
         for (Group& group : groups) {
-            if (group.vector_width != width || group.members.front()->shape != value.shape) continue;
+            if (group.vector_width != mine_alone.vector_width || group.per_channel != mine_alone.per_channel ||
+                group.summed != mine_alone.summed ||
+                (group.per_channel && group.rows_per_task != mine_alone.rows_per_task))
+                continue;
             group.members.push_back(&value);
             if (ordered()) {
-                schedule::reduction_with(value.func, group.members.front()->func, context_);
+                const Halide::Func& first = group.members.front()->func;
+                if (group.per_channel) schedule::channel_reduction_with(value.func, first);
+                else schedule::reduction_with(value.func, first, context_);
                 joined = true;
                 break;
             }
             group.members.pop_back();
         }
-        if (!joined) groups.push_back({{&value}, width});
+        if (!joined) groups.push_back(mine_alone);
     }
 }
 

@@ -20,6 +20,20 @@ Value lower(const dsl::ReduceInfo& info, LoweringContext& context, const Operand
     return {f, shape, ValueKind::reduction, loops::Reduction{info.axis}};
 }
 
+// Σ over (x, y, rows) in one RDom: the schedule (schedule::channel_reduction) splits the H×W plane
+// into vector lanes and the rows into blocks, and sums each block's lanes in registers.
+Value lower(const dsl::ChannelReduceInfo& info, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
+    const Value& a = operands[0];
+    Func f(context.fresh_name(info.mean ? "mean_per_channel" : "sum_per_channel"));
+    const std::vector<Var> vars = context.vars(shape);
+    f(vars) = 0.0f;
+    const Expr rows = context.extent(a.shape.rows);
+    RDom over(0, a.shape.width, 0, a.shape.height, 0, rows, "over_nhw");
+    f(vars) += context.at(a, Coordinates{over.z, context.col, over.y, over.x});
+    if (info.mean) f(vars) = f(vars) / (cast<float>(rows) * float(a.shape.height * a.shape.width));
+    return {f, shape, ValueKind::reduction, loops::ChannelReduction{a.shape}};
+}
+
 Value lower(const dsl::BroadcastInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {
     Func f(context.fresh_name("broadcast"));
     f(context.vars(shape)) = context.at(operands[0], shape);

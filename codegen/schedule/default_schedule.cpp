@@ -1,5 +1,7 @@
 // Loops from knobs. The knobs' defaults (FuncSchedule::defaults) are kiln's hand heuristics; a
 // schedule plan (schedule_plan.hpp) overrides them per Func.
+#include <stdexcept>
+
 #include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen::schedule {
@@ -54,8 +56,8 @@ namespace {
 Var plane_var() { return Var("plane"); }
 
 // An image-shaped sum (over rows, channels, height or width): vectors along x unless x is the
-// axis summed, blocks of rows in parallel unless rows are; a sum over rows (batch norm's
-// statistics, a bias gradient: [N×C×H×W] into [1×C×H×W]) runs its channels in parallel instead,
+// axis summed, blocks of rows in parallel unless rows are; a sum over rows ([N×C×H×W] into
+// [1×C×H×W]: a per-position bias's gradient) runs its channels in parallel instead,
 // each channel's rows one after the other, whole planes at a time: the H×W sums stay in L1 while
 // each row's plane streams in order. (Halide's default puts the rows innermost: 128 loads from
 // 128 rows a plane apart for each vector of sums, measured 1–2% of a CNN's step per sum.)
@@ -99,6 +101,63 @@ void reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContex
             f.update(u).split(context.row, block, in, knobs.rows_per_task, TailStrategy::GuardWithIf).parallel(block);
         }
     }
+}
+
+namespace {
+// The intermediate Halide's rfactor made for f's update: the Func that update now reads, by the
+// name rfactor gives it ("<f>_intm").
+Func rfactored_partial(Func f) {
+    struct FindCall : Internal::IRVisitor {
+        std::string name;
+        Internal::Function found;
+        bool seen = false;
+        using Internal::IRVisitor::visit;
+        void visit(const Internal::Call* call) override {
+            if (call->call_type == Internal::Call::Halide && call->name == name) {
+                found = Internal::Function(call->func);
+                seen = true;
+            }
+            Internal::IRVisitor::visit(call);
+        }
+    } finder;
+    finder.name = f.name() + "_intm";
+    for (const Expr& value : f.function().update(0).values()) value.accept(&finder);
+    if (!finder.seen) throw std::logic_error("channel sum " + f.name() + " has no rfactor intermediate");
+    return Func(finder.found);
+}
+// The intermediate's own loop names: the same in every per-channel sum, so siblings can fuse.
+Var lanes_var() { return Var("lanes"); }
+Var blocks_var() { return Var("blocks"); }
+RVar vectors_rvar() { return RVar("vectors"); }
+}  // namespace
+
+void channel_reduction(Func f, const FuncSchedule& knobs, const LoweringContext& context) {
+    f.compute_root();
+    // over = (x, y, rows); the plane's x and y are contiguous in what it reads: one loop over H×W,
+    // vectors across row ends, the plane's last vector masked.
+    const std::vector<RVar> over = f.rvars(0);
+    RVar plane("plane"), vectors = vectors_rvar(), lane("lane"), block("block"), image("image");
+    Halide::Stage update = f.update(0);
+    update.fuse(over[0], over[1], plane)
+        .split(plane, vectors, lane, knobs.vector_width, TailStrategy::GuardWithIf)
+        .split(over[2], block, image, knobs.rows_per_task, TailStrategy::GuardWithIf);
+    Func partial = update.rfactor({{lane, lanes_var()}, {block, blocks_var()}});
+    // The lanes innermost in storage too: a block's sums of one channel are one vector.
+    partial.compute_root()
+        .reorder_storage(lanes_var(), context.col, context.row, blocks_var())
+        .vectorize(lanes_var());
+    partial.update(0)
+        .reorder(lanes_var(), vectors, context.col, image, blocks_var())
+        .vectorize(lanes_var())
+        .parallel(blocks_var());
+    // A mean's division by the count: one pass over C values.
+    for (int u = 1; u < f.num_update_definitions(); ++u) f.update(u).unscheduled();
+}
+
+void channel_reduction_with(Func f, Func sibling) {
+    Func partial = rfactored_partial(f), with = rfactored_partial(sibling);
+    partial.compute_with(with, lanes_var());
+    partial.update(0).compute_with(with.update(0), vectors_rvar());
 }
 
 // Both Funcs' loops are image_reduction's for axis 0, the same names (the pure Vars, one RDom

@@ -20,6 +20,8 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
                 else elementwise(f, knobs, context, value.shape.image() ? value.shape.width : 0);
             } else if constexpr (std::is_same_v<Facts, loops::Reduction>) {
                 reduction(f, facts.axis, knobs, context);
+            } else if constexpr (std::is_same_v<Facts, loops::ChannelReduction>) {
+                channel_reduction(f, knobs, context);
             } else if constexpr (std::is_same_v<Facts, loops::Scalar>) {
                 f.compute_root();
                 store(facts.stored_first);

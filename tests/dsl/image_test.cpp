@@ -65,7 +65,28 @@ TEST_CASE("rank-4 reductions over each axis: gradients match finite differences"
         check_gradients(probe_with_projection(sum<2>(x * x), context, rng), context, x);
         check_gradients(probe_with_projection(mean<3>(x * x), context, rng), context, x);
         check_gradients(probe_with_projection(x - per_channel_mean(x), context, rng), context, x);
+        check_gradients(probe_with_projection(sum_per_channel(x * x), context, rng), context, x);
+        check_gradients(probe_with_projection(mean_per_channel(x * x), context, rng), context, x);
     });
+}
+
+TEST_CASE("a per-channel sum is the sum over rows, height and width, and is what reduce_to derives",
+          "[dsl][image]") {
+    std::mt19937_64 rng(53);
+    constexpr auto x = image_input<"x", 3, 4, 5>;
+    Context context = context_with_batch(rng);
+    bind(context, rng, x);
+    const Matrix chained = evaluate(sum_over<3>(sum_over<2>(sum_over<0>(x))), context);
+    const Matrix per_channel = evaluate(sum_per_channel(x), context);
+    REQUIRE(per_channel.shape() == Shape{1, 3});
+    REQUIRE(chained.shape() == per_channel.shape());
+    for (int c = 0; c < 3; ++c) CHECK(per_channel(0, c) == Approx(chained(0, c)).epsilon(1e-12));
+    const Matrix mean = evaluate(mean_per_channel(x), context);
+    for (int c = 0; c < 3; ++c)
+        CHECK(mean(0, c) == Approx(chained(0, c) / (context.batch * 4.0 * 5.0)).epsilon(1e-12));
+    constexpr auto scale = param<"scale", 1, 3>;
+    CHECK(to_string(gradient_of(sum<0>(sum<1>(per_channel_mean(x * scale))), scale)) ==
+          "sum_per_channel((broadcast[N×3×4×5](1) / (N ⊙ 20)) ⊙ x)");
 }
 
 TEST_CASE("flatten into a dense layer, per-channel batch norm and dropout on images: gradients match finite "

@@ -34,7 +34,9 @@ Value lower_elementwise(LoweringContext&, const Operands&, dsl::Shape, std::stri
 // gemm/matmul.cpp
 Value lower(const dsl::MatmulInfo&, LoweringContext&, const Operands&, dsl::Shape);
 Value lower(const dsl::TransposeInfo&, LoweringContext&, const Operands&, dsl::Shape);
+// lower/reduce.cpp
 Value lower(const dsl::ReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);
+Value lower(const dsl::ChannelReduceInfo&, LoweringContext&, const Operands&, dsl::Shape);
 // lower/conv.cpp: convolution and both adjoints
 Value lower(const dsl::ConvInfo&, LoweringContext&, const Operands&, dsl::Shape);
 // lower/pool.cpp: max and average pooling, and their adjoints

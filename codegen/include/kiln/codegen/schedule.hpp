@@ -28,6 +28,14 @@ void reduction(Halide::Func f, int axis, const FuncSchedule& knobs, const Loweri
 // Runs the image sum over rows `f` inside the loops of `sibling`, another sum over rows into the
 // same shape with the same knobs: one pass over the batch computes both, each plane loaded once.
 void reduction_with(Halide::Func f, Halide::Func sibling, const LoweringContext& context);
+// An image's per-channel sum over (x, y, rows) (lower/reduce.cpp): each block of rows_per_task
+// images, in parallel, adds its planes into vector_width lanes per channel in registers (Halide's
+// rfactor), images one after the other, each image's channels and planes in memory order; then
+// the blocks' lanes are added. The blocks depend on the batch alone: same sums at any thread count.
+void channel_reduction(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
+// Runs the per-channel sum `f` inside the loops of `sibling`, another over an image of the same
+// shape with the same knobs: each vector of the image is loaded once for both.
+void channel_reduction_with(Halide::Func f, Halide::Func sibling);
 // A convolution's register-blocked loops (schedule/conv_loops.cpp; the algorithm: lower/conv.cpp).
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context);
 // An output-tiled convolution's tiles in the loops of `consumer`, a pointwise function of it

@@ -52,6 +52,11 @@ struct Pointwise {
 struct Reduction {
     int axis = 0;
 };
+// An image's channels each summed over N, H and W ([N×C×H×W] → [1×C]): an update over the RDom
+// (x, y, rows) named "over_nhw"; `image` the shape summed.
+struct ChannelReduction {
+    dsl::Shape image{};
+};
 // A [1 × 1] total (a loss), computed at root after its per-row statistics.
 struct Scalar {
     std::vector<Halide::Func> stored_first;
@@ -64,7 +69,8 @@ using Conv = ConvFacts;
 using Gemm = GemmFacts;
 }  // namespace loops
 using LoopFacts =
-    std::variant<loops::Pointwise, loops::Reduction, loops::Scalar, loops::Transpose, loops::Gemm, loops::Conv>;
+    std::variant<loops::Pointwise, loops::Reduction, loops::ChannelReduction, loops::Scalar, loops::Transpose,
+                 loops::Gemm, loops::Conv>;
 
 struct Value {
     Halide::Func func;

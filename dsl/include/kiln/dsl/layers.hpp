@@ -74,12 +74,9 @@ constexpr auto conv2d(X x) {
 }
 
 // The mean of each feature (matrix [N×C]) or channel (image [N×C×H×W], over N, H and W): [1×C].
-// Over the batch first: that sum adds whole planes, vectors along the contiguous width, each
-// channel's H×W sums in L1 (codegen's image reductions over rows), and leaves a [1×C×H×W] image
-// for the height and width sums. Width first summed each image row into a scalar: a serial chain
-// of adds per row, no vectors (13% of fashion_cnn's bench samples in its four such passes).
 template <Expression X> constexpr auto per_channel_mean(X x) {
-    return mean_over<3>(mean_over<2>(mean_over<0>(x)));
+    if constexpr (X::shape.image()) return mean_per_channel(x);
+    else return mean_over<0>(x);
 }
 
 // Batch normalization (Ioffe & Szegedy 2015), per feature of a matrix or per channel of an image

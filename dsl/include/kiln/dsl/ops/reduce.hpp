@@ -1,6 +1,7 @@
-// Reductions over one axis (sum, mean) and their adjoint, broadcast; reshape (flatten) and its
-// adjoint, the reshape back. Axis 0 runs over rows (the batch, for batched values), 1 over
-// columns (channels, for images), 2 and 3 over an image's height and width.
+// Reductions over one axis (sum, mean) and their adjoint, broadcast; per-channel reductions of an
+// image (over N, H and W at once); reshape (flatten) and its adjoint, the reshape back. Axis 0 runs
+// over rows (the batch, for batched values), 1 over columns (channels, for images), 2 and 3 over an
+// image's height and width.
 #pragma once
 #include <boost/hana/tuple.hpp>
 
@@ -13,6 +14,9 @@ namespace kiln::dsl {
 
 struct ReduceInfo {
     int axis;
+    bool mean;
+};
+struct ChannelReduceInfo {
     bool mean;
 };
 struct BroadcastInfo {
@@ -53,6 +57,38 @@ template <int Axis, bool Mean> struct ReduceOp {
     template <class A, class G> static constexpr auto vjp(Expr<ReduceOp, A>, G g) {
         auto spread = broadcast<A::shape>(g);
         if constexpr (Mean) return boost::hana::make_tuple(div(spread, count_of<A::shape.dim(Axis)>()));
+        else return boost::hana::make_tuple(spread);
+    }
+};
+
+// Each channel of an image summed (or averaged) over N, H and W at once: [N×C×H×W] → [1×C], as
+// PyTorch's x.sum((0, 2, 3)). Batch norm's statistics and its backward sums, a convolution's bias
+// gradient. One node rather than sum_width(sum_height(sum_rows(x))), so that codegen may add each
+// image's planes into a few vector registers (lower/reduce.cpp), where the chain stored an H×W sum
+// per channel and read and wrote it for every image.
+template <bool Mean> struct ChannelReduceOp {
+    static constexpr ChannelReduceInfo lowering{Mean};
+    static constexpr Notation notation{};
+    static constexpr Shape shape(Shape a) { return Shape{1, a.cols}; }
+    static std::string format(const Texts& parts) {
+        return call(Mean ? "mean_per_channel" : "sum_per_channel", parts);
+    }
+    static reference::Matrix evaluate(const reference::Context&, const reference::Matrix& a) {
+        reference::Matrix out(Shape{1, a.cols}, 0.0);
+        for (int r = 0; r < a.rows; ++r)
+            for (int c = 0; c < a.cols; ++c)
+                for (int y = 0; y < a.height; ++y)
+                    for (int x = 0; x < a.width; ++x) out(0, c) += a.at(r, c, y, x);
+        if (Mean) {
+            const double n = double(a.rows) * a.height * a.width;
+            for (double& v : out.values) v /= n;
+        }
+        return out;
+    }
+    template <class A, class G> static constexpr auto vjp(Expr<ChannelReduceOp, A>, G g) {
+        auto spread = broadcast<A::shape>(g);
+        constexpr double plane = double(A::shape.height) * A::shape.width;
+        if constexpr (Mean) return boost::hana::make_tuple(div(spread, mul(count_of<A::shape.rows>(), constant<plane>)));
         else return boost::hana::make_tuple(spread);
     }
 };
@@ -110,6 +146,14 @@ template <int Axis, Expression A> constexpr auto mean_over(A a) {
     if constexpr (A::shape.dim(Axis) == 1) return a;
     else return mean<Axis>(a);
 }
+template <Expression A> constexpr auto sum_per_channel(A) {
+    static_assert(A::shape.image(), "sum_per_channel: expects an image [N × C × H × W]");
+    return Expr<ChannelReduceOp<false>, A>{};
+}
+template <Expression A> constexpr auto mean_per_channel(A) {
+    static_assert(A::shape.image(), "mean_per_channel: expects an image [N × C × H × W]");
+    return Expr<ChannelReduceOp<true>, A>{};
+}
 template <Shape To, Expression A> constexpr auto broadcast(A) {
     static_assert(shapes_broadcast(A::shape, To) && broadcast_shape(A::shape, To) == To,
                   "broadcast: the value must have the target's shape or size 1 along the axes that differ");
@@ -126,6 +170,7 @@ template <Expression A> constexpr auto flatten(A a) { return reshape<Shape{A::sh
 
 template <Shape To, Expression G> constexpr auto reduce_to(G g) {
     if constexpr (G::shape == To) return g;
+    else if constexpr (G::shape.image() && To == Shape{1, G::shape.cols}) return sum_per_channel(g);
     else if constexpr (To.rows == 1 && G::shape.rows != 1) return reduce_to<To>(sum<0>(g));
     else if constexpr (To.cols == 1 && G::shape.cols != 1) return reduce_to<To>(sum<1>(g));
     else if constexpr (To.height == 1 && G::shape.height != 1) return reduce_to<To>(sum<2>(g));
