@@ -104,26 +104,27 @@ void reduction(Func f, int axis, const FuncSchedule& knobs, const LoweringContex
 }
 
 namespace {
-// The intermediate Halide's rfactor made for f's update: the Func that update now reads, by the
-// name rfactor gives it ("<f>_intm").
+// The intermediate Halide's rfactor made for f's update: the one other Func that update now reads
+// (f(c, r) + intermediate(c, r, lanes, blocks)). Found by the call, not by name: rfactor names it
+// "<f>_intm", but Halide makes a name unique with a "$<count>" suffix when the process has seen it
+// (a second stage of the same model), and then the two differ.
 Func rfactored_partial(Func f) {
-    struct FindCall : Internal::IRVisitor {
-        std::string name;
-        Internal::Function found;
-        bool seen = false;
+    struct FindCalls : Internal::IRVisitor {
+        std::string self;
+        std::vector<Internal::Function> found;
         using Internal::IRVisitor::visit;
         void visit(const Internal::Call* call) override {
-            if (call->call_type == Internal::Call::Halide && call->name == name) {
-                found = Internal::Function(call->func);
-                seen = true;
-            }
+            if (call->call_type == Internal::Call::Halide && call->name != self)
+                found.push_back(Internal::Function(call->func));
             Internal::IRVisitor::visit(call);
         }
     } finder;
-    finder.name = f.name() + "_intm";
+    finder.self = f.name();
     for (const Expr& value : f.function().update(0).values()) value.accept(&finder);
-    if (!finder.seen) throw std::logic_error("channel sum " + f.name() + " has no rfactor intermediate");
-    return Func(finder.found);
+    if (finder.found.size() != 1)
+        throw std::logic_error("channel sum " + f.name() + ": expected its update to read one rfactor intermediate, found " +
+                               std::to_string(finder.found.size()) + " Funcs");
+    return Func(finder.found.front());
 }
 // The intermediate's own loop names: the same in every per-channel sum, so siblings can fuse.
 Var lanes_var() { return Var("lanes"); }

@@ -62,6 +62,24 @@ TEST_CASE("resuming from a checkpoint is bit-identical to training straight thro
     CHECK(allowed.status == 0);
 }
 
+// Every parallel sum (batch norm's per-channel sums, a convolution's filter and bias gradients,
+// the GEMMs) splits its work into blocks fixed by the batch, not the thread count, and adds the
+// blocks in order: the same seed gives the same bytes on one core or two.
+TEST_CASE("training gives the same bytes at one and two threads (convolutions, per-channel batch norm)", "[e2e]") {
+    TempDir dir;
+    const std::string model = binary("digits_cnn"),
+                      train = " train --data " + data("digits.csv.gz") +
+                              " --epochs 2 --batch 37 --optimizer adam --lr 0.01 --seed 11 --no-progress";
+    Run one = run(model + " --threads 1" + train + " --checkpoint " + dir.file("one.st"));
+    INFO(one.output);
+    REQUIRE(one.status == 0);
+    Run two = run(model + " --threads 2" + train + " --checkpoint " + dir.file("two.st"));
+    INFO(two.output);
+    REQUIRE(two.status == 0);
+    CHECK(read_bytes(dir.file("one.st")) == read_bytes(dir.file("two.st")));
+    CHECK(last_json_line(one.output)["val_loss"] == last_json_line(two.output)["val_loss"]);
+}
+
 TEST_CASE("early stopping stops after `patience` epochs without improvement and keeps the best checkpoint", "[e2e]") {
     TempDir dir;
     // A large rate on a small set: the validation loss bottoms out early, then rises.
