@@ -1,7 +1,10 @@
 // Pooling (dsl/ops/pool.hpp): max and average over k×k windows, unrolled, and their adjoints.
 // An adjoint element (n, c, h, v) visits the ⌈k/s⌉² windows that may contain it, each
-// guarded by whether it really does and (for max) whether (h, v) is its first maximum.
+// guarded by whether it really does and (for max) whether (h, v) is its first maximum. That
+// first maximum is a Func of its own over the pooled positions (window_offsets), computed once per
+// window, not once per element the window covers.
 #include "kiln/codegen/lower.hpp"
+#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -19,6 +22,19 @@ std::pair<Expr, Expr> window_max(const LoweringContext& context, const Value& x,
         best = select(better, candidate, best);
     }
     return {best, offset};
+}
+
+// The offset of each window's first maximum, over the pooled positions (x, y, c, r): the max
+// route's helper. Its name ends in schedule::window_helper_suffix: the loops of the stored Func that
+// reads the route compute it with each pair of their rows (default_schedule.cpp), over the pooled
+// row whose width the bound below declares; read elsewhere, it is computed inline, per element.
+Func window_offsets(LoweringContext& context, const Value& x, dsl::Shape pooled, int k, int s) {
+    Func offsets(context.fresh_name("max_pool" + schedule::window_helper_suffix));
+    const Coordinates q = context.coordinates(pooled);
+    const Type type = k * k <= 256 ? UInt(8) : Int(32);  // one byte per window for the usual sizes
+    offsets(context.vars(pooled)) = cast(type, window_max(context, x, q.row, q.col, q.y, q.x, k, s).second);
+    offsets.bound(context.x, 0, pooled.width);
+    return offsets;
 }
 }  // namespace
 
@@ -38,6 +54,8 @@ Value lower(const dsl::PoolInfo& info, LoweringContext& context, const Operands&
     } else {
         const Value& g = operands[1];
         const int reach = (k + s - 1) / s;  // windows along an axis that can contain one element
+        Func offsets;
+        if (info.part == dsl::PoolPart::max_route) offsets = window_offsets(context, x, g.shape, k, s);
         Expr total = 0.0f;
         for (int qi = 0; qi < reach; ++qi)
             for (int qj = 0; qj < reach; ++qj) {
@@ -47,7 +65,7 @@ Value lower(const dsl::PoolInfo& info, LoweringContext& context, const Operands&
                 Expr ci = clamp(i, 0, g.shape.height - 1), cj = clamp(j, 0, g.shape.width - 1);
                 Expr share = context.at(g, Coordinates{p.row, p.col, ci, cj});
                 if (info.part == dsl::PoolPart::max_route) {
-                    Expr offset = window_max(context, x, p.row, p.col, ci, cj, k, s).second;
+                    Expr offset = cast<int>(offsets(cj, ci, p.col, p.row));
                     inside = inside && offset == (p.y - ci * s) * k + (p.x - cj * s);
                 } else {
                     share = share / float(k * k);

@@ -1,6 +1,9 @@
 // Loops from knobs. The knobs' defaults (FuncSchedule::defaults) are kiln's hand heuristics; a
 // schedule plan (schedule_plan.hpp) overrides them per Func.
+#include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "kiln/codegen/schedule.hpp"
 
@@ -16,6 +19,45 @@ void vectorize_along_row(Func f, Var x, int width, int lanes) {
     while (fitting > 4 && fitting > width) fitting /= 2;
     if (fitting <= width) f.vectorize(x, fitting, TailStrategy::ShiftInwards);
     else f.vectorize(x, lanes, TailStrategy::GuardWithIf);
+}
+
+// Whether f is computed inline so far: stored values are scheduled producers first, so a Func f's
+// loops read that is still inline is a formula in those loops. (Halide asks a LoopLevel to be
+// locked before it is inspected; Func::compute_* replace the LoopLevel, so locking it here binds
+// nothing.)
+bool computed_inline(const Internal::Function& f) {
+    LoopLevel level = f.schedule().compute_level();
+    return level.lock().is_inlined();
+}
+
+// The per-window helpers (window_helper_suffix) f reads, directly or through Funcs computed inline.
+std::vector<Func> window_helpers_read_by(const Func& f) {
+    struct Finder : Internal::IRVisitor {
+        std::set<std::string> visited;
+        std::vector<Func> found;
+        using Internal::IRVisitor::visit;
+        void visit(const Internal::Call* call) override {
+            Internal::IRVisitor::visit(call);
+            if (call->call_type != Internal::Call::Halide || !visited.insert(call->name).second) return;
+            const Internal::Function callee(call->func);
+            const std::string key = plan_key(Func(callee));
+            if (key.size() > window_helper_suffix.size() && key.ends_with(window_helper_suffix))
+                found.emplace_back(callee);
+            else if (computed_inline(callee) && !callee.has_update_definition())
+                for (const Expr& value : callee.values()) value.accept(this);
+        }
+    } finder;
+    finder.visited.insert(f.name());
+    for (const Expr& value : f.function().values()) value.accept(&finder);
+    return finder.found;
+}
+
+// The extent a helper's lowering declared for x with Func::bound (its pooled row's width).
+int declared_width(const Func& f, const Var& x) {
+    for (const Internal::Bound& bound : f.function().schedule().bounds())
+        if (bound.var == x.name())
+            if (const auto* extent = bound.extent.as<Internal::IntImm>()) return int(extent->value);
+    throw std::logic_error(f.name() + ": a window helper declares its row's width with Func::bound");
 }
 }  // namespace
 
@@ -38,6 +80,12 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
     // pair, and the pair's copies of that computation are one after simplification.
     Var pair("y_pair"), in_pair("y_in_pair");
     f.split(context.y, pair, in_pair, 2, TailStrategy::GuardWithIf).unroll(in_pair);
+    // A max-pool route's window offsets, with each pair of rows: the pair's window row is read
+    // from L1 by the route's own loads right after (measured below in bench/README.md).
+    for (Func helper : window_helpers_read_by(f)) {
+        helper.compute_at(f, pair);
+        vectorize_along_row(helper, context.x, declared_width(helper, context.x), knobs.vector_width);
+    }
 }
 
 void flattened_image(Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context) {

@@ -19,6 +19,11 @@ void gemm_into(const Value& gemm, const FuncSchedule& knobs, Halide::Func consum
 // a quarter of the register, the last overlapping the one before (Halide's ShiftInwards), since
 // a masked load of a pooling's stride-2 neighbours is a gather.
 void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context, int width = 0);
+// The name ending of a pooling's per-window helper (lower/pool.cpp: the offset of each window's
+// first maximum, over the pooled positions, its row width declared with Func::bound). An image
+// stored by `elementwise` computes each such helper it reads, directly or through Funcs computed
+// inline, with each pair of its rows, vectors along the pooled row: once per window.
+inline const std::string window_helper_suffix = "_window_offsets";
 // A flatten (image [N×C×H×W] read as a matrix [N×CHW]): the columns split into the image's
 // channel, y and x, x vectorized as an image's.
 void flattened_image(Halide::Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context);
