@@ -7,6 +7,7 @@
 // the batch and every output position into a small result: a GEMM over blocks of images, its
 // vectors along output channels (ConvFacts::block_sums). Loops: schedule/conv_loops.cpp.
 #include "kiln/codegen/lower.hpp"
+#include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen {
 
@@ -120,9 +121,25 @@ Value block_sums(const dsl::ConvInfo& info, LoweringContext& context, const Oper
     Expr n = block * images + r.z;
     Func accumulator("conv2d_filter_sum"), task_sums("conv2d_filter_blocks");
     accumulator(o, b, a, c, block) = 0.0f;
-    accumulator(o, b, a, c, block) +=
-        padded_g(r.x, r.y, o, n) *
-        padded_x(r.x * k.stride - k.padding + b * k.dilation, r.y * k.stride - k.padding + a * k.dilation, c, n);
+    if (schedule::filter_sums_along_planes(x.shape.cols, k.kernel_h, k.kernel_w, g.shape.height * g.shape.width,
+                                           context.machine)) {
+        // A first layer: each (input channel, tap)'s input plane shifted to the output's positions
+        // (im2col of a few channels), so that a position's operands sit at the same offset in g's
+        // plane and in every column's, and a vector of positions is a plain load of each.
+        Func columns(context.fresh_name("conv2d_filter_columns"));
+        const Var &j = context.x, &i = context.y, &t = context.col, &image = context.row;
+        const int taps = k.kernel_h * k.kernel_w;
+        Expr tc = t / taps, ta = (t / k.kernel_w) % k.kernel_h, tb = t % k.kernel_w;
+        columns(j, i, t, image) = padded_x(j * k.stride - k.padding + tb * k.dilation,
+                                           i * k.stride - k.padding + ta * k.dilation, tc, image);
+        accumulator(o, b, a, c, block) += padded_g(r.x, r.y, o, n) * columns(r.x, r.y, (c * k.kernel_h + a) * k.kernel_w + b, n);
+        facts.padded = {padded_x, padded_g, columns};
+    } else {
+        accumulator(o, b, a, c, block) +=
+            padded_g(r.x, r.y, o, n) *
+            padded_x(r.x * k.stride - k.padding + b * k.dilation, r.y * k.stride - k.padding + a * k.dilation, c, n);
+        facts.padded = {padded_x, padded_g};
+    }
     // At most max_tasks runs of blocks (a fixed number, not the thread count's): their sums are
     // what the tasks store, so their memory stays max_tasks filters whatever the batch.
     const Expr blocks = (context.batch + images - 1) / images;
@@ -142,7 +159,6 @@ Value block_sums(const dsl::ConvInfo& info, LoweringContext& context, const Oper
     facts.partial = task_sums;
     facts.window = r;
     facts.blocks = run;
-    facts.padded = {padded_x, padded_g};
     facts.channels = g.shape.cols;
     facts.input_channels = x.shape.cols;
     facts.kernel_h = k.kernel_h;

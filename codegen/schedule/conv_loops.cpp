@@ -23,6 +23,15 @@ int divisor_at_most(int n, int cap) {
     return 1;
 }
 
+}  // namespace
+
+bool filter_sums_along_planes(int input_channels, int kernel_h, int kernel_w, int plane_positions,
+                              const RegisterFile& machine) {
+    return input_channels <= 4 && input_channels * kernel_h * kernel_w <= machine.accumulator_budget() &&
+           plane_positions % machine.lanes == 0;
+}
+
+namespace {
 // Vectors along x no wider than the image needs (a 7-wide image gets 8 lanes, not 16).
 int vector_along(int width, int widest) {
     int lanes = 4;
@@ -166,7 +175,72 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output
 // a few vector loads of the output gradient and one broadcast input value per tap and channel
 // (the GEMM tile of Halide's conv_layer probe, which reached 96–99% of a core's peak), then is
 // added into the task's sums.
+// The filter adjoint along output planes (filter_sums_along_planes; lower/conv.cpp stages the
+// input as shifted planes, `columns`). Per task, per block, per image: the image's input staged
+// zero-padded, then its columns (9 planes of 3 KB for a 28×28 first layer: they stay in L1),
+// then for each tile of output channels a register tile of vectors of lanes — channels × every
+// (input channel, tap) — sums over the image's plane, each step one vector load of the output
+// gradient per channel (or its formula: a batch norm's adjoint computed in these loops, never
+// stored) and one of each column; the tile's lanes are added into the block's lanes, and those
+// once per block into its sums. Lanes, images and blocks are added in a fixed order: the same
+// floats at any thread count.
+void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
+    Func task_sums = facts.partial, sum = facts.accumulator;
+    const std::vector<Var> args = sum.args();  // (o, b, a, c, block)
+    const Var &o = args[0], &b = args[1], &a = args[2], &c = args[3];
+    const int lanes = context.machine.lanes;
+    const int terms = facts.input_channels * facts.kernel_h * facts.kernel_w;
+    const int tile = divisor_at_most(facts.channels, std::max(1, context.machine.accumulator_budget() / terms));
+    const RDom& window = facts.window;  // (x, y, images of the block)
+    RVar plane("plane"), vectors("vectors"), lane("lane");
+    Var lane_var("lanes"), image_var("image"), oo("o_tile"), oi("o_in");
+    sum.update().fuse(window.x, window.y, plane).split(plane, vectors, lane, lanes, TailStrategy::GuardWithIf);
+    // block_lanes(o, b, a, c, block, lanes): the block's sums, lane by lane; image_sums: one image's.
+    Func block_lanes = sum.update().rfactor(lane, lane_var);
+    Func image_sums = block_lanes.update().rfactor(window.z, image_var);
+    const RVar image = block_lanes.rvars(0).at(0);
+    const RVar run = facts.blocks.x;
+    const Var task = task_sums.args()[4];
+    task_sums.compute_root();
+    task_sums.update().reorder(o, b, a, c, run, task).parallel(task);
+    sum.compute_at(task_sums, run);
+    block_lanes.compute_at(task_sums, run)
+        .reorder_storage(lane_var, o, b, a, c)
+        .vectorize(lane_var);
+    block_lanes.update()
+        .split(o, oo, oi, tile)
+        .reorder(lane_var, oi, b, a, c, oo, image)
+        .vectorize(lane_var)
+        .unroll(oi)
+        .unroll(b)
+        .unroll(a)
+        .unroll(c);
+    image_sums.compute_at(block_lanes, oo)
+        .reorder_storage(lane_var, o, b, a, c)
+        .vectorize(lane_var)
+        .unroll(o)
+        .unroll(b)
+        .unroll(a)
+        .unroll(c);
+    image_sums.update()
+        .reorder(lane_var, o, b, a, c, vectors)
+        .vectorize(lane_var)
+        .unroll(o)
+        .unroll(b)
+        .unroll(a)
+        .unroll(c);
+    // Staged per image, before its tiles: the padded input, then its shifted planes.
+    Func input = facts.padded[0], columns = facts.padded[2];
+    const Expr output_width = window.x.extent();
+    const int64_t* width = Internal::as_const_int(output_width);
+    const TailStrategy along_row = width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+    input.compute_at(block_lanes, image).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
+    columns.compute_at(block_lanes, image).vectorize(context.x, lanes, along_row);
+    Func(facts.output).compute_root();
+}
+
 void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    if (facts.padded.size() == 3) return plane_sums(facts, context);  // lowered with columns
     Func task_sums = facts.partial, sum = facts.accumulator;
     const std::vector<Var> args = sum.args();  // (o, b, a, c, block)
     const Var &o = args[0], &b = args[1], &a = args[2], &c = args[3], &block = args[4];
@@ -215,7 +289,14 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     // Staged per block, allocated once per task; the gradient with channels innermost, so a step's
     // vectors of output channels are plain loads.
     Func input = facts.padded[0], gradient = facts.padded[1];
-    input.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
+    // Rows at least a vector wide take whole vectors, the last shifted inwards (both staged Funcs
+    // are zero-padded, defined on every coordinate); guarded, the last vector of a 28-wide row was
+    // a masked load, which Halide emits as a gather of single floats (a quarter of the first
+    // layer's filter adjoint, perf annotate on Zen 5).
+    const Expr gradient_width = facts.window.x.extent();  // the window's x: the output gradient's width
+    const int64_t* width = Internal::as_const_int(gradient_width);
+    const TailStrategy along_row = width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+    input.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, along_row);
     // A gradient computed here rather than stored (a first layer's, its one reader being this
     // filter adjoint) is staged twice: evaluated along x, where its formula's loads are plain
     // vectors, then transposed. Staged straight into channels-innermost storage, every load of
@@ -225,8 +306,7 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     Func transposed = gradient;
     if (reads_values_computed_inline(gradient)) {
         transposed = gradient.in(sum);
-        gradient.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes,
-                                                                                 TailStrategy::GuardWithIf);
+        gradient.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, along_row);
     }
     transposed.compute_at(task_sums, run)
         .store_at(task_sums, task)

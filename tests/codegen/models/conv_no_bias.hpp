@@ -14,3 +14,16 @@ constexpr auto h = max_pool<2>(relu(batch_norm<"bn">(conv2d<"c", 4, 3, 1, 1>(x, 
 constexpr auto logits = dense<"head", 3>(flatten(h));
 constexpr auto network = kiln::dsl::network(logits, softmax_cross_entropy(logits, y));
 }  // namespace conv_no_bias
+
+// The same layer on an 8×8 image: its output planes hold whole vectors of positions (64), so its
+// filter adjoint sums along planes (schedule::filter_sums_along_planes: the input staged as one
+// shifted plane per tap, the norm's data adjoint computed in the register tiles' loop).
+namespace conv_planes {
+using namespace kiln::dsl;
+
+constexpr auto x = image_input<"x", 1, 8, 8>;
+constexpr auto y = labels<"y", 3>;
+constexpr auto h = max_pool<2>(relu(batch_norm<"bn">(conv2d<"c", 4, 3, 1, 1>(x, no_bias))));  // [N×4×4×4]
+constexpr auto logits = dense<"head", 3>(flatten(h));
+constexpr auto network = kiln::dsl::network(logits, softmax_cross_entropy(logits, y));
+}  // namespace conv_planes

@@ -41,6 +41,14 @@ void channel_reduction(Halide::Func f, const FuncSchedule& knobs, const Lowering
 // Runs the per-channel sum `f` inside the loops of `sibling`, another over an image of the same
 // shape with the same knobs: each vector of the image is loaded once for both.
 void channel_reduction_with(Halide::Func f, Halide::Func sibling);
+// Whether a filter adjoint sums along its output planes — vectors of positions, a tile of output
+// channels × every (input channel, tap) in registers — rather than as a GEMM along output channels:
+// a first layer's (at most 4 input channels, their taps fitting the accumulator registers), whose
+// GEMM would be a thin one and whose output gradient would have to be transposed, where the plane
+// holds whole vectors (otherwise Halide 14 reads a position's (x, y) as a gather: measured on a
+// 6×7 plane). lower/conv.cpp then stages the input as one shifted plane per (input channel, tap).
+bool filter_sums_along_planes(int input_channels, int kernel_h, int kernel_w, int plane_positions,
+                              const RegisterFile& machine);
 // A convolution's register-blocked loops (schedule/conv_loops.cpp; the algorithm: lower/conv.cpp).
 void conv(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context);
 // An output-tiled convolution's tiles in the loops of `consumer`, a pointwise function of it
