@@ -5,7 +5,10 @@
 //   filter       dw[o,c,a,b] = Σ_{n,i,j} g[n,o,i,j]·x[n,c,i·s−p+a·d, j·s−p+b·d]
 // The first two sum per output element (ConvFacts::output_tiles); the filter adjoint sums over
 // the batch and every output position into a small result: a GEMM over blocks of images, its
-// vectors along output channels (ConvFacts::block_sums). Loops: schedule/conv_loops.cpp.
+// vectors along output channels (ConvFacts::block_sums), or, for a first layer's few input
+// channels, along the output planes, the input staged as one shifted plane per tap (`columns`,
+// a third Func in ConvFacts::padded; schedule::filter_sums_along_planes). Loops:
+// schedule/conv_loops.cpp.
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
 

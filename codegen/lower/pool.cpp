@@ -30,10 +30,11 @@ std::pair<Expr, Expr> window_max(const LoweringContext& context, const Value& x,
 // row whose width the bound below declares; read elsewhere, it is computed inline, per element.
 Func window_offsets(LoweringContext& context, const Value& x, dsl::Shape pooled, int k, int s) {
     Func offsets(context.fresh_name("max_pool" + schedule::window_helper_suffix));
-    const Coordinates q = context.coordinates(pooled);
+    // Over (x, y, c, r) even where the pooled value is 1×1, which the DSL holds as the matrix view.
+    const Var &j = context.x, &i = context.y, &c = context.col, &n = context.row;
     const Type type = k * k <= 256 ? UInt(8) : Int(32);  // one byte per window for the usual sizes
-    offsets(context.vars(pooled)) = cast(type, window_max(context, x, q.row, q.col, q.y, q.x, k, s).second);
-    offsets.bound(context.x, 0, pooled.width);
+    offsets(j, i, c, n) = cast(type, window_max(context, x, n, c, i, j, k, s).second);
+    offsets.bound(j, 0, pooled.width);
     return offsets;
 }
 }  // namespace
