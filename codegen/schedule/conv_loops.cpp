@@ -168,13 +168,6 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output
     store_padded(facts.padded, context);
 }
 
-// The filter adjoint (lower/conv.cpp, block_sums): parallel tasks, each adding its run of
-// blocks of images; per block, the operands staged in cache, then every register tile — up to 4
-// vectors of output channels × a kernel row's taps × input channels (× kernel rows while they
-// fit: a first layer's one channel takes all 9 taps) — sums over the block's positions, each step
-// a few vector loads of the output gradient and one broadcast input value per tap and channel
-// (the GEMM tile of Halide's conv_layer probe, which reached 96–99% of a core's peak), then is
-// added into the task's sums.
 // The filter adjoint along output planes (filter_sums_along_planes; lower/conv.cpp stages the
 // input as shifted planes, `columns`). Per task, per block, per image: the image's input staged
 // zero-padded, then its columns (9 planes of 3 KB for a 28×28 first layer: they stay in L1),
@@ -239,6 +232,13 @@ void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
     Func(facts.output).compute_root();
 }
 
+// The filter adjoint (lower/conv.cpp, block_sums): parallel tasks, each adding its run of
+// blocks of images; per block, the operands staged in cache, then every register tile — up to 4
+// vectors of output channels × a kernel row's taps × input channels (× kernel rows while they
+// fit: a first layer's one channel takes all 9 taps) — sums over the block's positions, each step
+// a few vector loads of the output gradient and one broadcast input value per tap and channel
+// (the GEMM tile of Halide's conv_layer probe, which reached 96–99% of a core's peak), then is
+// added into the task's sums.
 void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
     if (facts.padded.size() == 3) return plane_sums(facts, context);  // lowered with columns
     Func task_sums = facts.partial, sum = facts.accumulator;

@@ -81,7 +81,7 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
     Var pair("y_pair"), in_pair("y_in_pair");
     f.split(context.y, pair, in_pair, 2, TailStrategy::GuardWithIf).unroll(in_pair);
     // A max-pool route's window offsets, with each pair of rows: the pair's window row is read
-    // from L1 by the route's own loads right after (measured below in bench/README.md).
+    // from L1 by the route's own loads right after (measured in bench/README.md).
     for (Func helper : window_helpers_read_by(f)) {
         helper.compute_at(f, pair);
         vectorize_along_row(helper, context.x, declared_width(helper, context.x), knobs.vector_width);
