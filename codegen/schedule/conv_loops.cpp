@@ -45,18 +45,24 @@ bool reads_values_computed_inline(const Func& f) {
         using Internal::IRVisitor::visit;
         bool found = false;
         void visit(const Internal::Call* call) override {
-            if (call->call_type == Internal::Call::Halide && call->func.defined()) {
-                // A copy of the Func's level as scheduled so far (the stage schedules its stored
-                // values in lowering order, an operand before its readers); locked to be read,
-                // which scheduling the Func later would not see: compute_at assigns a new level.
-                LoopLevel level = Internal::Function(call->func).schedule().compute_level();
-                found |= level.lock().is_inlined();
-            }
+            if (call->call_type == Internal::Call::Halide && call->func.defined())
+                found |= computed_inline(Internal::Function(call->func));
             Internal::IRVisitor::visit(call);
         }
     } finder;
     for (const Expr& value : f.function().definition().values()) value.accept(&finder);
     return finder.found;
+}
+
+// How a filter adjoint's staged rows end (`window`: its RDom, x over the output gradient's width).
+// Rows at least a vector wide take whole vectors, the last shifted inwards (the staged Funcs are
+// zero-padded, defined on every coordinate); guarded, the last vector of a 28-wide row was a
+// masked load, which Halide emits as a gather of single floats (a quarter of the first layer's
+// filter adjoint, perf annotate on Zen 5).
+TailStrategy staged_row_tail(const RDom& window, int lanes) {
+    const Expr width_expr = window.x.extent();
+    const int64_t* width = Internal::as_const_int(width_expr);
+    return width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
 }
 
 // The zero-padded copies the sums read: stored at root, vectors along x, images in parallel.
@@ -224,9 +230,7 @@ void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
         .unroll(c);
     // Staged per image, before its tiles: the padded input, then its shifted planes.
     Func input = facts.padded[0], columns = facts.padded[2];
-    const Expr output_width = window.x.extent();
-    const int64_t* width = Internal::as_const_int(output_width);
-    const TailStrategy along_row = width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+    const TailStrategy along_row = staged_row_tail(window, lanes);
     input.compute_at(block_lanes, image).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
     columns.compute_at(block_lanes, image).vectorize(context.x, lanes, along_row);
     Func(facts.output).compute_root();
@@ -289,13 +293,7 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     // Staged per block, allocated once per task; the gradient with channels innermost, so a step's
     // vectors of output channels are plain loads.
     Func input = facts.padded[0], gradient = facts.padded[1];
-    // Rows at least a vector wide take whole vectors, the last shifted inwards (both staged Funcs
-    // are zero-padded, defined on every coordinate); guarded, the last vector of a 28-wide row was
-    // a masked load, which Halide emits as a gather of single floats (a quarter of the first
-    // layer's filter adjoint, perf annotate on Zen 5).
-    const Expr gradient_width = facts.window.x.extent();  // the window's x: the output gradient's width
-    const int64_t* width = Internal::as_const_int(gradient_width);
-    const TailStrategy along_row = width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+    const TailStrategy along_row = staged_row_tail(facts.window, lanes);
     input.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, along_row);
     // A gradient computed here rather than stored (a first layer's, its one reader being this
     // filter adjoint) is staged twice: evaluated along x, where its formula's loads are plain

@@ -21,15 +21,6 @@ void vectorize_along_row(Func f, Var x, int width, int lanes) {
     else f.vectorize(x, lanes, TailStrategy::GuardWithIf);
 }
 
-// Whether f is computed inline so far: stored values are scheduled producers first, so a Func f's
-// loops read that is still inline is a formula in those loops. (Halide asks a LoopLevel to be
-// locked before it is inspected; Func::compute_* replace the LoopLevel, so locking it here binds
-// nothing.)
-bool computed_inline(const Internal::Function& f) {
-    LoopLevel level = f.schedule().compute_level();
-    return level.lock().is_inlined();
-}
-
 // The per-window helpers (window_helper_suffix) f reads, directly or through Funcs computed inline.
 std::vector<Func> window_helpers_read_by(const Func& f) {
     struct Finder : Internal::IRVisitor {
@@ -60,6 +51,13 @@ int declared_width(const Func& f, const Var& x) {
     throw std::logic_error(f.name() + ": a window helper declares its row's width with Func::bound");
 }
 }  // namespace
+
+bool computed_inline(const Internal::Function& f) {
+    // A copy of the Func's level, locked to be read (Halide asks that of a LoopLevel before it is
+    // inspected); scheduling the Func later assigns a new level, which this lock does not bind.
+    LoopLevel level = f.schedule().compute_level();
+    return level.lock().is_inlined();
+}
 
 void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context, int width) {
     Var row_block("row_block"), row_in("row_in");

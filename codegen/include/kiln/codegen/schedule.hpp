@@ -19,6 +19,10 @@ void gemm_into(const Value& gemm, const FuncSchedule& knobs, Halide::Func consum
 // a quarter of the register, the last overlapping the one before (Halide's ShiftInwards), since
 // a masked load of a pooling's stride-2 neighbours is a gather.
 void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context, int width = 0);
+// Whether f is computed inline as scheduled so far: the stage schedules its stored values in
+// lowering order, an operand before its readers, so a Func a stored value reads that is still
+// inline is a formula in that value's loops.
+bool computed_inline(const Halide::Internal::Function& f);
 // The name ending of a pooling's per-window helper (lower/pool.cpp: the offset of each window's
 // first maximum, over the pooled positions, its row width declared with Func::bound). An image
 // stored by `elementwise` computes each such helper it reads, directly or through Funcs computed
