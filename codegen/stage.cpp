@@ -9,6 +9,7 @@
 #include <set>
 
 #include <kiln/contract/cores.hpp>
+#include <kiln/contract/tensor_shape.hpp>
 
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/schedule.hpp"
@@ -21,15 +22,17 @@ namespace {
 // Dense row-major layout with the shape's sizes (NCHW for an image: x, y, c, rows innermost
 // first); the batch dimension's extent is the batch param.
 // `bounds` false: the strides only (a tuple's later buffers share the first one's bounds; Halide
-// refuses bounds on them).
+// refuses bounds on them). `row_stride` > 0: a matrix's rows that far apart (a padded parameter's).
 template <class Dimensions>
-void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context, bool bounds = true) {
+void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context, bool bounds = true,
+               int row_stride = 0) {
     const std::vector<std::pair<Expr, int>> dims =
         shape.image() ? std::vector<std::pair<Expr, int>>{{shape.width, 1},
                                                           {shape.height, shape.width},
                                                           {shape.cols, shape.height * shape.width},
                                                           {context.rows(shape), shape.per_row()}}
-                      : std::vector<std::pair<Expr, int>>{{shape.cols, 1}, {context.rows(shape), shape.cols}};
+                      : std::vector<std::pair<Expr, int>>{{shape.cols, 1},
+                                                          {context.rows(shape), row_stride > 0 ? row_stride : shape.cols}};
     for (std::size_t d = 0; d < dims.size(); ++d) {
         if (bounds) buffer.dim(int(d)).set_bounds(0, dims[d].first);
         buffer.dim(int(d)).set_stride(dims[d].second);
@@ -45,34 +48,55 @@ Region estimates(dsl::Shape shape) {
     return region;
 }
 
-// A pipeline output: its buffers dense with the shape's sizes, and estimates for autoschedulers.
-void declare_output(Func output, dsl::Shape shape, const LoweringContext& context) {
+// A pipeline output: its buffers with the shape's sizes (rows `row_stride` apart if > 0, else
+// dense), and estimates for autoschedulers.
+void declare_output(Func output, dsl::Shape shape, const LoweringContext& context, int row_stride = 0) {
     output.set_estimates(estimates(shape));
     bool first = true;
     for (OutputImageParam buffer : output.output_buffers()) {
-        constrain(buffer, shape, context, first);
+        constrain(buffer, shape, context, first, row_stride);
         first = false;
     }
 }
+
+// The row stride of a buffer of parameter values (or their gradient or optimizer state) in the
+// runtime's arenas; 0 where it is dense (every other buffer).
+int parameter_stride(BufferRole role, dsl::Shape shape) {
+    const bool per_parameter = role == BufferRole::param || role == BufferRole::gradient ||
+                               role == BufferRole::next_param || role == BufferRole::optimizer_state ||
+                               role == BufferRole::next_optimizer_state;
+    if (!per_parameter || shape.image() || shape.batched()) return 0;
+    const int stride = parameter_row_stride(shape.rows, shape.cols);
+    return stride == shape.cols ? 0 : stride;
+}
 }  // namespace
 
+// A padded parameter (or its optimizer state) is read as its whole storage, [rows × row_stride]:
+// the zeros after its columns are part of the buffer (the runtime binds it so), for a GEMM to read.
 Value Stage::buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Type type) {
-    ImageParam buffer(type, shape.rank(), name);
-    constrain(buffer, shape, context_);
-    buffer.set_estimates(estimates(shape));
+    const int stride = parameter_stride(role, shape);
+    dsl::Shape storage = shape;
+    if (stride > 0) storage.cols = stride;
+    ImageParam buffer(type, storage.rank(), name);
+    constrain(buffer, storage, context_);
+    buffer.set_estimates(estimates(storage));
     buffers_.push_back(buffer);
-    buffer_shapes_.push_back(shape);
+    buffer_shapes_.push_back(storage);
     inputs_.push_back({role, index, name});
-    return source(context_, buffer, shape);
+    Value value = source(context_, buffer, shape);
+    value.zero_padded_cols = stride;
+    return value;
 }
 
 void Stage::add_output(const Value& value, BufferRole role, int index, const std::string& name) {
     Func output(name);
     const std::vector<Var> vars = context_.vars(value.shape);
     output(vars) = value.func(vars);
-    declare_output(output, value.shape, context_);
+    const int stride = parameter_stride(role, value.shape);
+    declare_output(output, value.shape, context_, stride);
     outputs_.push_back(output);
     output_shapes_.push_back(value.shape);
+    output_strides_.push_back(stride);
     outputs_arguments_.push_back({role, index, name});
     output_roles_.push_back(role);
     output_value_shapes_.push_back(value.shape);
@@ -88,9 +112,16 @@ void Stage::add_tuple_output(const Value& value, const std::function<std::vector
         throw std::logic_error("stage " + name_ + ": output " + output.name() + " has " + std::to_string(parts.size()) +
                                " components for " + std::to_string(buffers.size()) + " buffers");
     output(vars) = Tuple(parts);
-    declare_output(output, value.shape, context_);
+    const int stride = parameter_stride(buffers[0].role, value.shape);
+    for (const StageArgument& buffer : buffers)
+        if (parameter_stride(buffer.role, value.shape) != stride)
+            throw std::logic_error("stage " + name_ + ": output " + output.name() + " has buffers of other layouts");
+    declare_output(output, value.shape, context_, stride);
     outputs_.push_back(output);
-    for (std::size_t b = 0; b < buffers.size(); ++b) output_shapes_.push_back(value.shape);
+    for (std::size_t b = 0; b < buffers.size(); ++b) {
+        output_shapes_.push_back(value.shape);
+        output_strides_.push_back(stride);
+    }
     outputs_arguments_.insert(outputs_arguments_.end(), buffers.begin(), buffers.end());
     output_roles_.push_back(buffers[0].role);
     output_value_shapes_.push_back(value.shape);
@@ -125,11 +156,13 @@ std::vector<Func> Stage::outputs_with_signals() {
     std::vector<Func> outputs;
     std::vector<StageArgument> arguments;
     std::vector<dsl::Shape> shapes;
+    std::vector<int> strides;
     for (std::size_t o : order) {
         outputs.push_back(outputs_[o]);
         for (int component = 0; component < outputs_[o].outputs(); ++component) {
             arguments.push_back(outputs_arguments_.at(first_buffer[o] + std::size_t(component)));
             shapes.push_back(output_shapes_.at(first_buffer[o] + std::size_t(component)));
+            strides.push_back(output_strides_.at(first_buffer[o] + std::size_t(component)));
         }
         const auto signal = signals_.find(o);
         if (signal == signals_.end()) continue;
@@ -144,9 +177,11 @@ std::vector<Func> Stage::outputs_with_signals() {
         outputs.push_back(ready);
         arguments.push_back({BufferRole::gradient_signal, signal->second, ready.name()});
         shapes.push_back(dsl::Shape{1, 1});
+        strides.push_back(0);
     }
     outputs_arguments_ = std::move(arguments);
     output_shapes_ = std::move(shapes);
+    output_strides_ = std::move(strides);
     signals_.clear();  // once: the argument list now has them
     return outputs;
 }
@@ -303,8 +338,9 @@ void Stage::choose_stored_values(SchedulePasses& passes) const {
 // Pass 3: an output whose value is stored anyway is that Func itself: computed straight into the
 // caller's buffer and read there by its other consumers, instead of stored and then copied.
 // Halide reads such a buffer back with the alignment of its own allocations (128 bytes), which
-// the runtime's Tensors have (kiln::AlignedAllocator) but the parameter and gradient arenas'
-// slices do not: only outputs the runtime allocates as Tensors qualify. And only batched values
+// the runtime's Tensors have (kiln::AlignedAllocator); the arenas' slices have it too now, but a
+// parameter's gradient or next value read back in place was never measured: only outputs the
+// runtime allocates as Tensors qualify. And only batched values
 // that are not reductions: Halide 14 emits a masked read at a buffer's offset 0 (a narrow row,
 // a reduction reading back its accumulator) as an aligned load even on a caller's buffer.
 void Stage::compute_outputs_in_place(SchedulePasses& passes) {

@@ -11,7 +11,9 @@
 // 16 columns, one per row. With a stride of a multiple of 512 bytes (1024 columns: 4 KiB) those
 // lines fall into 1/8 or fewer of the cache sets, and a strip of a 1024-deep GEMM thrashes L1 and
 // L2 alike: it streams from L3 for every row tile. B is then stored with a stride of an odd
-// number of cache lines (a stored value just gets wider storage; a stage input is copied so).
+// number of cache lines (a stored value just gets wider storage; a stage input is copied so). A
+// parameter is already stored so by the runtime, zeros after its columns (the contract's
+// parameter_row_stride): it is read in place, whole tiles included, with no copy at all.
 #include "kiln/codegen/lower.hpp"
 
 namespace kiln::codegen {
@@ -37,8 +39,10 @@ Value lower(const dsl::MatmulInfo&, LoweringContext& context, const Operands& op
     // stride of a multiple of 2 KiB; at 1 KiB, fashion_mlp's 784×256 weights measured faster in place).
     const bool fixed_width = right_cols != dsl::batch;
     const bool aliasing = fixed_width && right_cols % 128 == 0, severe = fixed_width && right_cols % 512 == 0;
-    const bool copy_right = right_cols % knobs.tile_cols != 0 || (severe && b.kind == ValueKind::source);
     const int tiles_width = (right_cols + knobs.tile_cols - 1) / knobs.tile_cols * knobs.tile_cols;
+    const bool padded_in_place = b.kind == ValueKind::source && b.zero_padded_cols >= tiles_width;
+    const bool copy_right =
+        !padded_in_place && (right_cols % knobs.tile_cols != 0 || (severe && b.kind == ValueKind::source));
     const int stride = tiles_width / 16 % 2 == 0 ? tiles_width + 16 : tiles_width;  // an odd number of lines
     if (aliasing && !copy_right && b.kind != ValueKind::source) facts.right_storage_stride = stride;
     Func padded_right(context.fresh_name("matmul_right"));

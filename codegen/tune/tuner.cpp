@@ -39,7 +39,18 @@ StageRunner::StageRunner(std::unique_ptr<Stage> stage, Pipeline pipeline, int ba
         params_.set(param, buffer);
         inputs_.push_back(buffer);
     }
-    for (dsl::Shape shape : stage_->output_shapes()) outputs_.push_back(Buffer<float>(sizes(shape)));
+    // A padded parameter's gradient or next value: its columns of a buffer that many wide.
+    for (std::size_t o = 0; o < stage_->output_shapes().size(); ++o) {
+        const dsl::Shape shape = stage_->output_shapes()[o];
+        const int stride = stage_->output_strides().at(o);
+        if (stride == 0) {
+            outputs_.push_back(Buffer<float>(sizes(shape)));
+            continue;
+        }
+        Buffer<float> padded(stride, shape.rows);
+        padded.crop(0, 0, shape.cols);
+        outputs_.push_back(padded);
+    }
     pipeline_.compile_jit(target_);
     block_ms(0);  // warm: caches, thread pool, allocator
 }

@@ -48,7 +48,8 @@ BenchResult benchmark_model(Model& model, int batch, int iterations, uint64_t se
     const ModelDescriptor& d = model.descriptor();
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.0f, 0.1f);
-    for (float& v : model.params().all()) v = normal(rng);
+    for (std::size_t p = 0; p < d.params.size(); ++p)  // values only: a padded parameter's zeros stay
+        for (float& v : model.params()[p]) v = normal(rng);
     Batch data;
     data.features = Tensor(batch, d.input.per_row());
     for (float& v : data.features.values) v = normal(rng);

@@ -24,7 +24,7 @@ void save_checkpoint(const std::string& path, const Model& model, const Preproce
     mark_torch_layout(file);
     if (progress) record_training_progress(file, *progress);
     // The network's tensors as the equivalent PyTorch modules hold them (torch_layout.hpp).
-    for (std::size_t i = 0; i < d.params.size(); ++i) file.tensors[d.params[i].name] = to_torch(d.params[i], model.params()[i]);
+    for (std::size_t i = 0; i < d.params.size(); ++i) file.tensors[d.params[i].name] = to_torch(d.params[i], model.params()[i].dense());
     for (std::size_t i = 0; i < d.states.size(); ++i) {
         file.tensors[d.states[i].name] = to_torch(d.states[i], model.states()[i].values);
         // Every training step updates batch norm's running statistics, as PyTorch counts them.
@@ -59,7 +59,9 @@ Preprocessor load_checkpoint(const std::string& path, Model& model, TrainingProg
         const ParamSpec& spec = d.params[i];
         auto found = file.tensors.find(spec.name);
         if (found == file.tensors.end()) fail("{}: no tensor '{}' (a checkpoint of another model?)", path, spec.name);
-        from_torch(spec, found->second, layout, model.params()[i], path);
+        std::vector<float> values(spec.size());
+        from_torch(spec, found->second, layout, values, path);
+        std::copy(values.begin(), values.end(), model.params()[i].begin());
     }
     for (std::size_t i = 0; i < d.states.size(); ++i) {
         const StateSpec& spec = d.states[i];

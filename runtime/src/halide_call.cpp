@@ -22,14 +22,14 @@ extern "C" void kiln_halide_error(void*, const char* message) {
 }
 }  // namespace
 
-BufferView::BufferView(void* data, halide_type_t type, TensorShape shape) {
+BufferView::BufferView(void* data, halide_type_t type, TensorShape shape, int row_stride) {
     int d = 0;
     if (shape.image()) {
         dims_[d++] = {0, shape.width, 1, 0};
         dims_[d++] = {0, shape.height, shape.width, 0};
     }
     dims_[d++] = {0, shape.cols, shape.height * shape.width, 0};
-    dims_[d++] = {0, shape.rows, shape.per_row(), 0};
+    dims_[d++] = {0, shape.rows, shape.image() || row_stride <= 0 ? shape.per_row() : row_stride, 0};
     buffer_.host = static_cast<uint8_t*>(data);
     buffer_.type = type;
     buffer_.dimensions = d;

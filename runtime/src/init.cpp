@@ -15,7 +15,7 @@ namespace kiln {
 namespace {
 // Q of the QR decomposition of a Gaussian matrix, signs fixed by R's diagonal so Q is uniformly
 // distributed; the taller side gets orthonormal vectors.
-void fill_orthogonal(std::span<float> out, int rows, int cols, double gain, std::mt19937_64& rng) {
+void fill_orthogonal(ParamValues<float> out, int rows, int cols, double gain, std::mt19937_64& rng) {
     const int tall = std::max(rows, cols), wide = std::min(rows, cols);
     std::normal_distribution<double> normal(0, 1);
     Eigen::MatrixXd gaussian(tall, wide);
@@ -31,7 +31,7 @@ void fill_orthogonal(std::span<float> out, int rows, int cols, double gain, std:
             out[std::size_t(i) * cols + j] = float(gain * (rows >= cols ? q(i, j) : q(j, i)));
 }
 
-void fill_sparse(std::span<float> out, int rows, int cols, int nonzeros, double stddev, std::mt19937_64& rng) {
+void fill_sparse(ParamValues<float> out, int rows, int cols, int nonzeros, double stddev, std::mt19937_64& rng) {
     std::fill(out.begin(), out.end(), 0.0f);
     std::normal_distribution<double> normal(0, stddev);
     std::vector<int> inputs(rows);

@@ -141,9 +141,17 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
     views_.clear();
     arguments_.clear();
     views_.reserve(stage.arguments.size());  // arguments_ points into views_: no reallocation while binding
-    auto bind = [&](auto* data, TensorShape shape) {
-        views_.emplace_back(data, shape);
+    auto bind = [&](auto* data, TensorShape shape, int row_stride = 0) {
+        views_.emplace_back(data, shape, row_stride);
         arguments_.push_back(views_.back().get());
+    };
+    // A parameter's storage as the stages read it: [rows × row_stride], padding included (the
+    // stages read a padded parameter's zeros; its optimizer state is declared alike). What they
+    // write — its gradient, its next value and state — is [rows × cols] at that row stride.
+    auto storage = [](const ParamSpec& p) {
+        TensorShape shape = p.shape();
+        if (!shape.image()) shape.cols = p.row_stride();
+        return shape;
     };
     for (const StageArgumentSpec& argument : stage.arguments) {
         switch (argument.role) {
@@ -171,7 +179,7 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
                 else bind(const_cast<float*>(batch->targets.values.data()), {n, batch->targets.cols});
                 break;
             case BufferRole::param: {
-                bind(params_[argument.index].data(), descriptor_.params[argument.index].shape());
+                bind(params_.storage(argument.index).data(), storage(descriptor_.params[argument.index]));
                 break;
             }
             case BufferRole::saved: {
@@ -189,7 +197,8 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
                 break;
             case BufferRole::loss: bind(loss, {1, 1}); break;
             case BufferRole::gradient: {
-                bind(gradients_[argument.index].data(), descriptor_.params[argument.index].shape());
+                const ParamSpec& p = descriptor_.params[argument.index];
+                bind(gradients_.storage(argument.index).data(), p.shape(), p.row_stride());
                 break;
             }
             case BufferRole::gradient_signal: bind(&signals_.at(std::size_t(argument.index)), {1, 1}); break;
@@ -197,7 +206,8 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
                 bind(const_cast<float*>(fused->scalars.data()), {1, int(fused->scalars.size())});
                 break;
             case BufferRole::next_param: {
-                bind(next_params_[argument.index].data(), descriptor_.params[argument.index].shape());
+                const ParamSpec& p = descriptor_.params[argument.index];
+                bind(next_params_.storage(argument.index).data(), p.shape(), p.row_stride());
                 break;
             }
             case BufferRole::optimizer_state:
@@ -213,7 +223,9 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
                 if (buffer.size() != params_.all().size())
                     fail("{} {} stage: optimizer state {} has {} values, the model {} parameters", descriptor_.name,
                          name, s, buffer.size(), params_.all().size());
-                bind(buffer.data() + params_.offset(p), descriptor_.params[p].shape());
+                const ParamSpec& spec = descriptor_.params[p];
+                if (argument.role == BufferRole::optimizer_state) bind(buffer.data() + params_.offset(p), storage(spec));
+                else bind(buffer.data() + params_.offset(p), spec.shape(), spec.row_stride());
                 break;
             }
         }

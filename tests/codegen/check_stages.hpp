@@ -6,6 +6,7 @@
 #include <kiln/dsl.hpp>
 #include <kiln/error.hpp>
 #include <kiln/model.hpp>
+#include <algorithm>
 #include <random>
 
 namespace kiln_test {
@@ -40,7 +41,7 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
     for (std::size_t i = 0; i < descriptor.params.size(); ++i) {
         for (float& v : model.params()[i]) v = value(rng);
         const auto& p = descriptor.params[i];
-        context.bindings[p.name] = to_matrix(model.params()[i].data(), p.shape());
+        context.bindings[p.name] = to_matrix(model.params()[i].dense().data(), p.shape());
     }
     kiln::Batch data;
     data.features = kiln::Tensor(batch, descriptor.input.per_row());
@@ -108,8 +109,20 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
         std::size_t index = 0;
         while (descriptor.params[index].name != Op::name) ++index;
         Matrix expected = kiln::dsl::evaluate(gradients[kiln::dsl::name<Op::fixed_name>], context);
-        require_close(model.gradients()[index].data(), expected, "gradient of " + std::string(Op::name), scale);
+        const std::vector<float> gradient = model.gradients()[index].dense();
+        require_close(gradient.data(), expected, "gradient of " + std::string(Op::name), scale);
     });
+    // A padded parameter's zeros (ParamSpec::row_stride) are read by the stages as a GEMM's padding:
+    // no stage may write them, in the gradients either.
+    for (std::size_t i = 0; i < descriptor.params.size(); ++i) {
+        const kiln::ParamSpec& p = descriptor.params[i];
+        for (const kiln::Arena* arena : {&model.params(), &model.gradients()})
+            for (int r = 0; r < p.rows; ++r)
+                for (int c = p.shape().per_row(); c < p.row_stride(); ++c) {
+                    INFO(p.name << " row " << r << " padding column " << c);
+                    REQUIRE(arena->storage(i)[std::size_t(r) * std::size_t(p.row_stride()) + std::size_t(c)] == 0.0f);
+                }
+    }
 }
 
 }  // namespace kiln_test

@@ -5,6 +5,7 @@
 #include "check_stages.hpp"
 
 #include "aliased.kiln.h"
+#include "aliased_wide_tiles.kiln.h"
 #include "binary.kiln.h"
 #include "every_op.kiln.h"
 #include "models/every_op.hpp"
@@ -39,11 +40,24 @@ TEST_CASE("mse and bce_with_logits: stages match the double reference", "[codege
 }
 
 TEST_CASE("GEMMs whose right operands get padded row strides match the double reference", "[codegen]") {
+    // W [40 × 512] is stored padded (560 floats a row): the stages read its zeros in place.
+    const std::vector<kiln::ParamSpec>& params = kiln::models::aliased().params;
+    REQUIRE(std::any_of(params.begin(), params.end(), [](const kiln::ParamSpec& p) { return p.row_stride() == 560; }));
     for (int batch : {1, 3, 130}) {
         // Parameters are U(−1, 1), not fan-in scaled: the 512-term sums reach ~100 before they
         // cancel, and float rounds them ~1e-5 off the double reference.
         DYNAMIC_SECTION("batch " << batch) {
             check_stages(kiln::models::aliased(), aliased::network, batch, 41 + batch, 8);
+        }
+    }
+}
+
+TEST_CASE("GEMM tiles that reach into a padded parameter's zeros match the double reference", "[codegen]") {
+    // 48-wide tiles over W's 512 columns: the last tile reads columns 512-527, the padding.
+    REQUIRE(kiln::models::aliased_wide_tiles().scheduler == "tuned");
+    for (int batch : {1, 3, 130}) {
+        DYNAMIC_SECTION("batch " << batch) {
+            check_stages(kiln::models::aliased_wide_tiles(), aliased::network, batch, 51 + batch, 8);
         }
     }
 }

@@ -28,10 +28,11 @@ TEST_CASE("fashion_mlp: loss and gradients equal PyTorch autograd's", "[torch]")
 
     // PyTorch on the same numbers; kiln stores weights [in × out] and computes x·W + b.
     std::vector<torch::Tensor> params;
-    for (std::size_t i = 0; i < d.params.size(); ++i)
-        params.push_back(torch::from_blob(model.params()[i].data(), {d.params[i].rows, d.params[i].cols})
-                             .clone()
-                             .set_requires_grad(true));
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        std::vector<float> values = model.params()[i].dense();
+        params.push_back(
+            torch::from_blob(values.data(), {d.params[i].rows, d.params[i].cols}).clone().set_requires_grad(true));
+    }
     auto x = torch::from_blob(batch.features.values.data(), {n, 784}).clone();
     auto y = torch::tensor(std::vector<int64_t>(batch.labels.begin(), batch.labels.end()));
     auto h1 = torch::relu(x.matmul(params[0]) + params[1]);

@@ -110,7 +110,9 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
     TempDir dir;
     kiln::ModelDescriptor d = tiny_model("tiny", 4);
     kiln::Model model(d);
-    for (std::size_t i = 0; i < model.params().all().size(); ++i) model.params().all()[i] = float(i) * 0.5f;
+    float next = 0;
+    for (std::size_t p = 0; p < d.params.size(); ++p)  // the values (the gaps between parameters stay zero)
+        for (float& v : model.params()[p]) v = (next++) * 0.5f;
     kiln::Preprocessor s{"standardize", kiln::Tensor(1, 3, 2.0f), kiln::Tensor(1, 3, 0.25f), {}};
     kiln::save_checkpoint(dir.file("tiny.safetensors"), model, s, 3, 0);
 
@@ -130,6 +132,31 @@ TEST_CASE("checkpoints carry parameters and standardization, and know their mode
                         Contains("tensor 'w' is [3, 4]; the model expects [3, 5]"));
 }
 
+// A weight whose rows are a multiple of 2 KiB is stored padded in the arena (ParamSpec::row_stride):
+// the file holds its values only, in PyTorch's shape, and loading leaves the padding zero.
+TEST_CASE("checkpoints of a padded parameter hold its values only", "[runtime][checkpoint]") {
+    TempDir dir;
+    const kiln::ModelDescriptor d = tiny_model("padded", 512);
+    REQUIRE(d.params[0].row_stride() == 560);
+    kiln::Model model(d);
+    for (std::size_t p = 0; p < d.params.size(); ++p) {
+        float next = 1;
+        for (float& v : model.params()[p]) v = next++;
+    }
+    kiln::save_checkpoint(dir.file("padded.safetensors"), model, kiln::Preprocessor::identity(3), 1, 0);
+    const kiln::SafetensorsFile file = kiln::read_safetensors(dir.file("padded.safetensors"));
+    const kiln::NamedTensor& w = file.tensors.at("w");
+    CHECK(w.shape == std::vector<int64_t>{3, 512});
+    REQUIRE(w.values.size() == 3u * 512u);
+    for (std::size_t k = 0; k < w.values.size(); ++k) REQUIRE(w.values[k] == float(k + 1));
+
+    kiln::Model restored(d);
+    kiln::load_checkpoint(dir.file("padded.safetensors"), restored);
+    CHECK(std::equal(model.params().all().begin(), model.params().all().end(), restored.params().all().begin()));
+    for (int r = 0; r < 3; ++r)
+        for (int c = 512; c < 560; ++c) REQUIRE(restored.params().storage(0)[std::size_t(r) * 560 + std::size_t(c)] == 0.0f);
+}
+
 namespace {
 // A dense layer [3 → hidden] and a batch norm's running statistics, as the generator describes them.
 kiln::ModelDescriptor dense_model(int hidden) {
@@ -146,7 +173,9 @@ TEST_CASE("checkpoints hold PyTorch's layout: nn.Linear's [out × in], vectors, 
     TempDir dir;
     const kiln::ModelDescriptor d = dense_model(4);
     kiln::Model model(d);
-    for (std::size_t i = 0; i < model.params().all().size(); ++i) model.params().all()[i] = float(i);
+    float next = 0;
+    for (std::size_t p = 0; p < d.params.size(); ++p)
+        for (float& v : model.params()[p]) v = next++;
     model.states()[0].values = {1, 2, 3, 4};
     const kiln::Preprocessor none = kiln::Preprocessor::identity(3);
     const std::string path = dir.file("c.safetensors");

@@ -4,47 +4,58 @@
 // within float rounding. The state is made non-trivial first (a few separate steps), and weight
 // decay, clipping by value and a large rate make a wrong scalar or formula show as a difference
 // of ~1e-2, against ~1e-7 of rounding. The test network has batch norm, dropout, maxout and layer
-// norm, so both paths see every kind of gradient: GEMM epilogues, reductions, masks.
+// norm, so both paths see every kind of gradient: GEMM epilogues, reductions, masks; a second
+// network has a parameter stored at a padded row stride.
 #include <catch2/catch.hpp>
 
-#include <kiln/data/batches.hpp>
 #include <kiln/model.hpp>
 #include <kiln/optim/optimizer.hpp>
-#include <numeric>
 #include <random>
 
+#include "aliased.kiln.h"
 #include "regularized.kiln.h"
 
 namespace {
 
 struct Fixture {
-    const kiln::ModelDescriptor& d = kiln::models::regularized();
-    kiln::Dataset data;
-    std::vector<int> order;
+    const kiln::ModelDescriptor& d;
+    kiln::Tensor features, targets;
+    std::vector<int32_t> labels;
     kiln::Batch batch;
 
-    Fixture() {
+    explicit Fixture(const kiln::ModelDescriptor& descriptor) : d(descriptor) {
         std::mt19937_64 rng(11);
         std::normal_distribution<float> normal(0.0f, 1.0f);
-        data.features = kiln::Tensor(97, d.input.per_row());
-        for (float& v : data.features.values) v = normal(rng);
-        for (int i = 0; i < data.size(); ++i) data.labels.push_back(float(rng() % uint64_t(d.supervision.classes)));
-        order.resize(std::size_t(data.size()));
-        std::iota(order.begin(), order.end(), 0);
+        features = kiln::Tensor(97, d.input.per_row());
+        for (float& v : features.values) v = normal(rng);
+        if (d.supervision.integer_labels)
+            for (int i = 0; i < features.rows; ++i) labels.push_back(int32_t(rng() % uint64_t(d.supervision.classes)));
+        else {
+            targets = kiln::Tensor(features.rows, d.supervision.cols);
+            for (float& v : targets.values) v = normal(rng);
+        }
     }
     // An odd batch: 37 rows from `step`·19 on (wrapping), so the edge tiles are exercised.
     const kiln::Batch& batch_for(int step) {
-        std::vector<int> rows;
-        for (int r = 0; r < 37; ++r) rows.push_back(order[std::size_t((step * 19 + r) % data.size())]);
-        kiln::gather_batch(data, rows, d.supervision, batch);
+        batch.features = kiln::Tensor(37, features.cols);
+        batch.labels.clear();
+        if (!d.supervision.integer_labels) batch.targets = kiln::Tensor(37, targets.cols);
+        for (int r = 0; r < 37; ++r) {
+            const int from = (step * 19 + r) % features.rows;
+            std::copy(features.row(from), features.row(from) + features.cols, batch.features.row(r));
+            if (d.supervision.integer_labels) batch.labels.push_back(labels[std::size_t(from)]);
+            else std::copy(targets.row(from), targets.row(from) + targets.cols, batch.targets.row(r));
+        }
         return batch;
     }
 };
 
+// Each parameter's values (a padded parameter's zeros stay zero: the stages read them).
 void randomize(kiln::Model& model) {
     std::mt19937_64 rng(5);
     std::normal_distribution<float> normal(0.0f, 0.5f);
-    for (float& v : model.params().all()) v = normal(rng);
+    for (std::size_t p = 0; p < model.descriptor().params.size(); ++p)
+        for (float& v : model.params()[p]) v = normal(rng);
 }
 
 // |a − b| ≤ 1e-6 + 1e-6·|a| for every element.
@@ -60,15 +71,23 @@ void check_close(std::span<const float> separate, std::span<const float> fused, 
     CHECK(worst == 0);
 }
 
-}  // namespace
+// Every float of a padded parameter's storage after its values is still zero.
+void check_padding_zero(const kiln::ModelDescriptor& d, const kiln::Arena& arena, const std::string& what) {
+    for (std::size_t i = 0; i < d.params.size(); ++i) {
+        const kiln::ParamSpec& p = d.params[i];
+        for (int r = 0; r < p.rows; ++r)
+            for (int c = p.shape().per_row(); c < p.row_stride(); ++c) {
+                INFO(what << " " << p.name << " row " << r << " padding column " << c);
+                REQUIRE(arena.storage(i)[std::size_t(r) * std::size_t(p.row_stride()) + std::size_t(c)] == 0.0f);
+            }
+    }
+}
 
-TEST_CASE("a fused step equals the separate step, for every optimizer with a per-element step", "[runtime][fused]") {
-    Fixture f;
+void check_fused_step(const kiln::ModelDescriptor& d, const kiln::FusedUpdateRow& row) {
+    Fixture f(d);
     REQUIRE(f.d.fused_updates.size() == std::size(kiln::fused_update_table));
-    const kiln::FusedUpdateRow& row =
-        GENERATE(from_range(std::begin(kiln::fused_update_table), std::end(kiln::fused_update_table)));
     const std::string name(row.name);
-    INFO(name);
+    INFO(d.name << ", " << name);
     kiln::OptimizerSettings settings{name, 1e-2f};
     settings.weight_decay = 0.01f;
     settings.clip_value = 0.5f;
@@ -107,6 +126,24 @@ TEST_CASE("a fused step equals the separate step, for every optimizer with a per
     for (const auto& [buffer, values] : a.buffers) check_close(values, b.buffers.at(buffer), buffer);
     for (std::size_t i = 0; i < separate.states().size(); ++i)
         CHECK(separate.states()[i].values == fused.states()[i].values);  // batch norm's running statistics
+    check_padding_zero(d, separate.params(), "separate step's parameters");
+    check_padding_zero(d, separate.gradients(), "gradients");
+    check_padding_zero(d, fused.params(), "fused step's parameters");
+}
+
+}  // namespace
+
+TEST_CASE("a fused step equals the separate step, for every optimizer with a per-element step", "[runtime][fused]") {
+    check_fused_step(kiln::models::regularized(),
+                     GENERATE(from_range(std::begin(kiln::fused_update_table), std::end(kiln::fused_update_table))));
+}
+
+// aliased's W [40 × 512] is stored padded (ParamSpec::row_stride): its gradient, next value and
+// optimizer state are written at that stride, and the padding stays zero on both paths.
+TEST_CASE("a fused step equals the separate step on a padded parameter", "[runtime][fused]") {
+    const kiln::ModelDescriptor& d = kiln::models::aliased();
+    REQUIRE(std::any_of(d.params.begin(), d.params.end(), [](const kiln::ParamSpec& p) { return p.row_stride() > p.cols; }));
+    check_fused_step(d, GENERATE(from_range(std::begin(kiln::fused_update_table), std::end(kiln::fused_update_table))));
 }
 
 TEST_CASE("clipping by global norm, LARS and LAMB need the whole gradient: no fused step", "[runtime][fused]") {

@@ -56,7 +56,7 @@ TEST_CASE("the backward stage signals each gradient once, complete, last paramet
             std::vector<std::vector<float>> at_signal(parameters);
             const kiln::GradientListener listener = [&](int p) {
                 order.push_back(p);
-                const std::span<const float> gradient = model.gradients()[std::size_t(p)];
+                const kiln::ParamValues<const float> gradient = model.gradients()[std::size_t(p)];
                 at_signal.at(std::size_t(p)).assign(gradient.begin(), gradient.end());
             };
             model.forward_backward(batch, 7, true, &listener);
@@ -66,7 +66,7 @@ TEST_CASE("the backward stage signals each gradient once, complete, last paramet
             CHECK(order == expected);
             for (std::size_t p = 0; p < parameters; ++p) {
                 INFO("parameter " << d.params[p].name);
-                const std::span<const float> final_value = model.gradients()[p];
+                const kiln::ParamValues<const float> final_value = model.gradients()[p];
                 CHECK(std::vector<float>(final_value.begin(), final_value.end()) == at_signal[p]);
                 CHECK(std::all_of(final_value.begin(), final_value.end(), [](float v) { return std::isfinite(v); }));
             }

@@ -1,5 +1,6 @@
 // Initializers: the distributions' scales, fixed values, and determinism per seed.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <kiln/error.hpp>
 #include <kiln/init.hpp>
@@ -8,7 +9,7 @@ namespace {
 struct Moments {
     double mean, stddev, min, max;
 };
-Moments moments(std::span<const float> v) {
+Moments moments(const auto& v) {  // a std::vector or a parameter's values
     double sum = 0, square = 0, low = 1e30, high = -1e30;
     for (float x : v) {
         sum += x;
@@ -69,6 +70,35 @@ TEST_CASE("same seed, same parameters; another seed, others", "[runtime][init]")
     kiln::initialize(c, specs, 43);
     CHECK(std::equal(a.all().begin(), a.all().end(), b.all().begin()));
     CHECK(!std::equal(a.all().begin(), a.all().end(), c.all().begin()));
+}
+
+// A matrix whose rows are a multiple of 2 KiB is stored padded (ParamSpec::row_stride): each row's
+// values, then zeros that the generated stages read as a GEMM's padding.
+TEST_CASE("a padded parameter's values are drawn as a dense one's, its padding stays zero", "[runtime][init]") {
+    const kiln::ParamSpec padded{"w", 40, 1024, {kiln::InitKind::he_normal}, {}};
+    CHECK(padded.row_stride() == 1072);  // 67 lines of 64 bytes: odd, two lines of zeros at least
+    CHECK(padded.storage_size() == 40u * 1072u);
+    CHECK(kiln::ParamSpec{"b", 1, 1024, {}, {}}.row_stride() == 1024);  // a single row: no sets to share
+    CHECK(kiln::ParamSpec{"w", 40, 1000, {}, {}}.row_stride() == 1000);
+    CHECK(kiln::ParamSpec{"w", 40, 512, {}, {}}.row_stride() == 560);
+    kiln::ParamSpec filter{"f", 64, 512, {}, {}};
+    filter.height = filter.width = 3;
+    CHECK(filter.row_stride() == 512 * 9);  // filters are dense
+
+    std::vector<kiln::ParamSpec> specs{padded};
+    kiln::Arena params(specs);
+    kiln::initialize(params, specs, 3);
+    REQUIRE(params.all().size() == 40u * 1072u);
+    for (int r = 0; r < 40; ++r)
+        for (int c = 1024; c < 1072; ++c) REQUIRE(params.all()[std::size_t(r) * 1072 + std::size_t(c)] == 0.0f);
+    CHECK(params[0].size() == 40u * 1024u);
+    CHECK(moments(params[0]).stddev == Approx(std::sqrt(2.0 / 40)).epsilon(0.03));
+    // Element k of the values is row k / 1024, column k % 1024 of the storage.
+    CHECK(params[0][1024 + 5] == params.all()[1072 + 5]);
+    CHECK(params[0].row(39).data() == params.all().data() + 39 * 1072);
+    const std::vector<float> values = params[0].dense();
+    CHECK(values.size() == 40u * 1024u);
+    CHECK(std::equal(values.begin(), values.end(), params[0].begin()));
 }
 
 TEST_CASE("orthogonal: orthonormal columns (or rows) times the gain", "[runtime][init]") {

@@ -11,7 +11,8 @@ namespace {
 
 // Two parameters of odd sizes, so the kernels' vector tails and the per-tensor methods are exercised.
 const std::vector<kiln::ParamSpec> specs{{"a", 7, 13, {}, {}}, {"b", 1, 3, {}, {}}};
-const std::vector<std::pair<std::size_t, std::size_t>> segments{{0, 91}, {91, 3}};
+// Where each lies in the arena (b starts on the next 128 bytes: floats 91-95 are a gap of zeros).
+const std::vector<std::pair<std::size_t, std::size_t>> segments{{0, 91}, {96, 3}};
 
 using Vector = std::vector<double>;
 
@@ -112,14 +113,20 @@ void check_optimizer(kiln::OptimizerSettings settings) {
     INFO(settings.name << " lr " << settings.lr << " wd " << settings.weight_decay << " clip_value "
                        << settings.clip_value << " clip_norm " << settings.clip_norm);
     kiln::Arena params(specs), gradients(specs);
+    for (std::size_t p = 0; p < specs.size(); ++p)
+        REQUIRE(std::pair{params.offset(p), params.storage(p).size()} == segments[p]);
     std::mt19937_64 rng(5);
     std::uniform_real_distribution<float> value(-1, 1);
-    for (float& v : params.all()) v = value(rng);
+    auto fill = [&](kiln::Arena& arena) {  // the values; the gap stays zero, as in a model
+        for (std::size_t p = 0; p < specs.size(); ++p)
+            for (float& v : arena[p]) v = value(rng);
+    };
+    fill(params);
     const std::size_t n = params.all().size();
     State expected{{params.all().begin(), params.all().end()}, Vector(n), Vector(n), Vector(n)};
     auto optimizer = kiln::make_optimizer(settings, n);
     for (int step = 1; step <= 100; ++step) {
-        for (float& g : gradients.all()) g = value(rng);
+        fill(gradients);
         reference_step(expected, {gradients.all().begin(), gradients.all().end()}, step, settings);
         optimizer->step(params, gradients);
     }

@@ -15,9 +15,13 @@ namespace kiln {
 // height × width] (NCHW) as 4 dimensions (Halide dims innermost first: x, y, c, rows).
 class BufferView {
 public:
-    BufferView(void* data, halide_type_t type, TensorShape shape);
-    BufferView(float* data, TensorShape shape) : BufferView(data, halide_type_of<float>(), shape) {}
-    BufferView(int32_t* data, TensorShape shape) : BufferView(data, halide_type_of<int32_t>(), shape) {}
+    // `row_stride` > 0: a matrix's rows that many elements apart (a padded parameter's gradient or
+    // next value; ParamSpec::row_stride), rather than cols.
+    BufferView(void* data, halide_type_t type, TensorShape shape, int row_stride = 0);
+    BufferView(float* data, TensorShape shape, int row_stride = 0)
+        : BufferView(data, halide_type_of<float>(), shape, row_stride) {}
+    BufferView(int32_t* data, TensorShape shape, int row_stride = 0)
+        : BufferView(data, halide_type_of<int32_t>(), shape, row_stride) {}
     BufferView(float* data, int rows, int cols) : BufferView(data, TensorShape{rows, cols}) {}
     BufferView(int32_t* data, int rows, int cols) : BufferView(data, TensorShape{rows, cols}) {}
     // A flat 1-D buffer of n floats (the optimizers' view of an arena).

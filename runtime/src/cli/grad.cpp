@@ -73,7 +73,7 @@ void run_grad(const Session& session, const GradOptions& o) {
     mark_torch_layout(out);  // each gradient in its parameter's PyTorch layout, as --params is read
     out.tensors["loss"] = {{}, {loss}};
     for (std::size_t i = 0; i < d.params.size(); ++i)
-        out.tensors[d.params[i].name] = to_torch(d.params[i], model.gradients()[i]);
+        out.tensors[d.params[i].name] = to_torch(d.params[i], model.gradients()[i].dense());
     write_safetensors(o.output, out);
     print_result({{"loss", loss}, {"output", o.output}});
 }

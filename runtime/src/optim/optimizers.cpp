@@ -88,7 +88,7 @@ public:
         : settings(s),
           row(row),
           state_names_(contract::words(row.state)),
-          state_(state_names_.size(), std::vector<float>(arena_size)),
+          state_(state_names_.size(), Floats(arena_size)),
           update_(update) {
         // A host scalar is a running product (NAdam's μ product): it starts at 1.
         for (std::string_view name : contract::words(row.scalars)) scalars_[std::string(name)] = 1.0;
@@ -144,7 +144,8 @@ public:
         OptimizerState s;
         s.scalars = scalars_;
         s.scalars["t"] = double(t);
-        for (std::size_t b = 0; b < state_.size(); ++b) s.buffers[std::string(state_names_[b])] = state_[b];
+        for (std::size_t b = 0; b < state_.size(); ++b)
+            s.buffers[std::string(state_names_[b])].assign(state_[b].begin(), state_[b].end());
         return s;
     }
     void restore(const OptimizerState& s) override {
@@ -169,13 +170,13 @@ public:
             if (found->second.size() != state_[b].size())
                 fail("optimizer state: buffer '{}' has {} values, the model has {} parameters", name,
                      found->second.size(), state_[b].size());
-            state_[b] = found->second;
+            state_[b].assign(found->second.begin(), found->second.end());
         }
     }
 
     // What the host updates read and keep.
     bool serial() const { return dispatch_.serial(); }
-    std::vector<float>& state(std::size_t i) { return state_[i]; }  // the row's i-th state buffer
+    Floats& state(std::size_t i) { return state_[i]; }  // the row's i-th state buffer
     double& scalar(std::size_t i) { return scalars_.at(std::string(contract::words(row.scalars).at(i))); }
     float epsilon() const { return or_default(settings.epsilon, float(row.default_epsilon)); }
     float rho() const { return or_default(settings.rho, float(row.default_rho)); }
@@ -183,11 +184,13 @@ public:
     const OptimizerSettings settings;
     const OptimizerRow& row;
     long t = 0;
-    std::vector<float> scratch;
+    Floats scratch;
 
 private:
     std::vector<std::string_view> state_names_;
-    std::vector<std::vector<float>> state_, next_state_;  // next: what a fused step writes
+    // Laid out like the arena, and aligned like it: a fused step reads and writes them at each
+    // parameter's offset, in the stage's vectors. next: what a fused step writes.
+    std::vector<Floats> state_, next_state_;
     std::array<float, 16> fused_scalars_{};
     std::map<std::string, double> scalars_;
     HostUpdate update_;
@@ -344,28 +347,24 @@ void lamb(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
                   s.beta1, s.beta2, o.epsilon(), o.bias_correction(s.beta1), o.bias_correction(s.beta2), m_out.get(),
                   v_out.get(), r.get());
     }
-    std::size_t offset = 0;
     for (std::size_t i = 0; i < params.count(); ++i) {
-        std::span<float> segment = params[i], direction(o.scratch.data() + offset, segment.size());
-        offset += segment.size();
+        std::span<float> segment = params.storage(i), direction(o.scratch.data() + params.offset(i), segment.size());
         const double p_norm = norm(segment), r_norm = norm(direction);
         const float trust = p_norm > 0 && r_norm > 0 ? float(p_norm / r_norm) : 1.0f;
-        Flat p(segment), p_out(segment), r(direction), unused(grads[i]);
+        Flat p(segment), p_out(segment), r(direction), unused(grads.storage(i));
         KILN_CALL(kiln_scaled_step, p.get(), r.get(), unused.get(), c.lr * trust, 0.0f, 1.0f, 0.0f, p_out.get());
     }
 }
 
 // LARS: momentum SGD with a per-tensor rate lr·η·‖p‖/(‖g‖ + wd·‖p‖).
 void lars(TableOptimizer& o, Arena& params, Arena& grads, const Common& c) {
-    std::size_t offset = 0;
     for (std::size_t i = 0; i < params.count(); ++i) {
-        std::span<float> segment = params[i], velocity(o.state(0).data() + offset, segment.size());
-        offset += segment.size();
-        const double p_norm = norm(segment), g_norm = norm(grads[i], c.grad_scale, c.clip);
+        std::span<float> segment = params.storage(i), velocity(o.state(0).data() + params.offset(i), segment.size());
+        const double p_norm = norm(segment), g_norm = norm(grads.storage(i), c.grad_scale, c.clip);
         const double denominator = g_norm + c.weight_decay * p_norm;
         const float trust =
             p_norm > 0 && denominator > 0 ? float(o.settings.trust_coefficient * p_norm / denominator) : 1.0f;
-        Flat p(segment), p_out(segment), g(grads[i]), v(velocity), v_out(velocity);
+        Flat p(segment), p_out(segment), g(grads.storage(i)), v(velocity), v_out(velocity);
         KILN_CALL(kiln_lars_update, p.get(), v.get(), g.get(), c.lr, c.weight_decay, c.grad_scale, c.clip,
                   o.settings.momentum, c.lr * trust, p_out.get(), v_out.get());
     }

@@ -70,7 +70,7 @@ GradientBuckets::GradientBuckets(Model& model, std::size_t bucket_bytes)
     const Arena& gradients = model.gradients();
     for (std::size_t p = gradients.count(); p-- > 0;) {
         if (buckets_.empty() || (buckets_.back().end - buckets_.back().begin) * sizeof(float) >= bucket_bytes)
-            buckets_.push_back({gradients.offset(p), gradients.offset(p) + gradients[p].size(), 0, 0});
+            buckets_.push_back({gradients.offset(p), gradients.offset(p) + gradients.storage(p).size(), 0, 0});
         Bucket& bucket = buckets_.back();
         bucket.begin = gradients.offset(p);  // the arena's order: parameter p before p + 1
         ++bucket.parameters;

@@ -20,8 +20,8 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
     std::vector<ParamGradcheck> report;
     std::normal_distribution<double> normal;
     for (std::size_t p = 0; p < d.params.size(); ++p) {
-        std::span<float> values = model.params()[p];
-        std::span<const float> gradient = analytic[p];
+        const ParamValues<float> values = model.params()[p];
+        const ParamValues<const float> gradient = analytic[p];
         const std::vector<float> saved(values.begin(), values.end());
         const double size = std::sqrt(std::inner_product(saved.begin(), saved.end(), saved.begin(), 0.0));
         const double gradient_norm =

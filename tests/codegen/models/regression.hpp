@@ -23,8 +23,9 @@ namespace aliased {
 using namespace kiln::dsl;
 constexpr auto x = input<"x", 40>;
 constexpr auto t = target<"t", 5>;
-// W (40×512) is a stage input copied with a padded stride; Wᵀ of the head (5×512) and the hidden
-// layer's gradient (N×512) are stored with one.
+// W (40×512) is stored by the runtime with a padded row stride (ParamSpec::row_stride), its
+// gradient and optimizer state too, and read in place; Wᵀ of the head (5×512) and the hidden
+// layer's gradient (N×512) are stored with one by the stages.
 constexpr auto prediction = dense<"out", 5>(relu(dense<"wide", 512>(x)));
 constexpr auto network = kiln::dsl::network(prediction, mse(prediction, t));
 }  // namespace aliased

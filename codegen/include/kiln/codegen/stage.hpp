@@ -83,6 +83,9 @@ public:
     const std::vector<Halide::ImageParam>& buffers() const { return buffers_; }
     const std::vector<dsl::Shape>& buffer_shapes() const { return buffer_shapes_; }
     const std::vector<dsl::Shape>& output_shapes() const { return output_shapes_; }  // one per output buffer
+    // Per output buffer: its rows' stride when it is a padded parameter's (gradient, next value or
+    // state), else 0 (dense). An input's padding is in its buffer_shapes() entry.
+    const std::vector<int>& output_strides() const { return output_strides_; }
 
 private:
     // What the scheduling passes of apply_plan (stage.cpp) hand on to each other.
@@ -116,6 +119,7 @@ private:
     std::vector<std::type_index> order_;
     std::vector<Halide::ImageParam> buffers_;
     std::vector<dsl::Shape> buffer_shapes_, output_shapes_;
+    std::vector<int> output_strides_;
     std::vector<Halide::Func> outputs_;
     std::vector<BufferRole> output_roles_;  // per output (a tuple output's first buffer's)
     std::vector<dsl::Shape> output_value_shapes_;  // per output (output_shapes_: per buffer)

@@ -82,6 +82,10 @@ struct Value {
     bool pointwise = false;
     // A transpose of a stage input or constant: reading it inline is an index swap, nothing to compute.
     bool transposed_source = false;
+    // A stage input whose rows hold zeros after the shape's columns, up to this many columns (a
+    // padded parameter, contract/tensor_shape.hpp's parameter_row_stride; the runtime keeps them
+    // zero): a GEMM reads whole tiles of it in place. 0: nothing past the columns.
+    int zero_padded_cols = 0;
     // Reads its one operand at other coordinates and computes nothing (broadcast, reshape).
     bool index_map = false;
     // The GEMM (or output-tiled convolution) node this value is a pointwise function of, then each

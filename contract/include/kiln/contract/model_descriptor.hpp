@@ -25,7 +25,9 @@ namespace kiln {
 //    kernels were generated for (halide_target); the formulas with shared parts named once.
 // 5: backward stages with an optimizer's step fused in (fused_updates).
 // 6: the backward stage's gradient_signal outputs (the gradient_signal role).
-inline constexpr int descriptor_format_version = 6;
+// 7: a parameter matrix whose rows are a multiple of 2 KiB is stored at a padded row stride
+//    (ParamSpec::row_stride), as are its gradient and optimizer state.
+inline constexpr int descriptor_format_version = 7;
 
 // Each spec below has the fields of a TensorShape (rows, cols, height, width; tensor_shape.hpp)
 // and shape() to read them as one.
@@ -39,7 +41,11 @@ struct ParamSpec {
     // nn.Linear stores transposed ([out × in]); checkpoints hold it in PyTorch's layout.
     bool linear_weight = false;
     TensorShape shape() const { return {rows, cols, height, width}; }
-    std::size_t size() const { return shape().size(); }
+    std::size_t size() const { return shape().size(); }  // its values
+    // Floats from one row to the next in storage (parameter_row_stride: the values of a row, then
+    // zeros), and the floats it occupies in an arena.
+    int row_stride() const { return shape().image() ? shape().per_row() : parameter_row_stride(rows, cols); }
+    std::size_t storage_size() const { return std::size_t(rows) * std::size_t(row_stride()); }
 };
 
 // A leaf the data feeds: the input features (a row of cols features, or an image
@@ -70,7 +76,11 @@ struct StateSpec {
     bool unbiased = false;
     int height = 1, width = 1;
     TensorShape shape() const { return {rows, cols, height, width}; }
-    std::size_t size() const { return shape().size(); }
+    std::size_t size() const { return shape().size(); }  // its values
+    // Floats from one row to the next in storage (parameter_row_stride: the values of a row, then
+    // zeros), and the floats it occupies in an arena.
+    int row_stride() const { return shape().image() ? shape().per_row() : parameter_row_stride(rows, cols); }
+    std::size_t storage_size() const { return std::size_t(rows) * std::size_t(row_stride()); }
 };
 
 // A ReLU layer's output, which the activations stage exposes for babysitting (dead units).

@@ -34,4 +34,18 @@ struct TensorShape {
     }
 };
 
+// The row stride (floats) a parameter matrix [rows × cols] is stored with: in the runtime's
+// arenas (parameters, gradients, optimizer state) and in the generated stages' buffers of them.
+// A GEMM reading W [K × N] loads a column strip, one line per row; with rows a multiple of 2 KiB
+// apart, those K lines fall into a few cache sets and the strip thrashes L1 and L2 for every row
+// tile. Such rows are stored an odd number of 64-byte lines apart instead, with at least two lines
+// of zeros after each row: a register tile up to 96 columns wide then reads whole tiles in place
+// (the zeros pad the last one), with no copy at a different stride per call. Other shapes (and
+// filters, biases, single rows) are dense.
+constexpr int parameter_row_stride(int rows, int cols) {
+    if (rows < 2 || cols <= 0 || cols % 512 != 0) return cols;
+    const int lines = cols / 16 + 2;
+    return (lines % 2 == 0 ? lines + 1 : lines) * 16;
+}
+
 }  // namespace kiln
