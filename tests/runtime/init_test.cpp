@@ -101,6 +101,27 @@ TEST_CASE("a padded parameter's values are drawn as a dense one's, its padding s
     CHECK(std::equal(values.begin(), values.end(), params[0].begin()));
 }
 
+// An optimizer's state is laid out like the arena; checkpoints hold its values alone, so a file
+// reads back into an arena of any padding and alignment (and files from before either).
+TEST_CASE("a buffer laid out like the arena converts to its values and back", "[runtime][init]") {
+    const std::vector<kiln::ParamSpec> specs{{"w", 3, 512, {}, {}}, {"b", 1, 5, {}, {}}, {"v", 2, 7, {}, {}}};
+    kiln::Arena arena(specs);
+    REQUIRE(arena.value_count() == 3u * 512u + 5u + 14u);
+    CHECK(arena.offset(1) == 1696u);  // after w's padded rows (1680 floats), on the next 128 bytes
+    CHECK(arena.offset(2) == 1728u);  // b's 5 values, then zeros to the next 128 bytes
+    std::vector<float> values(arena.value_count());
+    for (std::size_t k = 0; k < values.size(); ++k) values[k] = float(k + 1);
+    const std::vector<float> laid = arena.laid_out(values);
+    REQUIRE(laid.size() == arena.all().size());
+    CHECK(laid[560] == 513.0f);                     // w's second row
+    CHECK(laid[512] == 0.0f);                       // w's padding
+    CHECK(laid[arena.offset(1) + 4] == 1541.0f);    // b's last value
+    CHECK(laid[arena.offset(1) + 5] == 0.0f);       // the gap after it
+    CHECK(arena.values_of(laid) == values);
+    CHECK_THROWS(arena.laid_out(std::vector<float>(values.size() - 1)));
+    CHECK_THROWS(arena.values_of(values));  // not laid out like the arena
+}
+
 TEST_CASE("orthogonal: orthonormal columns (or rows) times the gain", "[runtime][init]") {
     for (auto [rows, cols] : {std::pair{64, 16}, std::pair{16, 64}, std::pair{32, 32}}) {
         std::vector<kiln::ParamSpec> specs{{"w", rows, cols, {kiln::InitKind::orthogonal, 2.0}, {}}};

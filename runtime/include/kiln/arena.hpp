@@ -101,6 +101,13 @@ public:
         return {values_.data() + offsets_[param], sizes_[param]};
     }
     std::size_t count() const { return offsets_.size(); }
+    // How many values its parameters have (all().size() less the padding and the gaps).
+    std::size_t value_count() const;
+    // A buffer laid out like this arena (an optimizer's state) as its parameters' values alone, one
+    // parameter after another — what checkpoints hold, whatever the padding and alignment of the
+    // arena that wrote them — and back (`values` holds value_count() floats; the rest is zero).
+    std::vector<float> values_of(std::span<const float> laid_out) const;
+    std::vector<float> laid_out(std::span<const float> values) const;
     std::size_t offset(std::size_t param) const { return offsets_[param]; }
     // Exchanges the values with another arena of the same layout (a fused step's next parameters
     // becoming current): no copy; views taken before point at the other arena afterwards.

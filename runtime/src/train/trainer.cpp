@@ -250,7 +250,16 @@ TrainingRun::TrainingRun(Model& model, const DataSplit& data, const Preprocessor
         if (progress_.epoch >= settings.epochs)
             fail("--resume {}: the checkpoint is at epoch {}; ask for more --epochs than that", settings.resume_path,
                  progress_.epoch);
-        optimizer_->restore(progress_.optimizer_state);
+        // The file holds the state's values parameter after parameter (values_of, below): laid out
+        // again like this build's arena, whatever padding and alignment the writer's had.
+        OptimizerState state = progress_.optimizer_state;
+        for (auto& [name, values] : state.buffers) {
+            if (values.size() != model.params().value_count())
+                fail("--resume {}: optimizer state '{}' has {} values, the model has {} parameters",
+                     settings.resume_path, name, values.size(), model.params().value_count());
+            values = model.params().laid_out(values);
+        }
+        optimizer_->restore(state);
     }
     // Every rank starts from rank 0's parameters and running statistics (the same seed already
     // initializes them alike; this makes it so whatever the initializers do on each machine).
@@ -321,6 +330,7 @@ TrainingRun::EpochOutcome TrainingRun::epoch(int epoch) {
     }
     progress_.epoch = epoch;
     progress_.optimizer_state = optimizer_->state();
+    for (auto& [name, values] : progress_.optimizer_state.buffers) values = model_.params().values_of(values);
     write_epoch_record(epoch, outcome, train_seconds, steps, times);
     if (!settings_.checkpoint_path.empty())
         save_checkpoint(settings_.checkpoint_path, model_, preprocessor_, epoch, progress_.step, &progress_);
