@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <random>
 
+#include "../runtime/padding.hpp"
+
 namespace kiln_test {
 
 using kiln::dsl::reference::Matrix;
@@ -112,17 +114,8 @@ void check_stages(const kiln::ModelDescriptor& descriptor, Network network, int 
         const std::vector<float> gradient = model.gradients()[index].dense();
         require_close(gradient.data(), expected, "gradient of " + std::string(Op::name), scale);
     });
-    // A padded parameter's zeros (ParamSpec::row_stride) are read by the stages as a GEMM's padding:
-    // no stage may write them, in the gradients either.
-    for (std::size_t i = 0; i < descriptor.params.size(); ++i) {
-        const kiln::ParamSpec& p = descriptor.params[i];
-        for (const kiln::Arena* arena : {&model.params(), &model.gradients()})
-            for (int r = 0; r < p.rows; ++r)
-                for (int c = p.shape().per_row(); c < p.row_stride(); ++c) {
-                    INFO(p.name << " row " << r << " padding column " << c);
-                    REQUIRE(arena->storage(i)[std::size_t(r) * std::size_t(p.row_stride()) + std::size_t(c)] == 0.0f);
-                }
-    }
+    kiln::test::require_padding_zero(descriptor, model.params(), "parameters");
+    kiln::test::require_padding_zero(descriptor, model.gradients(), "gradients");
 }
 
 }  // namespace kiln_test

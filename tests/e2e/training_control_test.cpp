@@ -2,6 +2,7 @@
 // keeps the best checkpoint, babysitting checks (overfit a tiny subset, divergence, initial loss
 // against ln C, update ratios), and lr-find.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <fstream>
 #include <kiln/checkpoint.hpp>
 #include <sstream>
@@ -60,6 +61,16 @@ TEST_CASE("resuming from a checkpoint is bit-identical to training straight thro
     Run allowed = run(common + " --epochs 4 --batch 64 --allow-changed-flags --resume " + dir.file("resumed.st"));
     INFO(allowed.output);
     CHECK(allowed.status == 0);
+
+    // An optimizer state of another size (one value short) is refused before it is laid out.
+    kiln::SafetensorsFile short_state = kiln::read_safetensors(dir.file("resumed.st"));
+    auto state = std::find_if(short_state.tensors.begin(), short_state.tensors.end(),
+                              [](const auto& named) { return named.first.rfind("__optimizer.", 0) == 0; });
+    REQUIRE(state != short_state.tensors.end());
+    state->second.values.pop_back();
+    state->second.shape = {int64_t(state->second.values.size())};
+    kiln::write_safetensors(dir.file("short.st"), short_state);
+    require_refused(run(common + " --epochs 4 --resume " + dir.file("short.st")), "values, the model has");
 }
 
 // Every parallel sum (batch norm's per-channel sums, a convolution's filter and bias gradients,

@@ -13,6 +13,7 @@
 #include <random>
 
 #include "aliased.kiln.h"
+#include "padding.hpp"
 #include "regularized.kiln.h"
 
 namespace {
@@ -71,18 +72,6 @@ void check_close(std::span<const float> separate, std::span<const float> fused, 
     CHECK(worst == 0);
 }
 
-// Every float of a padded parameter's storage after its values is still zero.
-void check_padding_zero(const kiln::ModelDescriptor& d, const kiln::Arena& arena, const std::string& what) {
-    for (std::size_t i = 0; i < d.params.size(); ++i) {
-        const kiln::ParamSpec& p = d.params[i];
-        for (int r = 0; r < p.rows; ++r)
-            for (int c = p.shape().per_row(); c < p.row_stride(); ++c) {
-                INFO(what << " " << p.name << " row " << r << " padding column " << c);
-                REQUIRE(arena.storage(i)[std::size_t(r) * std::size_t(p.row_stride()) + std::size_t(c)] == 0.0f);
-            }
-    }
-}
-
 void check_fused_step(const kiln::ModelDescriptor& d, const kiln::FusedUpdateRow& row) {
     Fixture f(d);
     REQUIRE(f.d.fused_updates.size() == std::size(kiln::fused_update_table));
@@ -126,9 +115,9 @@ void check_fused_step(const kiln::ModelDescriptor& d, const kiln::FusedUpdateRow
     for (const auto& [buffer, values] : a.buffers) check_close(values, b.buffers.at(buffer), buffer);
     for (std::size_t i = 0; i < separate.states().size(); ++i)
         CHECK(separate.states()[i].values == fused.states()[i].values);  // batch norm's running statistics
-    check_padding_zero(d, separate.params(), "separate step's parameters");
-    check_padding_zero(d, separate.gradients(), "gradients");
-    check_padding_zero(d, fused.params(), "fused step's parameters");
+    kiln::test::require_padding_zero(d, separate.params(), "separate step's parameters");
+    kiln::test::require_padding_zero(d, separate.gradients(), "gradients");
+    kiln::test::require_padding_zero(d, fused.params(), "fused step's parameters");
 }
 
 }  // namespace
