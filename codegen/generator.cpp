@@ -131,7 +131,7 @@ void write_descriptor(const ModelDescriptor& model, const std::vector<const Stag
             << quoted(a.formula) << ", " << a.height << ", " << a.width << "});\n";
     for (const SavedSpec& s : model.saved)
         out << "        d.saved.push_back({" << s.rows << ", " << s.cols << ", " << quoted(s.formula) << ", " << s.height
-            << ", " << s.width << "});\n";
+            << ", " << s.width << ", " << (s.channels_innermost ? "true" : "false") << "});\n";
     for (const Stage* stage : stages)
         out << "        d.stage(kiln::StageKind::" << stage->name()
             << ") = " << stage_initializer(*stage, model.name + "_" + stage->name()) << ";\n";

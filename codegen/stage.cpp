@@ -20,19 +20,27 @@ using namespace Halide;
 
 namespace {
 // Dense row-major layout with the shape's sizes (NCHW for an image: x, y, c, rows innermost
-// first); the batch dimension's extent is the batch param.
-// `bounds` false: the strides only (a tuple's later buffers share the first one's bounds; Halide
-// refuses bounds on them). `row_stride` > 0: a matrix's rows that far apart (a padded parameter's).
+// first, or NHWC where the layout says channels innermost); the batch dimension's extent is the
+// batch param. `bounds` false: the strides only (a tuple's later buffers share the first one's
+// bounds; Halide refuses bounds on them). A matrix's rows layout.row_stride apart if > 0 (a
+// padded parameter's).
 template <class Dimensions>
 void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& context, bool bounds = true,
-               int row_stride = 0) {
+               BufferLayout layout = {}) {
+    const int plane = shape.height * shape.width, channels = shape.cols;
     const std::vector<std::pair<Expr, int>> dims =
-        shape.image() ? std::vector<std::pair<Expr, int>>{{shape.width, 1},
-                                                          {shape.height, shape.width},
-                                                          {shape.cols, shape.height * shape.width},
-                                                          {context.rows(shape), shape.per_row()}}
-                      : std::vector<std::pair<Expr, int>>{{shape.cols, 1},
-                                                          {context.rows(shape), row_stride > 0 ? row_stride : shape.cols}};
+        shape.image() && layout.channels_innermost
+            ? std::vector<std::pair<Expr, int>>{{shape.width, channels},
+                                                {shape.height, shape.width * channels},
+                                                {shape.cols, 1},
+                                                {context.rows(shape), shape.per_row()}}
+        : shape.image()
+            ? std::vector<std::pair<Expr, int>>{{shape.width, 1},
+                                                {shape.height, shape.width},
+                                                {shape.cols, plane},
+                                                {context.rows(shape), shape.per_row()}}
+            : std::vector<std::pair<Expr, int>>{
+                  {shape.cols, 1}, {context.rows(shape), layout.row_stride > 0 ? layout.row_stride : shape.cols}};
     for (std::size_t d = 0; d < dims.size(); ++d) {
         if (bounds) buffer.dim(int(d)).set_bounds(0, dims[d].first);
         buffer.dim(int(d)).set_stride(dims[d].second);
@@ -48,13 +56,12 @@ Region estimates(dsl::Shape shape) {
     return region;
 }
 
-// A pipeline output: its buffers with the shape's sizes (rows `row_stride` apart if > 0, else
-// dense), and estimates for autoschedulers.
-void declare_output(Func output, dsl::Shape shape, const LoweringContext& context, int row_stride = 0) {
+// A pipeline output: its buffers with the shape's sizes in `layout`, and estimates for autoschedulers.
+void declare_output(Func output, dsl::Shape shape, const LoweringContext& context, BufferLayout layout = {}) {
     output.set_estimates(estimates(shape));
     bool first = true;
     for (OutputImageParam buffer : output.output_buffers()) {
-        constrain(buffer, shape, context, first, row_stride);
+        constrain(buffer, shape, context, first, layout);
         first = false;
     }
 }
@@ -73,18 +80,21 @@ int parameter_stride(BufferRole role, dsl::Shape shape) {
 
 // A padded parameter (or its optimizer state) is read as its whole storage, [rows × row_stride]:
 // the zeros after its columns are part of the buffer (the runtime binds it so), for a GEMM to read.
-Value Stage::buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Type type) {
+Value Stage::buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Type type,
+                             bool channels_innermost) {
     const int stride = parameter_stride(role, shape);
     dsl::Shape storage = shape;
     if (stride > 0) storage.cols = stride;
     ImageParam buffer(type, storage.rank(), name);
-    constrain(buffer, storage, context_);
+    constrain(buffer, storage, context_, true, {0, channels_innermost});
     buffer.set_estimates(estimates(storage));
     buffers_.push_back(buffer);
     buffer_shapes_.push_back(storage);
+    buffer_channels_innermost_.push_back(channels_innermost);
     inputs_.push_back({role, index, name});
     Value value = source(context_, buffer, shape);
     value.zero_padded_cols = stride;
+    value.channels_innermost = channels_innermost;
     return value;
 }
 
@@ -92,13 +102,16 @@ void Stage::add_output(const Value& value, BufferRole role, int index, const std
     Func output(name);
     const std::vector<Var> vars = context_.vars(value.shape);
     output(vars) = value.func(vars);
-    const int stride = parameter_stride(role, value.shape);
-    declare_output(output, value.shape, context_, stride);
+    // A saved image keeps its layout for the backward stage to read; every other output is the
+    // runtime's, which reads NCHW.
+    const BufferLayout layout{parameter_stride(role, value.shape), role == BufferRole::saved && value.channels_innermost};
+    declare_output(output, value.shape, context_, layout);
     outputs_.push_back(output);
     output_shapes_.push_back(value.shape);
-    output_strides_.push_back(stride);
+    output_layouts_.push_back(layout);
     outputs_arguments_.push_back({role, index, name});
     output_roles_.push_back(role);
+    output_channels_innermost_.push_back(layout.channels_innermost);
     output_value_shapes_.push_back(value.shape);
     note_output_node(value);
 }
@@ -116,14 +129,15 @@ void Stage::add_tuple_output(const Value& value, const std::function<std::vector
     for (const StageArgument& buffer : buffers)
         if (parameter_stride(buffer.role, value.shape) != stride)
             throw std::logic_error("stage " + name_ + ": output " + output.name() + " has buffers of other layouts");
-    declare_output(output, value.shape, context_, stride);
+    declare_output(output, value.shape, context_, {stride, false});
     outputs_.push_back(output);
     for (std::size_t b = 0; b < buffers.size(); ++b) {
         output_shapes_.push_back(value.shape);
-        output_strides_.push_back(stride);
+        output_layouts_.push_back({stride, false});
     }
     outputs_arguments_.insert(outputs_arguments_.end(), buffers.begin(), buffers.end());
     output_roles_.push_back(buffers[0].role);
+    output_channels_innermost_.push_back(false);
     output_value_shapes_.push_back(value.shape);
     note_output_node(value);
 }
@@ -156,13 +170,13 @@ std::vector<Func> Stage::outputs_with_signals() {
     std::vector<Func> outputs;
     std::vector<StageArgument> arguments;
     std::vector<dsl::Shape> shapes;
-    std::vector<int> strides;
+    std::vector<BufferLayout> layouts;
     for (std::size_t o : order) {
         outputs.push_back(outputs_[o]);
         for (int component = 0; component < outputs_[o].outputs(); ++component) {
             arguments.push_back(outputs_arguments_.at(first_buffer[o] + std::size_t(component)));
             shapes.push_back(output_shapes_.at(first_buffer[o] + std::size_t(component)));
-            strides.push_back(output_strides_.at(first_buffer[o] + std::size_t(component)));
+            layouts.push_back(output_layouts_.at(first_buffer[o] + std::size_t(component)));
         }
         const auto signal = signals_.find(o);
         if (signal == signals_.end()) continue;
@@ -177,11 +191,11 @@ std::vector<Func> Stage::outputs_with_signals() {
         outputs.push_back(ready);
         arguments.push_back({BufferRole::gradient_signal, signal->second, ready.name()});
         shapes.push_back(dsl::Shape{1, 1});
-        strides.push_back(0);
+        layouts.push_back({});
     }
     outputs_arguments_ = std::move(arguments);
     output_shapes_ = std::move(shapes);
-    output_strides_ = std::move(strides);
+    output_layouts_ = std::move(layouts);
     signals_.clear();  // once: the argument list now has them
     return outputs;
 }
@@ -318,6 +332,19 @@ void Stage::choose_stored_values(SchedulePasses& passes) const {
             continue;
         }
         if (!seen.insert(name).second) continue;
+        // An image stored channels innermost is not computed in the loops of a reader that runs
+        // along x (a pooled image flattened into a matrix): each of its loads there would be a
+        // gather. It is stored in its own layout, which its reader then reads once per element.
+        if (!value.channels_innermost && value.kind != ValueKind::reduction && value.kind != ValueKind::window)
+            for (std::type_index operand : value.operand_nodes) {
+                const Value& read = values_.at(operand);
+                const bool stored = std::find(passes.stored.begin(), passes.stored.end(), &read) != passes.stored.end();
+                if (read.channels_innermost && read.kind == ValueKind::elementwise && !read.index_map && !stored &&
+                    !passes.absorbed.count(read.func.name())) {
+                    passes.stored.push_back(&read);
+                    loaded(read);
+                }
+            }
         InlineCost inlined{{}, value.pointwise ? 1 : value.index_map ? 0 : opaque_ops};
         for (std::type_index operand : value.operand_nodes) {
             const InlineCost& cost = costs.at(values_.at(operand).func.name());
@@ -353,10 +380,12 @@ void Stage::compute_outputs_in_place(SchedulePasses& passes) {
         const BufferRole role = output_roles_[o];
         const bool tensor_role =
             role == BufferRole::saved || role == BufferRole::prediction || role == BufferRole::activation;
+        // The value's storage is the caller's buffer: the same layout, or it is copied.
         if (!is_stored || !tensor_role || !value.shape.batched() || value.kind == ValueKind::reduction ||
-            passes.padded_strides.count(name) || !output_funcs.insert(name).second)
+            passes.padded_strides.count(name) || value.channels_innermost != output_channels_innermost_[o] ||
+            !output_funcs.insert(name).second)
             continue;
-        declare_output(value.func, value.shape, context_);
+        declare_output(value.func, value.shape, context_, {0, value.channels_innermost});
         outputs_[o] = value.func;
         passes.stored_outputs.insert(o);
     }
@@ -417,7 +446,7 @@ void Stage::schedule_outputs(const SchedulePasses& passes) {
         }
         const FuncSchedule knobs = context_.knobs(output, LoopKind::elementwise);
         const dsl::Shape& shape = output_value_shapes_[o];
-        schedule::elementwise(output, knobs, context_, shape.image() ? shape.width : 0);
+        schedule::elementwise(output, knobs, context_, shape.image() ? shape.width : 0, output_channels_innermost_[o]);
         applied_[plan_key(output)] = knobs;
         applied_shapes_[plan_key(output)] = output_value_shapes_[o];
     }
@@ -439,6 +468,7 @@ void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
         int vector_width, rows_per_task;
         bool per_channel;
         dsl::Shape summed;  // the image a per-channel sum reads, or a sum over rows' result
+        bool channels_innermost;  // a per-channel sum's image is stored so: other loops
     };
     std::vector<Group> groups;
     auto reads_any = [&](const Group& reader, const Group& read) {
@@ -484,17 +514,18 @@ void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
         if (!reductions.count(name) || !seen.insert(name).second || !(image_rows || per_channel)) continue;
         const FuncSchedule& knobs = applied_.at(plan_key(value.func));
         const Group mine_alone{{&value}, knobs.vector_width, knobs.rows_per_task, per_channel != nullptr,
-                               per_channel ? per_channel->image : value.shape};
+                               per_channel ? per_channel->image : value.shape,
+                               per_channel && per_channel->channels_innermost};
         bool joined = false;
         for (Group& group : groups) {
             if (group.vector_width != mine_alone.vector_width || group.per_channel != mine_alone.per_channel ||
-                group.summed != mine_alone.summed ||
+                group.summed != mine_alone.summed || group.channels_innermost != mine_alone.channels_innermost ||
                 (group.per_channel && group.rows_per_task != mine_alone.rows_per_task))
                 continue;
             group.members.push_back(&value);
             if (ordered()) {
                 const Halide::Func& first = group.members.front()->func;
-                if (group.per_channel) schedule::channel_reduction_with(value.func, first);
+                if (group.per_channel) schedule::channel_reduction_with(value.func, first, group.channels_innermost);
                 else schedule::reduction_with(value.func, first, context_);
                 joined = true;
                 break;

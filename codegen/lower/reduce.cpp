@@ -31,7 +31,7 @@ Value lower(const dsl::ChannelReduceInfo& info, LoweringContext& context, const 
     RDom over(0, a.shape.width, 0, a.shape.height, 0, rows, "over_nhw");
     f(vars) += context.at(a, Coordinates{over.z, context.col, over.y, over.x});
     if (info.mean) f(vars) = f(vars) / (cast<float>(rows) * float(a.shape.height * a.shape.width));
-    return {f, shape, ValueKind::reduction, loops::ChannelReduction{a.shape}};
+    return {f, shape, ValueKind::reduction, loops::ChannelReduction{a.shape, a.channels_innermost}};
 }
 
 Value lower(const dsl::BroadcastInfo&, LoweringContext& context, const Operands& operands, dsl::Shape shape) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kiln/codegen/layout.hpp"
 #include "kiln/codegen/schedule.hpp"
 
 namespace kiln::codegen::schedule {
@@ -65,7 +66,12 @@ TailStrategy staged_row_tail(const RDom& window, int lanes) {
     return width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
 }
 
-// The zero-padded copies the sums read: stored at root, vectors along x, images in parallel.
+// The zero-padded copies the sums read: stored at root, vectors along x, images in parallel. Also
+// where the operand is stored channels innermost (layout.hpp): the copy then transposes it,
+// reading gathers. (Copied channels innermost instead, fashion_cnn's data adjoint ran 14% slower
+// on Zen 5, one core: each step's 14 broadcasts then come from 14 lines, not one; its reduction
+// taking 16 channels through every tap before the next 16 was slower still. The gathers cost the
+// copy ~0.04 units of conv2's forward.)
 void store_padded(const std::vector<Func>& padded, const LoweringContext& context) {
     for (Func f : padded)
         f.compute_root().vectorize(context.x, context.machine.lanes, TailStrategy::GuardWithIf).parallel(context.row);
@@ -130,8 +136,14 @@ void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
     // Left to itself it stored channels along the vector, one scatter per 8 values: a quarter of
     // the forward kernel's time in fashion_cnn (32 → 64 on 14×14, one core on Zen 5, probe: 144–159
     // GFLOP/s with scatters, 166–180 with this, 186–202 with no copy at all).
-    if (columns > 1) output.vectorize(xi);
-    output.unroll(ci);
+    if (facts.output_channels_innermost) {
+        // Stored channels innermost (layout.hpp): the tile's vectors of channels are the output's.
+        output.reorder_storage(c, x, y, r).reorder(ci, xi, yi, xo, yo, task).vectorize(ci, lanes).unroll(ci);
+        output.unroll(xi).unroll(yi);
+    } else {
+        if (columns > 1) output.vectorize(xi);
+        output.unroll(ci);
+    }
     // Tasks of one tile of channels are consecutive, so both cores stream the same weights; and
     // where the tile holds some of the channels, a task copies its slice of the packed weights
     // (36 KB for 32 of 64 channels × 288 terms) to a buffer of its own: in the packed filter the
@@ -164,9 +176,10 @@ void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
 void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, const LoweringContext& context) {
     // Along channels pays when a tile's sums are long (the copy out is per tile) and the channels
     // fill whole vectors; a first layer (one input channel, 9 terms) stays along x.
-    const bool along_channels = knobs.vector_axis == 1 ||
+    // An output stored channels innermost (layout.hpp) is always summed along channels.
+    const bool along_channels = knobs.vector_axis == 1 || facts.output_channels_innermost ||
                                 (knobs.vector_axis == 0 && facts.channels % context.machine.lanes == 0 &&
-                                 facts.reduction >= 64);
+                                 facts.reduction >= channel_tiles_min_reduction);
     if (along_channels) channel_tiles(facts, output, context);
     else x_tiles(facts, knobs, output, context);
     Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], context.machine.lanes,

@@ -59,7 +59,28 @@ bool computed_inline(const Internal::Function& f) {
     return level.lock().is_inlined();
 }
 
-void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context, int width) {
+namespace {
+// An image stored channels innermost: each position's channels as whole vectors (their count is a
+// multiple of the vector: layout.hpp), positions in memory order, blocks of rows in parallel. A
+// max-pool route's window offsets likewise, with each pair of rows (see elementwise below).
+void channels_innermost_elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context) {
+    const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
+    Var row_block("row_block"), row_in("row_in"), pair("y_pair"), in_pair("y_in_pair");
+    f.compute_root()
+        .reorder_storage(c, x, y, r)
+        .reorder(c, x, y, r)
+        .split(r, row_block, row_in, knobs.rows_per_task, TailStrategy::GuardWithIf)
+        .parallel(row_block)
+        .vectorize(c, knobs.vector_width)
+        .split(y, pair, in_pair, 2, TailStrategy::GuardWithIf)
+        .unroll(in_pair);
+    for (Func helper : window_helpers_read_by(f))
+        helper.compute_at(f, pair).reorder_storage(c, x, y, r).reorder(c, x, y, r).vectorize(c, knobs.vector_width);
+}
+}  // namespace
+
+void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context, int width, bool channels_innermost) {
+    if (channels_innermost && f.dimensions() == 4) return channels_innermost_elementwise(f, knobs, context);
     Var row_block("row_block"), row_in("row_in");
     f.compute_root()
         .split(context.row, row_block, row_in, knobs.rows_per_task, TailStrategy::GuardWithIf)
@@ -178,7 +199,30 @@ Var blocks_var() { return Var("blocks"); }
 RVar vectors_rvar() { return RVar("vectors"); }
 }  // namespace
 
-void channel_reduction(Func f, const FuncSchedule& knobs, const LoweringContext& context) {
+namespace {
+// channel_reduction over an image stored channels innermost: per block of images (rfactor), the
+// sums of all channels as vectors, each position's channels added in memory order.
+void channels_innermost_reduction(Func f, const FuncSchedule& knobs, const LoweringContext& context, dsl::Shape image) {
+    const Var& c = context.col;
+    f.compute_root();
+    const std::vector<RVar> over = f.rvars(0);  // (x, y, rows)
+    RVar block("block"), image_rvar("image");
+    Halide::Stage update = f.update(0);
+    update.split(over[2], block, image_rvar, knobs.rows_per_task, TailStrategy::GuardWithIf);
+    Func partial = update.rfactor(block, blocks_var());
+    partial.compute_root().bound(c, 0, image.cols).vectorize(c, knobs.vector_width);
+    partial.update(0)
+        .reorder(c, over[0], over[1], image_rvar, blocks_var())
+        .vectorize(c, knobs.vector_width)
+        .unroll(c)
+        .parallel(blocks_var());
+    for (int u = 1; u < f.num_update_definitions(); ++u) f.update(u).unscheduled();
+}
+}  // namespace
+
+void channel_reduction(Func f, const FuncSchedule& knobs, const LoweringContext& context,
+                       const loops::ChannelReduction& facts) {
+    if (facts.channels_innermost) return channels_innermost_reduction(f, knobs, context, facts.image);
     f.compute_root();
     // over = (x, y, rows); the plane's x and y are contiguous in what it reads: one loop over H×W,
     // vectors across row ends, the plane's last vector masked.
@@ -201,8 +245,13 @@ void channel_reduction(Func f, const FuncSchedule& knobs, const LoweringContext&
     for (int u = 1; u < f.num_update_definitions(); ++u) f.update(u).unscheduled();
 }
 
-void channel_reduction_with(Func f, Func sibling) {
+void channel_reduction_with(Func f, Func sibling, bool channels_innermost) {
     Func partial = rfactored_partial(f), with = rfactored_partial(sibling);
+    if (channels_innermost) {  // fused at each position: its vectors of channels loaded once
+        partial.compute_with(with, Var("c"));
+        partial.update(0).compute_with(with.update(0), with.rvars(0).at(0));  // x: rfactor keeps (x, y, image)
+        return;
+    }
     partial.compute_with(with, lanes_var());
     partial.update(0).compute_with(with.update(0), vectors_rvar());
 }

@@ -27,13 +27,16 @@ StageRunner::StageRunner(std::unique_ptr<Stage> stage, Pipeline pipeline, int ba
         extents.push_back(shape.batched() ? batch : shape.rows);
         return extents;
     };
+    // Halide's storage order for an image stored channels innermost: c, then x, y, rows.
+    const std::vector<int> channels_first{2, 0, 1, 3};
     params_.set(stage_->context().batch, batch);
     params_.set(stage_->context().seed, 1u);
     params_.set(stage_->context().dropout, 1);
     for (std::size_t b = 0; b < stage_->buffers().size(); ++b) {
         const ImageParam& param = stage_->buffers()[b];
         const dsl::Shape shape = stage_->buffer_shapes()[b];
-        Buffer<> buffer(param.type(), sizes(shape));
+        Buffer<> buffer = stage_->buffer_channels_innermost()[b] ? Buffer<>(param.type(), sizes(shape), channels_first)
+                                                                 : Buffer<>(param.type(), sizes(shape));
         if (param.type() == Float(32)) Buffer<float>(buffer).for_each_value([&](float& v) { v = value(rng); });
         else Buffer<int32_t>(buffer).fill(0);  // labels: class 0 is always valid
         params_.set(param, buffer);
@@ -42,7 +45,12 @@ StageRunner::StageRunner(std::unique_ptr<Stage> stage, Pipeline pipeline, int ba
     // A padded parameter's gradient or next value: its columns of a buffer that many wide.
     for (std::size_t o = 0; o < stage_->output_shapes().size(); ++o) {
         const dsl::Shape shape = stage_->output_shapes()[o];
-        const int stride = stage_->output_strides().at(o);
+        const BufferLayout layout = stage_->output_layouts().at(o);
+        if (layout.channels_innermost) {
+            outputs_.push_back(Buffer<float>(sizes(shape), channels_first));
+            continue;
+        }
+        const int stride = layout.row_stride;
         if (stride == 0) {
             outputs_.push_back(Buffer<float>(sizes(shape)));
             continue;

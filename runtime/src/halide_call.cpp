@@ -44,6 +44,16 @@ BufferView::BufferView(float* data, std::size_t n) {
     buffer_.dim = dims_;
 }
 
+BufferView BufferView::channels_innermost(float* data, TensorShape image) {
+    BufferView view(data, image);
+    if (image.image()) {
+        view.dims_[0].stride = image.cols;                // x
+        view.dims_[1].stride = image.width * image.cols;  // y
+        view.dims_[2].stride = 1;                         // c
+    }
+    return view;
+}
+
 BufferView& BufferView::operator=(const BufferView& other) {
     for (int d = 0; d < 4; ++d) dims_[d] = other.dims_[d];
     buffer_ = other.buffer_;

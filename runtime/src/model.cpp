@@ -188,7 +188,12 @@ void Model::run(const StageSpec& stage, std::string_view name, const Batch* batc
                 const TensorShape shape = s.shape().with_rows(s.rows == batch_rows ? n : s.rows);
                 if (value.rows != shape.rows || value.cols != shape.per_row())
                     value = Tensor(shape.rows, shape.per_row());
-                bind(value.values.data(), shape);
+                if (s.channels_innermost) {
+                    views_.push_back(BufferView::channels_innermost(value.values.data(), shape));
+                    arguments_.push_back(views_.back().get());
+                } else {
+                    bind(value.values.data(), shape);
+                }
                 break;
             }
             case BufferRole::prediction:

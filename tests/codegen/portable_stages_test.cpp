@@ -40,7 +40,7 @@ void check_every_stage() {
     for (int batch : {1, 3, 130}) {
         DYNAMIC_SECTION("batch " << batch) {
             kiln_test::check_stages(kiln::models::regularized_portable(), regularized::network, batch, 71 + batch);
-            kiln_test::check_stages(kiln::models::channel_tiles_portable(), channel_tiles::network, batch, 91 + batch, 4);
+            kiln_test::check_stages(kiln::models::channel_tiles_portable(), channel_tiles::network, batch, 91 + batch, 8);
         }
     }
     INFO("Halide's dispatch was not asked: an earlier case in this process chose the variants (run one per process)");

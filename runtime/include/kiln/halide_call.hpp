@@ -26,6 +26,9 @@ public:
     BufferView(int32_t* data, int rows, int cols) : BufferView(data, TensorShape{rows, cols}) {}
     // A flat 1-D buffer of n floats (the optimizers' view of an arena).
     BufferView(float* data, std::size_t n);
+    // An image stored channels innermost (NHWC: a saved value the generated stages keep so,
+    // SavedSpec::channels_innermost); the same dimensions, other strides.
+    static BufferView channels_innermost(float* data, TensorShape image);
     // A copy describes the same memory with its own dimensions (halide_buffer_t points at them).
     BufferView(const BufferView& other) { *this = other; }
     BufferView& operator=(const BufferView& other);

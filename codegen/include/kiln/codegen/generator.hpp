@@ -148,8 +148,8 @@ template <class P, class L> void read_saved_set(Stage& stage, dsl::Network<P, L>
     hana::for_each(dsl::saved_set(network), [&](auto t) {
         using Node = dsl::node_of<decltype(t)>;
         const std::string saved = "saved_" + std::to_string(index);
-        stage.remember(typeid(Node),
-                       stage.buffer_argument(BufferRole::saved, index++, saved, Node::shape, Halide::Float(32)));
+        stage.remember(typeid(Node), stage.buffer_argument(BufferRole::saved, index++, saved, Node::shape,
+                                                           Halide::Float(32), channels_innermost<Node>()));
     });
 }
 
@@ -265,8 +265,8 @@ std::unique_ptr<Stage> build_stage(dsl::Network<P, L> network, StageKind kind, c
                 stage->add_output(lower_node(*stage, Node{}, leaf_index), BufferRole::saved, index,
                                   "saved_" + std::to_string(index));
                 if (record)
-                    record->saved.push_back(
-                        {Node::shape.rows, Node::shape.cols, dsl::to_string(Node{}), Node::shape.height, Node::shape.width});
+                    record->saved.push_back({Node::shape.rows, Node::shape.cols, dsl::to_string(Node{}), Node::shape.height,
+                                             Node::shape.width, channels_innermost<Node>()});
                 ++index;
             });
             return stage;

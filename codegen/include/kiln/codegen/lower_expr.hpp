@@ -10,6 +10,7 @@
 
 #include "kiln/codegen/expr_math.hpp"
 #include "kiln/codegen/generator_options.hpp"  // c_identifier
+#include "kiln/codegen/layout.hpp"
 #include "kiln/codegen/lower.hpp"
 #include "kiln/codegen/stage.hpp"
 
@@ -93,6 +94,8 @@ template <dsl::Expression E> Value lower_node(Stage& stage, E node, const LeafIn
                                       });
         else value = lower(E::op::lowering, stage.context(), operands, E::shape);
         value.operand_nodes = std::move(operand_nodes);
+        value.channels_innermost = channels_innermost<E>();
+        if (auto* conv = std::get_if<loops::Conv>(&value.loops)) conv->output_channels_innermost = value.channels_innermost;
         note_gemm_chain(value, typeid(E), operands);
     }
     return stage.remember(typeid(E), std::move(value));

@@ -18,7 +18,9 @@ void gemm_into(const Value& gemm, const FuncSchedule& knobs, Halide::Func consum
 // and no loads masked when x holds whole vectors: a narrow image's rows take vectors of a half or
 // a quarter of the register, the last overlapping the one before (Halide's ShiftInwards), since
 // a masked load of a pooling's stride-2 neighbours is a gather.
-void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context, int width = 0);
+// An image stored channels innermost (layout.hpp) instead: vectors of channels, then x and y.
+void elementwise(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context, int width = 0,
+                 bool channels_innermost = false);
 // Whether f is computed inline as scheduled so far: the stage schedules its stored values in
 // lowering order, an operand before its readers, so a Func a stored value reads that is still
 // inline is a formula in that value's loops.
@@ -41,10 +43,13 @@ void reduction_with(Halide::Func f, Halide::Func sibling, const LoweringContext&
 // images, in parallel, adds its planes into vector_width lanes per channel in registers (Halide's
 // rfactor), images one after the other, each image's channels and planes in memory order; then
 // the blocks' lanes are added. The blocks depend on the batch alone: same sums at any thread count.
-void channel_reduction(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context);
+// An image stored channels innermost (layout.hpp): each block's sums are vectors of channels
+// instead, added at every position of its images in memory order.
+void channel_reduction(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context,
+                       const loops::ChannelReduction& facts);
 // Runs the per-channel sum `f` inside the loops of `sibling`, another over an image of the same
-// shape with the same knobs: each vector of the image is loaded once for both.
-void channel_reduction_with(Halide::Func f, Halide::Func sibling);
+// shape and layout with the same knobs: each vector of the image is loaded once for both.
+void channel_reduction_with(Halide::Func f, Halide::Func sibling, bool channels_innermost);
 // Whether a filter adjoint sums along its output planes — vectors of positions, a tile of output
 // channels × every (input channel, tap) in registers — rather than as a GEMM along output channels:
 // a first layer's (at most 4 input channels, their taps fitting the accumulator registers), whose

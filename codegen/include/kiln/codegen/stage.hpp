@@ -23,6 +23,13 @@ struct StageArgument {
     std::string name;
 };
 
+// How a buffer's elements sit beyond its shape: a padded parameter's rows `row_stride` apart (0:
+// dense), or an image's channels innermost (NHWC; layout.hpp).
+struct BufferLayout {
+    int row_stride = 0;
+    bool channels_innermost = false;
+};
+
 class Stage {
 public:
     // `plan`: knobs by Func name (null or missing entries: the defaults for `machine`, the register
@@ -43,7 +50,9 @@ public:
     }
 
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
-    Value buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Halide::Type type);
+    // `channels_innermost`: an image stored NHWC (layout.hpp; a saved value's, as the forward wrote it).
+    Value buffer_argument(BufferRole role, int index, const std::string& name, dsl::Shape shape, Halide::Type type,
+                          bool channels_innermost = false);
     void add_output(const Value& value, BufferRole role, int index, const std::string& name);
     // An output of several buffers computed element by element from `value` (a fused optimizer
     // step: the next parameter and state from the gradient): `components` maps the value at an
@@ -82,10 +91,11 @@ public:
     std::vector<Halide::Argument> halide_arguments() const;
     const std::vector<Halide::ImageParam>& buffers() const { return buffers_; }
     const std::vector<dsl::Shape>& buffer_shapes() const { return buffer_shapes_; }
+    // Per input buffer: whether it is an image stored channels innermost.
+    const std::vector<bool>& buffer_channels_innermost() const { return buffer_channels_innermost_; }
     const std::vector<dsl::Shape>& output_shapes() const { return output_shapes_; }  // one per output buffer
-    // Per output buffer: its rows' stride when it is a padded parameter's (gradient, next value or
-    // state), else 0 (dense). An input's padding is in its buffer_shapes() entry.
-    const std::vector<int>& output_strides() const { return output_strides_; }
+    // Per output buffer: its layout beyond its shape (an input's padding is in its buffer_shapes() entry).
+    const std::vector<BufferLayout>& output_layouts() const { return output_layouts_; }
 
 private:
     // What the scheduling passes of apply_plan (stage.cpp) hand on to each other.
@@ -119,9 +129,11 @@ private:
     std::vector<std::type_index> order_;
     std::vector<Halide::ImageParam> buffers_;
     std::vector<dsl::Shape> buffer_shapes_, output_shapes_;
-    std::vector<int> output_strides_;
+    std::vector<bool> buffer_channels_innermost_;
+    std::vector<BufferLayout> output_layouts_;
     std::vector<Halide::Func> outputs_;
     std::vector<BufferRole> output_roles_;  // per output (a tuple output's first buffer's)
+    std::vector<bool> output_channels_innermost_;  // per output: its buffer is an image stored NHWC
     std::vector<dsl::Shape> output_value_shapes_;  // per output (output_shapes_: per buffer)
     std::vector<std::type_index> output_nodes_;
     std::map<std::size_t, int> signals_;  // output → the parameter whose gradient it is

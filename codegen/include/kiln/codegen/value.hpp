@@ -56,6 +56,7 @@ struct Reduction {
 // (x, y, rows) named "over_nhw"; `image` the shape summed.
 struct ChannelReduction {
     dsl::Shape image{};
+    bool channels_innermost = false;  // the image summed is stored so (layout.hpp): vectors of channels
 };
 // A [1 × 1] total (a loss), computed at root after its per-row statistics.
 struct Scalar {
@@ -88,6 +89,8 @@ struct Value {
     int zero_padded_cols = 0;
     // Reads its one operand at other coordinates and computes nothing (broadcast, reshape).
     bool index_map = false;
+    // An image stored channels innermost (NHWC; layout.hpp): its loops run along vectors of channels.
+    bool channels_innermost = false;
     // The GEMM (or output-tiled convolution) node this value is a pointwise function of, then each
     // node after it up to this one.
     std::vector<std::type_index> gemm_chain;

@@ -27,7 +27,8 @@ namespace kiln {
 // 6: the backward stage's gradient_signal outputs (the gradient_signal role).
 // 7: a parameter matrix whose rows are a multiple of 2 KiB is stored at a padded row stride
 //    (ParamSpec::row_stride), as are its gradient and optimizer state.
-inline constexpr int descriptor_format_version = 7;
+// 8: a saved image may be stored channels innermost (SavedSpec::channels_innermost).
+inline constexpr int descriptor_format_version = 8;
 
 // Each spec below has the fields of a TensorShape (rows, cols, height, width; tensor_shape.hpp)
 // and shape() to read them as one.
@@ -64,6 +65,9 @@ struct SavedSpec {
     int rows = batch_rows, cols = 0;
     std::string formula;
     int height = 1, width = 1;
+    // An image stored channels innermost (NHWC) rather than NCHW: the forward stage writes it so
+    // and the backward reads it so (codegen/layout.hpp); the runtime only allocates and binds it.
+    bool channels_innermost = false;
     TensorShape shape() const { return {rows, cols, height, width}; }
 };
 
