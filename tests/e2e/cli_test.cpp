@@ -317,6 +317,11 @@ TEST_CASE("a convolutional network trains on the digits images and its checkpoin
     Run evaluated = run(model + " eval --data " + data("digits.csv.gz") + " --checkpoint " + dir.file("c.safetensors"));
     REQUIRE(evaluated.status == 0);
     CHECK(last_json_line(evaluated.output)["accuracy"].get<double>() == Approx(summary["val_accuracy"].get<double>()));
+    // conv2's output (32 channels on 4×4) is saved channels innermost, conv1's (8×8 from one channel: summed
+    // along x) is not (codegen/layout.hpp); summary says which.
+    Run described = run(model + " summary");
+    REQUIRE(described.status == 0);
+    CHECK_THAT(described.output, Contains("[N×32×4×4] NHWC") && Contains("[N×16×8×8] = "));
 }
 
 TEST_CASE("summary shows parameters and the derived gradient formulas", "[e2e]") {

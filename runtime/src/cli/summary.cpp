@@ -38,9 +38,10 @@ void run_summary(const ModelDescriptor& d, bool expanded) {
                named ? shared.prediction : d.prediction_formula, named ? shared.loss : d.loss_formula);
     for (std::size_t i = 0; i < d.params.size(); ++i)
         fmt::print("  ∂loss/∂{} = {}\n", d.params[i].name, named ? shared.gradients[i] : d.params[i].gradient_formula);
-    fmt::print("\nsaved set (forward values the backward stage reads)\n");
+    fmt::print("\nsaved set (forward values the backward stage reads; NHWC: stored channels innermost)\n");
     for (std::size_t i = 0; i < d.saved.size(); ++i)
-        fmt::print("  saved_{} {} = {}\n", i, d.saved[i].shape().text(), named ? shared.saved[i] : d.saved[i].formula);
+        fmt::print("  saved_{} {}{} = {}\n", i, d.saved[i].shape().text(), d.saved[i].channels_innermost ? " NHWC" : "",
+                   named ? shared.saved[i] : d.saved[i].formula);
     std::vector<std::string_view> fused;
     for (const FusedUpdateSpec& f : d.fused_updates) fused.push_back(optimizer_row(f.optimizer).name);
     fmt::print("\nbackward stages with an optimizer's step fused in (train --fused-optimizer-step): {}\n",
