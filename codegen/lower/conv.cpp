@@ -163,6 +163,7 @@ Value block_sums(const dsl::ConvInfo& info, LoweringContext& context, const Oper
     facts.window = r;
     facts.blocks = run;
     facts.channels = g.shape.cols;
+    facts.gradient_channels_innermost = g.channels_innermost;
     facts.input_channels = x.shape.cols;
     facts.kernel_h = k.kernel_h;
     facts.kernel_w = k.kernel_w;

@@ -314,6 +314,14 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     // the formula was a gather of 16 planes. (fashion_cnn, perf, one core, in units of conv2's
     // forward: the first layer's filter adjoint 0.45–0.46 → 0.39–0.42; for a stored gradient the
     // extra copy cost the second layer's 0.05–0.07, so it keeps one stage.)
+    // A gradient stored channels innermost (layout.hpp) is read where it is: a step's vectors of
+    // output channels are plain loads of it already, and the staged copy cost 2.5% of this
+    // kernel (fashion_cnn's conv2, perf, one core on Zen 5). Its zero padding is a select on the
+    // image (past the batch) computed per vector.
+    if (facts.gradient_channels_innermost && !reads_values_computed_inline(gradient)) {
+        Func(facts.output).compute_root();
+        return;
+    }
     Func transposed = gradient;
     if (reads_values_computed_inline(gradient)) {
         transposed = gradient.in(sum);

@@ -33,6 +33,7 @@ struct ConvFacts {
     static constexpr int max_tasks = 16;
     std::vector<Halide::Func> padded;  // zero-padded copies of the operands the sums read, stored first
     bool output_channels_innermost = false;  // output_tiles: the output stored NHWC (layout.hpp)
+    bool gradient_channels_innermost = false;  // block_sums: the output gradient stored NHWC
     Halide::Func weights;              // output_tiles: the filter, output channels innermost (stored first)
     int reduction = 1;                 // output_tiles: terms per output element (channels × taps)
     int reduction_channels = 1;        // output_tiles: the channels of those terms
