@@ -308,12 +308,6 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     Func input = facts.padded[0], gradient = facts.padded[1];
     const TailStrategy along_row = staged_row_tail(facts.window, lanes);
     input.compute_at(task_sums, run).store_at(task_sums, task).vectorize(context.x, lanes, along_row);
-    // A gradient computed here rather than stored (a first layer's, its one reader being this
-    // filter adjoint) is staged twice: evaluated along x, where its formula's loads are plain
-    // vectors, then transposed. Staged straight into channels-innermost storage, every load of
-    // the formula was a gather of 16 planes. (fashion_cnn, perf, one core, in units of conv2's
-    // forward: the first layer's filter adjoint 0.45–0.46 → 0.39–0.42; for a stored gradient the
-    // extra copy cost the second layer's 0.05–0.07, so it keeps one stage.)
     // A gradient stored channels innermost (layout.hpp) is read where it is: a step's vectors of
     // output channels are plain loads of it already, and the staged copy cost 2.5% of this
     // kernel (fashion_cnn's conv2, perf, one core on Zen 5). Its zero padding is a select on the
@@ -322,6 +316,12 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
         Func(facts.output).compute_root();
         return;
     }
+    // A gradient computed here rather than stored (a first layer's, its one reader being this
+    // filter adjoint) is staged twice: evaluated along x, where its formula's loads are plain
+    // vectors, then transposed. Staged straight into channels-innermost storage, every load of
+    // the formula was a gather of 16 planes. (fashion_cnn, perf, one core, in units of conv2's
+    // forward: the first layer's filter adjoint 0.45–0.46 → 0.39–0.42; for a stored gradient the
+    // extra copy cost the second layer's 0.05–0.07, so it keeps one stage.)
     Func transposed = gradient;
     if (reads_values_computed_inline(gradient)) {
         transposed = gradient.in(sum);
