@@ -66,7 +66,8 @@ TailStrategy staged_row_tail(const RDom& window, int lanes) {
     return width && *width >= lanes ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
 }
 
-// The zero-padded copies the sums read: stored at root, vectors along x, images in parallel. Also
+// The zero-padded copies the sums read, where a task is not one image (channel_tiles stages them
+// per image otherwise): stored at root, vectors along x, images in parallel. Also
 // where the operand is stored channels innermost (layout.hpp): the copy then transposes it,
 // reading gathers. (Copied channels innermost instead, fashion_cnn's data adjoint ran 14% slower
 // on Zen 5, one core: each step's 14 broadcasts then come from 14 lines, not one; its reduction
@@ -114,7 +115,8 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, con
 // (Measured on Zen 5, one core, 3×3 32 → 64 on 14×14: this order with 2 vectors × 14 positions
 // 77–89% of the peak; the taps innermost with 2 vectors × 4 × 2 positions, the previous loops,
 // 71–72%.)
-void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& context) {
+// Returns whether it staged the padded input itself (one tile holds every output channel).
+bool channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& context) {
     const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
     const int lanes = context.machine.lanes, vectors = facts.channels % (2 * lanes) == 0 ? 2 : 1;
     const int positions = context.machine.accumulator_budget() / vectors;
@@ -170,6 +172,13 @@ void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
         .unroll(x)
         .unroll(y);
     if (facts.reduction_channels % 2 == 0) sum.update().unroll(window.x, 2);
+    // One tile holds every output channel, so a task is one image: its zero-padded input is staged
+    // there (64 KB for fashion_cnn's data adjoint, in L2) instead of by a root pass that writes
+    // the whole batch's copy (8 MB) and reads it back. With two tiles per image (its forward) each
+    // would stage its own copy: two threads lost 11% (bench/README.md).
+    if (channels < facts.channels) return false;
+    for (Func f : facts.padded) f.compute_at(output, task).vectorize(x, lanes, TailStrategy::GuardWithIf);
+    return true;
 }
 
 // `output`: the convolution's own Func, or a pointwise consumer that runs its tiles (conv_into).
@@ -180,11 +189,12 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output
     const bool along_channels = knobs.vector_axis == 1 || facts.output_channels_innermost ||
                                 (knobs.vector_axis == 0 && facts.channels % context.machine.lanes == 0 &&
                                  facts.reduction >= channel_tiles_min_reduction);
-    if (along_channels) channel_tiles(facts, output, context);
+    bool staged = false;
+    if (along_channels) staged = channel_tiles(facts, output, context);
     else x_tiles(facts, knobs, output, context);
     Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], context.machine.lanes,
                                                  TailStrategy::RoundUp);
-    store_padded(facts.padded, context);
+    if (!staged) store_padded(facts.padded, context);
 }
 
 // The filter adjoint along output planes (filter_sums_along_planes; lower/conv.cpp stages the
