@@ -104,6 +104,7 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, con
         .unroll(c);
     const RDom& window = facts.window;  // (channels, kernel rows, kernel columns)
     sum.update().reorder(x, y, c, window.z, window.y, window.x).vectorize(x).unroll(y).unroll(c);
+    store_padded(facts.padded, context);
 }
 
 // Vectors along output channels (Halide's apps/conv_layer): one or two vectors of channels × a
@@ -115,8 +116,7 @@ void x_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output, con
 // (Measured on Zen 5, one core, 3×3 32 → 64 on 14×14: this order with 2 vectors × 14 positions
 // 77–89% of the peak; the taps innermost with 2 vectors × 4 × 2 positions, the previous loops,
 // 71–72%.)
-// Returns whether it staged the padded input itself (one tile holds every output channel).
-bool channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& context) {
+void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& context) {
     const Var &x = context.x, &y = context.y, &c = context.col, &r = context.row;
     const int lanes = context.machine.lanes, vectors = facts.channels % (2 * lanes) == 0 ? 2 : 1;
     const int positions = context.machine.accumulator_budget() / vectors;
@@ -176,9 +176,11 @@ bool channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
     // there (64 KB for fashion_cnn's data adjoint, in L2) instead of by a root pass that writes
     // the whole batch's copy (8 MB) and reads it back. With two tiles per image (its forward) each
     // would stage its own copy: two threads lost 11% (bench/README.md).
-    if (channels < facts.channels) return false;
+    if (channels < facts.channels) {
+        store_padded(facts.padded, context);
+        return;
+    }
     for (Func f : facts.padded) f.compute_at(output, task).vectorize(x, lanes, TailStrategy::GuardWithIf);
-    return true;
 }
 
 // `output`: the convolution's own Func, or a pointwise consumer that runs its tiles (conv_into).
@@ -189,12 +191,10 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output
     const bool along_channels = knobs.vector_axis == 1 || facts.output_channels_innermost ||
                                 (knobs.vector_axis == 0 && facts.channels % context.machine.lanes == 0 &&
                                  facts.reduction >= channel_tiles_min_reduction);
-    bool staged = false;
-    if (along_channels) staged = channel_tiles(facts, output, context);
+    if (along_channels) channel_tiles(facts, output, context);
     else x_tiles(facts, knobs, output, context);
     Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], context.machine.lanes,
                                                  TailStrategy::RoundUp);
-    if (!staged) store_padded(facts.padded, context);
 }
 
 // The filter: the tasks' sums added one task at a time over the whole filter, vectors along output
@@ -272,7 +272,6 @@ void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
     const TailStrategy along_row = staged_row_tail(window, lanes);
     input.compute_at(block_lanes, image).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
     columns.compute_at(block_lanes, image).vectorize(context.x, lanes, along_row);
-    add_task_sums(facts.output, context.machine.lanes);
 }
 
 // The filter adjoint (lower/conv.cpp, block_sums): parallel tasks, each adding its run of
@@ -283,6 +282,7 @@ void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
 // (the GEMM tile of Halide's conv_layer probe, which reached 96–99% of a core's peak), then is
 // added into the task's sums.
 void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const LoweringContext& context) {
+    add_task_sums(facts.output, context.machine.lanes);
     if (facts.padded.size() == 3) return plane_sums(facts, context);  // lowered with columns
     Func task_sums = facts.partial, sum = facts.accumulator;
     const std::vector<Var> args = sum.args();  // (o, b, a, c, block)
@@ -338,10 +338,7 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
     // output channels are plain loads of it already, and the staged copy cost 2.5% of this
     // kernel (fashion_cnn's conv2, perf, one core on Zen 5). Its zero padding is a select on the
     // image (past the batch) computed per vector.
-    if (facts.gradient_channels_innermost && !reads_values_computed_inline(gradient)) {
-        add_task_sums(facts.output, context.machine.lanes);
-        return;
-    }
+    if (facts.gradient_channels_innermost && !reads_values_computed_inline(gradient)) return;
     // A gradient computed here rather than stored (a first layer's, its one reader being this
     // filter adjoint) is staged twice: evaluated along x, where its formula's loads are plain
     // vectors, then transposed. Staged straight into channels-innermost storage, every load of
@@ -358,7 +355,6 @@ void block_sums(const ConvFacts& facts, const FuncSchedule& knobs, const Lowerin
         .reorder_storage(context.col, context.x, context.y, context.row)
         .reorder(context.col, context.x, context.y, context.row)
         .vectorize(context.col, vector, TailStrategy::GuardWithIf);
-    add_task_sums(facts.output, context.machine.lanes);
 }
 }  // namespace
 
