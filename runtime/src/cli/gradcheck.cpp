@@ -77,7 +77,8 @@ Command add_gradcheck(CLI::App& app, const Session& session) {
                      "largest scale of the finite differences along a unit direction, relative to max(1, ‖θ‖)")
         ->check(positive());
     gradcheck
-        ->add_option("--tolerance", o->tolerance, "fail above this relative error beyond the differences' own spread (float32 kernels: ~1e-2)")
+        ->add_option("--tolerance", o->tolerance,
+                     "fail above this relative error beyond the differences' own spread (float32 kernels: ~1e-2)")
         ->check(positive());
     gradcheck->add_option("--seed", o->gradcheck.seed,
                           "seed for initialization, the batch, the elements and dropout masks");

@@ -121,9 +121,8 @@ std::vector<ParamGradcheck> gradient_check(Model& model, const Batch& batch, con
             result.noise_limited |= !resolved;
             if (size_of_slope > 0) {
                 if (resolved) result.max_relative_error = std::max(result.max_relative_error, absolute / size_of_slope);
-                result.max_unexplained_error =
-                    std::max(result.max_unexplained_error,
-                             std::max(0.0, absolute - 2 * numeric.uncertainty) / size_of_slope);
+                result.max_unexplained_error = std::max(
+                    result.max_unexplained_error, std::max(0.0, absolute - 2 * numeric.uncertainty) / size_of_slope);
             }
         }
         report.push_back(result);
