@@ -34,13 +34,13 @@ void constrain(Dimensions&& buffer, dsl::Shape shape, const LoweringContext& con
                                                 {shape.height, shape.width * channels},
                                                 {shape.cols, 1},
                                                 {context.rows(shape), shape.per_row()}}
-        : shape.image()
-            ? std::vector<std::pair<Expr, int>>{{shape.width, 1},
-                                                {shape.height, shape.width},
-                                                {shape.cols, plane},
-                                                {context.rows(shape), shape.per_row()}}
-            : std::vector<std::pair<Expr, int>>{
-                  {shape.cols, 1}, {context.rows(shape), layout.row_stride > 0 ? layout.row_stride : shape.cols}};
+        : shape.image() ? std::vector<std::pair<Expr, int>>{{shape.width, 1},
+                                                            {shape.height, shape.width},
+                                                            {shape.cols, plane},
+                                                            {context.rows(shape), shape.per_row()}}
+                        : std::vector<std::pair<Expr, int>>{
+                              {shape.cols, 1},
+                              {context.rows(shape), layout.row_stride > 0 ? layout.row_stride : shape.cols}};
     for (std::size_t d = 0; d < dims.size(); ++d) {
         if (bounds) buffer.dim(int(d)).set_bounds(0, dims[d].first);
         buffer.dim(int(d)).set_stride(dims[d].second);
@@ -104,7 +104,8 @@ void Stage::add_output(const Value& value, BufferRole role, int index, const std
     output(vars) = value.func(vars);
     // A saved image keeps its layout for the backward stage to read; every other output is the
     // runtime's, which reads NCHW.
-    const BufferLayout layout{parameter_stride(role, value.shape), role == BufferRole::saved && value.channels_innermost};
+    const BufferLayout layout{parameter_stride(role, value.shape),
+                              role == BufferRole::saved && value.channels_innermost};
     declare_output(output, value.shape, context_, layout);
     outputs_.push_back(output);
     output_shapes_.push_back(value.shape);
@@ -240,7 +241,7 @@ LoopKind loop_kind(ValueKind kind) {
 }
 }  // namespace
 
-// The schedule of a stage, as eight passes over what lowering produced. Every value that is not
+// The schedule of a stage, as ten passes over what lowering produced. Every value that is not
 // elementwise, is read more than once (unless cheap to recompute: choose_stored_values), or is
 // asked for by a GEMM (a computed operand) is stored; the rest are inlined. A GEMM whose
 // pointwise chain ends in a stored value or a stage output, with every earlier link read only by
@@ -252,6 +253,8 @@ void Stage::apply_plan() {
     choose_stored_values(passes);
     compute_outputs_in_place(passes);
     fuse_gemms_into_stored_values(passes);
+    merge_sibling_channel_sums(passes);
+    choose_recomputed_routes(passes);
     schedule_stored_values(passes);
     schedule_outputs(passes);
     fuse_sibling_reductions(passes);
@@ -449,90 +452,6 @@ void Stage::schedule_outputs(const SchedulePasses& passes) {
         schedule::elementwise(output, knobs, context_, shape.image() ? shape.width : 0, output_channels_innermost_[o]);
         applied_[plan_key(output)] = knobs;
         applied_shapes_[plan_key(output)] = output_value_shapes_[o];
-    }
-}
-
-// Pass 7: sums over the batch of images that do not read each other run in one pass over the batch
-// (schedule::channel_reduction_with, schedule::reduction_with): batch norm's backward takes four
-// per-channel sums of the same incoming gradient and image. Each sum joins the first group it can:
-// the same form (per channel over the same image shape, or over rows into the same shape), the
-// same vector width and rows per task, and the groups still ordered (no group reads, through any
-// chain of values, a sum of a group that reads one of its own).
-void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
-    std::set<std::string> reductions;
-    for (const Value* value : passes.stored)
-        if (value->kind == ValueKind::reduction) reductions.insert(value->func.name());
-    std::map<std::string, std::set<std::string>> reads;  // Func → the stored reductions it reads, transitively
-    struct Group {
-        std::vector<const Value*> members;
-        int vector_width, rows_per_task;
-        bool per_channel;
-        dsl::Shape summed;  // the image a per-channel sum reads, or a sum over rows' result
-        bool channels_innermost;  // a per-channel sum's image is stored so: other loops
-    };
-    std::vector<Group> groups;
-    auto reads_any = [&](const Group& reader, const Group& read) {
-        for (const Value* member : reader.members)
-            for (const Value* other : read.members)
-                if (reads[member->func.name()].count(other->func.name())) return true;
-        return false;
-    };
-    // Kahn's algorithm over the groups' reads.
-    auto ordered = [&] {
-        const std::size_t n = groups.size();
-        std::vector<int> waiting(n, 0);
-        for (std::size_t i = 0; i < n; ++i)
-            for (std::size_t j = 0; j < n; ++j)
-                if (reads_any(groups[i], groups[j])) ++waiting[i];
-        std::vector<bool> done(n, false);
-        for (std::size_t round = 0; round < n; ++round) {
-            std::size_t ready = n;
-            for (std::size_t i = 0; i < n && ready == n; ++i)
-                if (!done[i] && waiting[i] == 0) ready = i;
-            if (ready == n) return false;
-            done[ready] = true;
-            for (std::size_t i = 0; i < n; ++i)
-                if (!done[i] && reads_any(groups[i], groups[ready])) --waiting[i];
-        }
-        return true;
-    };
-    std::set<std::string> seen;
-    for (std::type_index node : order_) {
-        const Value& value = values_.at(node);
-        const std::string& name = value.func.name();
-        std::set<std::string>& mine = reads[name];
-        for (std::type_index operand : value.operand_nodes) {
-            const std::string& read = values_.at(operand).func.name();
-            if (read == name) continue;  // running(x) is x while training
-            const std::set<std::string>& through = reads[read];
-            mine.insert(through.begin(), through.end());
-            if (reductions.count(read)) mine.insert(read);
-        }
-        const auto* over_rows = std::get_if<loops::Reduction>(&value.loops);
-        const auto* per_channel = std::get_if<loops::ChannelReduction>(&value.loops);
-        const bool image_rows = over_rows && over_rows->axis == 0 && value.shape.image();
-        if (!reductions.count(name) || !seen.insert(name).second || !(image_rows || per_channel)) continue;
-        const FuncSchedule& knobs = applied_.at(plan_key(value.func));
-        const Group mine_alone{{&value}, knobs.vector_width, knobs.rows_per_task, per_channel != nullptr,
-                               per_channel ? per_channel->image : value.shape,
-                               per_channel && per_channel->channels_innermost};
-        bool joined = false;
-        for (Group& group : groups) {
-            if (group.vector_width != mine_alone.vector_width || group.per_channel != mine_alone.per_channel ||
-                group.summed != mine_alone.summed || group.channels_innermost != mine_alone.channels_innermost ||
-                (group.per_channel && group.rows_per_task != mine_alone.rows_per_task))
-                continue;
-            group.members.push_back(&value);
-            if (ordered()) {
-                const Halide::Func& first = group.members.front()->func;
-                if (group.per_channel) schedule::channel_reduction_with(value.func, first, group.channels_innermost);
-                else schedule::reduction_with(value.func, first, context_);
-                joined = true;
-                break;
-            }
-            group.members.pop_back();
-        }
-        if (!joined) groups.push_back(mine_alone);
     }
 }
 

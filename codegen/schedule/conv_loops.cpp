@@ -165,12 +165,7 @@ void channel_tiles(const ConvFacts& facts, Func output, const LoweringContext& c
         .unroll(x)
         .unroll(y);
     const RDom& window = facts.window;  // (channels, kernel rows, kernel columns)
-    sum.update()
-        .reorder(c, x, y, window.x, window.z, window.y)
-        .vectorize(c, lanes)
-        .unroll(c)
-        .unroll(x)
-        .unroll(y);
+    sum.update().reorder(c, x, y, window.x, window.z, window.y).vectorize(c, lanes).unroll(c).unroll(x).unroll(y);
     if (facts.reduction_channels % 2 == 0) sum.update().unroll(window.x, 2);
     // One tile holds every output channel, so a task is one image: its zero-padded input is staged
     // there (64 KB for fashion_cnn's data adjoint, in L2) instead of by a root pass that writes
@@ -193,8 +188,9 @@ void output_tiles(const ConvFacts& facts, const FuncSchedule& knobs, Func output
                                  facts.reduction >= channel_tiles_min_reduction);
     if (along_channels) channel_tiles(facts, output, context);
     else x_tiles(facts, knobs, output, context);
-    Func(facts.weights).compute_root().vectorize(Func(facts.weights).args()[0], context.machine.lanes,
-                                                 TailStrategy::RoundUp);
+    Func(facts.weights)
+        .compute_root()
+        .vectorize(Func(facts.weights).args()[0], context.machine.lanes, TailStrategy::RoundUp);
 }
 
 // The filter: the tasks' sums added one task at a time over the whole filter, vectors along output
@@ -242,9 +238,7 @@ void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
     task_sums.compute_root();
     task_sums.update().reorder(o, b, a, c, run, task).parallel(task);
     sum.compute_at(task_sums, run);
-    block_lanes.compute_at(task_sums, run)
-        .reorder_storage(lane_var, o, b, a, c)
-        .vectorize(lane_var);
+    block_lanes.compute_at(task_sums, run).reorder_storage(lane_var, o, b, a, c).vectorize(lane_var);
     block_lanes.update()
         .split(o, oo, oi, tile)
         .reorder(lane_var, oi, b, a, c, oo, image)
@@ -272,6 +266,11 @@ void plane_sums(const ConvFacts& facts, const LoweringContext& context) {
     const TailStrategy along_row = staged_row_tail(window, lanes);
     input.compute_at(block_lanes, image).vectorize(context.x, lanes, TailStrategy::GuardWithIf);
     columns.compute_at(block_lanes, image).vectorize(context.x, lanes, along_row);
+    // A max-pool route the output gradient's formula reads, recomputed (the stage's choice:
+    // LoweringContext::recomputed_routes): per image and tile of output channels, its planes
+    // right before the tile's sums read them.
+    for (Func route : copy_routes_into({image_sums}, context.recomputed_routes, context, lanes))
+        route.compute_at(block_lanes, oo);
 }
 
 // The filter adjoint (lower/conv.cpp, block_sums): parallel tasks, each adding its run of

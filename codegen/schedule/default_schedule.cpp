@@ -79,7 +79,8 @@ void channels_innermost_elementwise(Func f, const FuncSchedule& knobs, const Low
 }
 }  // namespace
 
-void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context, int width, bool channels_innermost) {
+void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& context, int width,
+                 bool channels_innermost) {
     if (channels_innermost && f.dimensions() == 4) return channels_innermost_elementwise(f, knobs, context);
     Var row_block("row_block"), row_in("row_in");
     f.compute_root()
@@ -105,6 +106,17 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
         helper.compute_at(f, pair);
         vectorize_along_row(helper, context.x, declared_width(helper, context.x), knobs.vector_width);
     }
+}
+
+void row_vectors(Func f, const LoweringContext& context, int width, int lanes) {
+    f.bound(context.x, 0, width);
+    vectorize_along_row(f, context.x, width, lanes);
+}
+
+void plane_by_row_pairs(Func f, const LoweringContext& context, int width, int lanes) {
+    row_vectors(f, context, width, lanes);
+    Var pair("y_pair"), in_pair("y_in_pair");
+    f.split(context.y, pair, in_pair, 2, TailStrategy::GuardWithIf).unroll(in_pair);
 }
 
 void flattened_image(Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context) {
@@ -179,9 +191,10 @@ Func rfactored_partial(Func f) {
     struct FindCalls : Internal::IRVisitor {
         std::string self;
         std::vector<Internal::Function> found;
+        std::set<std::string> seen;  // a Tuple's components each read the intermediate
         using Internal::IRVisitor::visit;
         void visit(const Internal::Call* call) override {
-            if (call->call_type == Internal::Call::Halide && call->name != self)
+            if (call->call_type == Internal::Call::Halide && call->name != self && seen.insert(call->name).second)
                 found.push_back(Internal::Function(call->func));
             Internal::IRVisitor::visit(call);
         }
@@ -189,7 +202,8 @@ Func rfactored_partial(Func f) {
     finder.self = f.name();
     for (const Expr& value : f.function().update(0).values()) value.accept(&finder);
     if (finder.found.size() != 1)
-        throw std::logic_error("channel sum " + f.name() + ": expected its update to read one rfactor intermediate, found " +
+        throw std::logic_error("channel sum " + f.name() +
+                               ": expected its update to read one rfactor intermediate, found " +
                                std::to_string(finder.found.size()) + " Funcs");
     return Func(finder.found.front());
 }
@@ -234,15 +248,26 @@ void channel_reduction(Func f, const FuncSchedule& knobs, const LoweringContext&
         .split(over[2], block, image, knobs.rows_per_task, TailStrategy::GuardWithIf);
     Func partial = update.rfactor({{lane, lanes_var()}, {block, blocks_var()}});
     // The lanes innermost in storage too: a block's sums of one channel are one vector.
-    partial.compute_root()
-        .reorder_storage(lanes_var(), context.col, context.row, blocks_var())
-        .vectorize(lanes_var());
+    partial.compute_root().reorder_storage(lanes_var(), context.col, context.row, blocks_var()).vectorize(lanes_var());
     partial.update(0)
         .reorder(lanes_var(), vectors, context.col, image, blocks_var())
         .vectorize(lanes_var())
         .parallel(blocks_var());
     // A mean's division by the count: one pass over C values.
     for (int u = 1; u < f.num_update_definitions(); ++u) f.update(u).unscheduled();
+}
+
+void channel_sums(Func sums, const FuncSchedule& knobs, const LoweringContext& context,
+                  const loops::ChannelReduction& facts) {
+    channel_reduction(sums, knobs, context, facts);
+    if (facts.channels_innermost || context.recomputed_routes.empty()) return;
+    // The partial's update runs (lanes, vectors of the plane, channel, image, block): a route
+    // read in it is computed for one image's channel, a plane, right before its sums read it.
+    Func partial = rfactored_partial(sums);
+    for (Func route : copy_routes_into({partial}, context.recomputed_routes, context, knobs.vector_width))
+        // One plane: declared, since bounds inference over-approximates the images inside a
+        // guarded block, and an allocation of unknown size is a heap allocation per plane.
+        route.compute_at(partial, context.col).bound_extent(context.col, 1).bound_extent(context.row, 1);
 }
 
 void channel_reduction_with(Func f, Func sibling, bool channels_innermost) {

@@ -17,11 +17,16 @@ void stored_value(const Value& value, const FuncSchedule& knobs, const LoweringC
             if constexpr (std::is_same_v<Facts, loops::Pointwise>) {
                 store(facts.stored_first);
                 if (facts.flattened_image.image()) flattened_image(f, facts.flattened_image, knobs, context);
-                else elementwise(f, knobs, context, value.shape.image() ? value.shape.width : 0, value.channels_innermost);
+                else
+                    elementwise(f, knobs, context, value.shape.image() ? value.shape.width : 0,
+                                value.channels_innermost);
             } else if constexpr (std::is_same_v<Facts, loops::Reduction>) {
                 reduction(f, facts.axis, knobs, context);
             } else if constexpr (std::is_same_v<Facts, loops::ChannelReduction>) {
                 channel_reduction(f, knobs, context, facts);
+            } else if constexpr (std::is_same_v<Facts, loops::SumComponent>) {
+                f.compute_root();
+                if (facts.schedules_sums) channel_sums(facts.sums, knobs, context, facts.facts);
             } else if constexpr (std::is_same_v<Facts, loops::Scalar>) {
                 f.compute_root();
                 store(facts.stored_first);

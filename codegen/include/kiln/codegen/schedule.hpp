@@ -30,6 +30,20 @@ bool computed_inline(const Halide::Internal::Function& f);
 // stored by `elementwise` computes each such helper it reads, directly or through Funcs computed
 // inline, with each pair of its rows, vectors along the pooled row: once per window.
 inline const std::string window_helper_suffix = "_window_offsets";
+// An image's rows of `width` (declared with Func::bound) in vectors, as elementwise's: the widest
+// that fits, the last shifted inwards.
+void row_vectors(Halide::Func f, const LoweringContext& context, int width, int lanes);
+// A plane (or a few) of an image computed inside a reader's loops: vectors along its rows of
+// `width`, as elementwise's (the last vector shifted inwards), rows in unrolled pairs ("y_pair").
+void plane_by_row_pairs(Halide::Func f, const LoweringContext& context, int width, int lanes);
+// For the Funcs `readers` (that run together), a copy of each stored max-pool route named in
+// `routes` that they read, directly or through Funcs computed inline (schedule/route_copies.cpp),
+// with its own window helpers: the caller computes the copies in the readers' loops, a plane at a
+// time, instead of reading the stored image back. The copies' loops are plane_by_row_pairs' over
+// the route's width; their compute level is the caller's.
+std::vector<Halide::Func> copy_routes_into(const std::vector<Halide::Func>& readers,
+                                           const std::set<std::string>& routes, const LoweringContext& context,
+                                           int lanes);
 // A flatten (image [N×C×H×W] read as a matrix [N×CHW]): the columns split into the image's
 // channel, y and x, x vectorized as an image's.
 void flattened_image(Halide::Func f, dsl::Shape image, const FuncSchedule& knobs, const LoweringContext& context);
@@ -47,6 +61,11 @@ void reduction_with(Halide::Func f, Halide::Func sibling, const LoweringContext&
 // instead, added at every position of its images in memory order.
 void channel_reduction(Halide::Func f, const FuncSchedule& knobs, const LoweringContext& context,
                        const loops::ChannelReduction& facts);
+// Several per-channel sums as the components of one Func of a Tuple (Stage::merge_sibling_channel_sums):
+// channel_reduction's loops, every component added at each element; a max-pool route the stage
+// recomputes (LoweringContext::recomputed_routes) is computed per image and channel in them.
+void channel_sums(Halide::Func sums, const FuncSchedule& knobs, const LoweringContext& context,
+                  const loops::ChannelReduction& facts);
 // Runs the per-channel sum `f` inside the loops of `sibling`, another over an image of the same
 // shape and layout with the same knobs: each vector of the image is loaded once for both.
 void channel_reduction_with(Halide::Func f, Halide::Func sibling, bool channels_innermost);

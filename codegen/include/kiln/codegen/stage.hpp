@@ -45,9 +45,7 @@ public:
     LoweringContext& context() { return context_; }
     const std::string& name() const { return name_; }
     // GEMM and convolution FLOPs of the stage: (per batch row, fixed).
-    std::pair<double, double> context_flops() const {
-        return {context_.flops_per_sample, context_.flops_fixed};
-    }
+    std::pair<double, double> context_flops() const { return {context_.flops_per_sample, context_.flops_fixed}; }
 
     // A buffer argument: `shape` fixes its columns (and rows, unless batched) as constraints.
     // `channels_innermost`: an image stored NHWC (layout.hpp; a saved value's, as the forward wrote it).
@@ -100,13 +98,13 @@ public:
 private:
     // What the scheduling passes of apply_plan (stage.cpp) hand on to each other.
     struct SchedulePasses {
-        std::set<std::string> absorbed;                   // Funcs computed inside another Func's loops
-        std::map<std::string, const Value*> epilogue_of;  // consumer Func → the GEMM it runs
+        std::set<std::string> absorbed;                     // Funcs computed inside another Func's loops
+        std::map<std::string, const Value*> epilogue_of;    // consumer Func → the GEMM it runs
         std::map<std::string, const Value*> row_blocks_of;  // a fused optimizer step → the GEMM it runs by row blocks
-        std::vector<const Value*> stored;                 // values with storage of their own, in lowering order
-        std::set<std::size_t> stored_outputs;             // outputs that are their stored value's Func
-        std::set<std::string> wanted;                     // Funcs a GEMM asks to be stored (its operands)
-        std::map<std::string, int> padded_strides;        // Func → the row stride a GEMM asks its storage to have
+        std::vector<const Value*> stored;                   // values with storage of their own, in lowering order
+        std::set<std::size_t> stored_outputs;               // outputs that are their stored value's Func
+        std::set<std::string> wanted;                       // Funcs a GEMM asks to be stored (its operands)
+        std::map<std::string, int> padded_strides;          // Func → the row stride a GEMM asks its storage to have
     };
     void apply_plan();
     void collect_gemm_requests(SchedulePasses&) const;
@@ -116,7 +114,11 @@ private:
     void fuse_gemms_into_stored_values(SchedulePasses&) const;
     void schedule_stored_values(const SchedulePasses&);
     void schedule_outputs(const SchedulePasses&);
+    void merge_sibling_channel_sums(SchedulePasses&);
+    void choose_recomputed_routes(const SchedulePasses&);
     void fuse_sibling_reductions(const SchedulePasses&);
+    std::vector<std::vector<const Value*>> sibling_groups(
+        const SchedulePasses&, const std::function<std::optional<std::string>(const Value&)>& key) const;
     void run_gemm_in(const Value& gemm, Halide::Func consumer);
     std::vector<Halide::Func> outputs_with_signals();
     const Value* fusable_gemm(const std::vector<std::type_index>& chain, const SchedulePasses&) const;
@@ -132,12 +134,13 @@ private:
     std::vector<bool> buffer_channels_innermost_;
     std::vector<BufferLayout> output_layouts_;
     std::vector<Halide::Func> outputs_;
-    std::vector<BufferRole> output_roles_;  // per output (a tuple output's first buffer's)
+    std::vector<BufferRole> output_roles_;         // per output (a tuple output's first buffer's)
     std::vector<bool> output_channels_innermost_;  // per output: its buffer is an image stored NHWC
     std::vector<dsl::Shape> output_value_shapes_;  // per output (output_shapes_: per buffer)
     std::vector<std::type_index> output_nodes_;
     std::map<std::size_t, int> signals_;  // output → the parameter whose gradient it is
     void note_output_node(const Value& value);
+    std::vector<Halide::Func> merged_sums_;  // the Tuple Funcs of merge_sibling_channel_sums
     StageSchedule applied_;
     std::map<std::string, dsl::Shape> applied_shapes_;
     bool scheduled_ = false;

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 #include <map>
+#include <set>
 #include <string>
 #include <typeindex>
 #include <kiln/dsl/shape.hpp>
@@ -58,6 +59,15 @@ struct ChannelReduction {
     dsl::Shape image{};
     bool channels_innermost = false;  // the image summed is stored so (layout.hpp): vectors of channels
 };
+// One of several per-channel sums over the same image, computed together as the components of
+// one Func of a Tuple, `sums` (Stage::merge_sibling_channel_sums): the value reads its component
+// and is stored ([1 × C]); the first component's schedules `sums` as `facts` say
+// (schedule::channel_sums), in the place of the first sum's own loops.
+struct SumComponent {
+    Halide::Func sums;
+    ChannelReduction facts;
+    bool schedules_sums = false;
+};
 // A [1 × 1] total (a loss), computed at root after its per-row statistics.
 struct Scalar {
     std::vector<Halide::Func> stored_first;
@@ -69,9 +79,8 @@ using Conv = ConvFacts;
 // A GEMM (gemm.hpp): its Funcs, and what it asks of its operands.
 using Gemm = GemmFacts;
 }  // namespace loops
-using LoopFacts =
-    std::variant<loops::Pointwise, loops::Reduction, loops::ChannelReduction, loops::Scalar, loops::Transpose,
-                 loops::Gemm, loops::Conv>;
+using LoopFacts = std::variant<loops::Pointwise, loops::Reduction, loops::ChannelReduction, loops::SumComponent,
+                               loops::Scalar, loops::Transpose, loops::Gemm, loops::Conv>;
 
 struct Value {
     Halide::Func func;
@@ -118,6 +127,9 @@ struct LoweringContext {
     RegisterFile machine;                          // the target's vector registers: what tiles fit
     double flops_per_sample = 0, flops_fixed = 0;  // for `bench`: 2·M·K·N per matmul, 2·MACs per convolution
     int next_id = 0;
+    // Max-pool routes (stored images) that the schedule copies into every reader's loops instead
+    // of storing (schedule::copy_routes_into): the stage names them when all their readers can.
+    std::set<std::string> recomputed_routes;
 
     std::string fresh_name(const std::string& what) { return "n" + std::to_string(next_id++) + "_" + what; }
     FuncSchedule knobs(const Halide::Func& func, LoopKind kind) const {
