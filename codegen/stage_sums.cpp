@@ -134,8 +134,8 @@ Expr finished(const Func& sum, Expr total) {
 }
 }  // namespace
 
-// Pass 5a: per-channel sums over the same image stored in planes (NCHW) that may run in one pass
-// (sibling_groups: the same shape and knobs) become the components of one Func of a Tuple, each
+// Pass 5a: per-channel sums over images of the same shape and layout that may run in one pass
+// (sibling_groups: the same knobs too) become the components of one Func of a Tuple, each
 // sum's own Func a read of its component. One update adds every sum's term at each element: they
 // share their loads and Halide's common subexpressions (batch norm's backward: four sums of the
 // same incoming gradient and normalized image), and the update's loops can hold a producer (a
@@ -145,10 +145,10 @@ Expr finished(const Func& sum, Expr total) {
 void Stage::merge_sibling_channel_sums(SchedulePasses& passes) {
     auto key = [&](const Value& value) -> std::optional<std::string> {
         const auto* facts = std::get_if<loops::ChannelReduction>(&value.loops);
-        if (!facts || facts->channels_innermost) return std::nullopt;
+        if (!facts) return std::nullopt;
         const FuncSchedule knobs = context_.knobs(value.func, LoopKind::reduction);
-        return shape_key(facts->image) + "/" + std::to_string(knobs.vector_width) + "/" +
-               std::to_string(knobs.rows_per_task);
+        return std::string(facts->channels_innermost ? "nhwc/" : "nchw/") + shape_key(facts->image) + "/" +
+               std::to_string(knobs.vector_width) + "/" + std::to_string(knobs.rows_per_task);
     };
     const std::vector<std::vector<const Value*>> groups = sibling_groups(passes, key);
     if (groups.empty()) return;
@@ -282,31 +282,19 @@ void Stage::choose_recomputed_routes(const SchedulePasses& passes) {
     }
 }
 
-// Pass 7: sums over the batch of images that do not read each other run in one pass over the batch
-// (schedule::channel_reduction_with, schedule::reduction_with): each vector of what they read is
-// loaded once for all. Per-channel sums of planar images are merged instead (pass 5a); here sums
-// over rows into the same image shape, and per-channel sums of images stored channels innermost,
-// with the same vector width (and rows per task, per channel).
+// Pass 7: sums over rows into the same image shape ([N×C×H×W] → [1×C×H×W]: a per-position
+// bias's gradient) with the same vector width that do not read each other run in one pass over
+// the batch (schedule::reduction_with, Halide's compute_with): each plane of what they read is
+// loaded once for all. (Per-channel sums are merged into Tuple Funcs instead: pass 5a.)
 void Stage::fuse_sibling_reductions(const SchedulePasses& passes) {
     auto key = [&](const Value& value) -> std::optional<std::string> {
         const auto* over_rows = std::get_if<loops::Reduction>(&value.loops);
-        const auto* per_channel = std::get_if<loops::ChannelReduction>(&value.loops);
-        if (!(over_rows && over_rows->axis == 0 && value.shape.image()) && !per_channel) return std::nullopt;
-        const FuncSchedule& knobs = applied_.at(plan_key(value.func));
-        if (!per_channel) return "rows/" + shape_key(value.shape) + "/" + std::to_string(knobs.vector_width);
-        return std::string(per_channel->channels_innermost ? "channels_innermost/" : "planar/") +
-               shape_key(per_channel->image) + "/" + std::to_string(knobs.vector_width) + "/" +
-               std::to_string(knobs.rows_per_task);
+        if (!over_rows || over_rows->axis != 0 || !value.shape.image()) return std::nullopt;
+        return shape_key(value.shape) + "/" + std::to_string(applied_.at(plan_key(value.func)).vector_width);
     };
-    for (const std::vector<const Value*>& group : sibling_groups(passes, key)) {
-        const Value& first = *group.front();
-        const auto* per_channel = std::get_if<loops::ChannelReduction>(&first.loops);
-        for (std::size_t i = 1; i < group.size(); ++i) {
-            if (per_channel)
-                schedule::channel_reduction_with(group[i]->func, first.func, per_channel->channels_innermost);
-            else schedule::reduction_with(group[i]->func, first.func, context_);
-        }
-    }
+    for (const std::vector<const Value*>& group : sibling_groups(passes, key))
+        for (std::size_t i = 1; i < group.size(); ++i)
+            schedule::reduction_with(group[i]->func, group.front()->func, context_);
 }
 
 }  // namespace kiln::codegen

@@ -207,7 +207,7 @@ Func rfactored_partial(Func f) {
                                std::to_string(finder.found.size()) + " Funcs");
     return Func(finder.found.front());
 }
-// The intermediate's own loop names: the same in every per-channel sum, so siblings can fuse.
+// The intermediate's own loop names.
 Var lanes_var() { return Var("lanes"); }
 Var blocks_var() { return Var("blocks"); }
 RVar vectors_rvar() { return RVar("vectors"); }
@@ -268,17 +268,6 @@ void channel_sums(Func sums, const FuncSchedule& knobs, const LoweringContext& c
         // One plane: declared, since bounds inference over-approximates the images inside a
         // guarded block, and an allocation of unknown size is a heap allocation per plane.
         route.compute_at(partial, context.col).bound_extent(context.col, 1).bound_extent(context.row, 1);
-}
-
-void channel_reduction_with(Func f, Func sibling, bool channels_innermost) {
-    Func partial = rfactored_partial(f), with = rfactored_partial(sibling);
-    if (channels_innermost) {  // fused at each position: its vectors of channels loaded once
-        partial.compute_with(with, Var("c"));
-        partial.update(0).compute_with(with.update(0), with.rvars(0).at(0));  // x: rfactor keeps (x, y, image)
-        return;
-    }
-    partial.compute_with(with, lanes_var());
-    partial.update(0).compute_with(with.update(0), vectors_rvar());
 }
 
 // Both Funcs' loops are image_reduction's for axis 0, the same names (the pure Vars, one RDom

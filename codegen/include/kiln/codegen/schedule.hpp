@@ -66,9 +66,6 @@ void channel_reduction(Halide::Func f, const FuncSchedule& knobs, const Lowering
 // recomputes (LoweringContext::recomputed_routes) is computed per image and channel in them.
 void channel_sums(Halide::Func sums, const FuncSchedule& knobs, const LoweringContext& context,
                   const loops::ChannelReduction& facts);
-// Runs the per-channel sum `f` inside the loops of `sibling`, another over an image of the same
-// shape and layout with the same knobs: each vector of the image is loaded once for both.
-void channel_reduction_with(Halide::Func f, Halide::Func sibling, bool channels_innermost);
 // Whether a filter adjoint sums along its output planes — vectors of positions, a tile of output
 // channels × every (input channel, tap) in registers — rather than as a GEMM along output channels:
 // a first layer's (at most 4 input channels, their taps fitting the accumulator registers), whose
