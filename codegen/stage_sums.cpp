@@ -208,11 +208,6 @@ void Stage::merge_sibling_channel_sums(SchedulePasses& passes) {
 }
 
 namespace {
-bool is_window_helper(const std::string& name) {
-    const std::string key = name.substr(0, name.find('$'));
-    return key.size() > schedule::window_helper_suffix.size() && key.ends_with(schedule::window_helper_suffix);
-}
-
 // Each Func's direct callees, by name.
 std::set<std::string> callees(const Internal::Function& f) {
     std::set<std::string> names;
@@ -246,7 +241,7 @@ void Stage::choose_recomputed_routes(const SchedulePasses& passes) {
         if (auto known = memo.find(name); known != memo.end()) return known->second;
         std::set<std::string> found;
         for (const std::string& callee : callees(everything.at(name))) {
-            if (stored.count(callee) || is_window_helper(callee)) {
+            if (stored.count(callee) || schedule::is_window_helper(callee)) {
                 found.insert(callee);
             } else if (everything.count(callee)) {
                 const std::set<std::string>& through = reads(callee);
@@ -270,7 +265,7 @@ void Stage::choose_recomputed_routes(const SchedulePasses& passes) {
         const std::string& name = route->func.name();
         if (route->kind != ValueKind::elementwise || !route->shape.image() || route->channels_innermost) continue;
         bool is_route = false;
-        for (const std::string& read : reads(name)) is_route |= is_window_helper(read);
+        for (const std::string& read : reads(name)) is_route |= schedule::is_window_helper(read);
         if (!is_route) continue;
         bool all_recompute = true, read = false;
         for (const std::string& reader : readers) {

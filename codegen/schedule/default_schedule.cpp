@@ -31,9 +31,7 @@ std::vector<Func> window_helpers_read_by(const Func& f) {
             Internal::IRVisitor::visit(call);
             if (call->call_type != Internal::Call::Halide || !visited.insert(call->name).second) return;
             const Internal::Function callee(call->func);
-            const std::string key = plan_key(Func(callee));
-            if (key.size() > window_helper_suffix.size() && key.ends_with(window_helper_suffix))
-                found.emplace_back(callee);
+            if (is_window_helper(callee.name())) found.emplace_back(callee);
             else if (computed_inline(callee) && !callee.has_update_definition())
                 for (const Expr& value : callee.values()) value.accept(this);
         }
@@ -43,14 +41,19 @@ std::vector<Func> window_helpers_read_by(const Func& f) {
     return finder.found;
 }
 
-// The extent a helper's lowering declared for x with Func::bound (its pooled row's width).
-int declared_width(const Func& f, const Var& x) {
-    for (const Internal::Bound& bound : f.function().schedule().bounds())
-        if (bound.var == x.name())
-            if (const auto* extent = bound.extent.as<Internal::IntImm>()) return int(extent->value);
-    throw std::logic_error(f.name() + ": a window helper declares its row's width with Func::bound");
-}
 }  // namespace
+
+bool is_window_helper(const std::string& name) {
+    const std::string key = name.substr(0, name.find('$'));
+    return key.size() > window_helper_suffix.size() && key.ends_with(window_helper_suffix);
+}
+
+int declared_width(const Internal::Function& f, const std::string& x) {
+    for (const Internal::Bound& bound : f.schedule().bounds())
+        if (bound.var == x)
+            if (const auto* extent = bound.extent.as<Internal::IntImm>()) return int(extent->value);
+    throw std::logic_error(f.name() + ": a window helper or stored image declares its row's width with Func::bound");
+}
 
 bool computed_inline(const Internal::Function& f) {
     // A copy of the Func's level, locked to be read (Halide asks that of a LoopLevel before it is
@@ -104,7 +107,7 @@ void elementwise(Func f, const FuncSchedule& knobs, const LoweringContext& conte
     // from L1 by the route's own loads right after (measured in bench/README.md).
     for (Func helper : window_helpers_read_by(f)) {
         helper.compute_at(f, pair);
-        vectorize_along_row(helper, context.x, declared_width(helper, context.x), knobs.vector_width);
+        vectorize_along_row(helper, context.x, declared_width(helper.function(), context.x.name()), knobs.vector_width);
     }
 }
 

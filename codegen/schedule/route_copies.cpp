@@ -40,11 +40,6 @@ std::vector<Function> direct_callees(const Function& f) {
     return finder.found;
 }
 
-bool is_window_helper(const Function& f) {
-    const std::string key = plan_key(Func(f));
-    return key.size() > window_helper_suffix.size() && key.ends_with(window_helper_suffix);
-}
-
 bool inline_formula(const Function& f) { return computed_inline(f) && !f.has_update_definition(); }
 
 // A copy of `original` (a route, or a Func computed inline on the way to one) with a definition
@@ -124,13 +119,6 @@ std::vector<std::pair<Function, Func>> copy_paths(const std::vector<Function>& s
     return targets;
 }
 
-// The extent a Func's schedule declares for x with Func::bound (a stored image's row width).
-int declared_width(const Function& f, const std::string& x) {
-    for (const Internal::Bound& bound : f.schedule().bounds())
-        if (bound.var == x)
-            if (const auto* extent = bound.extent.as<Internal::IntImm>()) return int(extent->value);
-    throw std::logic_error(f.name() + ": a route or window helper declares its row's width with Func::bound");
-}
 }  // namespace
 
 std::vector<Func> copy_routes_into(const std::vector<Func>& readers, const std::set<std::string>& routes,
@@ -142,6 +130,7 @@ std::vector<Func> copy_routes_into(const std::vector<Func>& readers, const std::
         copy_of.emplace(reader.name(), reader);
     }
     auto chosen = [&](const Function& f) { return routes.count(f.name()) > 0; };
+    auto is_helper = [](const Function& f) { return is_window_helper(f.name()); };
     std::vector<Func> copies;
     // Each copy reads the route's rows clamped to the batch. A reader's loops over a block of
     // images past the batch's end never run (their split guards them), but Halide 14's bounds
@@ -155,7 +144,7 @@ std::vector<Func> copy_routes_into(const std::vector<Func>& readers, const std::
         // pooled row (the width its lowering declared). (Stored once for all copies instead, the
         // helpers' own pass cost more than their copies: bench/README.md.)
         plane_by_row_pairs(copy, context, declared_width(route, context.x.name()), lanes);
-        for (const auto& [helper, helper_copy] : copy_paths({route}, {{route.name(), copy}}, is_window_helper)) {
+        for (const auto& [helper, helper_copy] : copy_paths({route}, {{route.name(), copy}}, is_helper)) {
             Func(helper_copy).compute_at(copy, Var("y_pair"));
             row_vectors(helper_copy, context, declared_width(helper, context.x.name()), lanes);
         }

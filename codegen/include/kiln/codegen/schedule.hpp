@@ -30,6 +30,11 @@ bool computed_inline(const Halide::Internal::Function& f);
 // stored by `elementwise` computes each such helper it reads, directly or through Funcs computed
 // inline, with each pair of its rows, vectors along the pooled row: once per window.
 inline const std::string window_helper_suffix = "_window_offsets";
+// Whether the Func named `name` (with Halide's "$n" or not) is such a helper.
+bool is_window_helper(const std::string& name);
+// The row width a Func's schedule declares for its variable `x` with Func::bound (a window
+// helper's, declared by its lowering; a stored image's, by `elementwise`).
+int declared_width(const Halide::Internal::Function& f, const std::string& x);
 // An image's rows of `width` (declared with Func::bound) in vectors, as elementwise's: the widest
 // that fits, the last shifted inwards.
 void row_vectors(Halide::Func f, const LoweringContext& context, int width, int lanes);
